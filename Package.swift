@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "policywatch",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "policywatch", targets: ["PolicyWatchCLI"]),
+        .library(name: "PolicyWatch", targets: ["PolicyWatch"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // libyaml from the system (Debian: libyaml-dev).
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
+        ),
+        // YAML text -> node tree where every node knows file:line:column.
+        .target(name: "YAMLLoader", dependencies: ["CYAML"]),
+        // Text normalisation and multi-pattern term matching; knows nothing of rules or YAML.
+        .target(name: "PolicyMatcher"),
+        // The engine: rules (parse, validate, compile), articles, scanner, report.
+        .target(
+            name: "PolicyWatch",
+            dependencies: ["YAMLLoader", "PolicyMatcher"],
+            plugins: ["EmbedRules"]
+        ),
+        // Thin command line over the engine.
+        .executableTarget(
+            name: "PolicyWatchCLI",
+            dependencies: [
+                "PolicyWatch",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Build-time: embeds rules/*.yaml into the library as the default rule pack.
+        .executableTarget(name: "EmbedRulesTool"),
+        .plugin(name: "EmbedRules", capability: .buildTool(), dependencies: ["EmbedRulesTool"]),
+
+        .testTarget(name: "YAMLLoaderTests", dependencies: ["YAMLLoader"]),
+        .testTarget(name: "PolicyMatcherTests", dependencies: ["PolicyMatcher"]),
+        .testTarget(
+            name: "PolicyWatchTests",
+            dependencies: ["PolicyWatch"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "CLITests", dependencies: ["PolicyWatchCLI"]),
+    ]
+)

@@ -1,0 +1,130 @@
+/// One occurrence of a term in a normalised field: byte offsets into `NormalizedText.bytes`.
+public struct TermHit: Hashable, Sendable {
+    public var term: Int32
+    public var start: Int32
+    public var end: Int32
+
+    public init(term: Int32, start: Int32, end: Int32) {
+        self.term = term
+        self.start = start
+        self.end = end
+    }
+}
+
+/// Finds every occurrence of a set of terms in one pass over normalised text.
+///
+/// Literal bytes are found by one Aho-Corasick automaton; each candidate is then
+/// checked for word boundaries (spaced scripts), extended to the end of its word
+/// (`*`), or compared with the original case (`cased`). Names with `~N` are also
+/// compared word by word within N edits.
+public struct TermMatcher: Sendable {
+    public let terms: [CompiledTerm]
+    private let automaton: AhoCorasick
+    /// Terms with typo tolerance, matched word by word.
+    private let fuzzy: [Int32]
+
+    public init(terms: [CompiledTerm]) {
+        self.terms = terms
+        self.automaton = AhoCorasick(patterns: terms.map(\.bytes))
+        self.fuzzy = terms.indices.filter { terms[$0].spec.maxEdits > 0 && !terms[$0].bytes.contains(0x20) }.map(Int32.init)
+    }
+
+    public var automatonMemoryBytes: Int { automaton.memoryBytes }
+
+    /// All hits in `text`, sorted by start then term. `original` is the field's original
+    /// text, needed only when some term is `cased`.
+    public func find(in text: NormalizedText, original: String) -> [TermHit] {
+        var hits: [TermHit] = []
+        var keepCase: TextNormalizer?
+        var originalScalars: [Unicode.Scalar]?
+        text.bytes.withUnsafeBufferPointer { buf in
+            automaton.scan(buf) { p, start, end in
+                let term = terms[p]
+                if term.leftBoundary && start > 0 && ScriptClass.isWordChar(UTF8Scalar.decodeBefore(buf, start)) { return }
+                var stop = end
+                if term.spec.prefix {
+                    // Extend to the end of the word so the evidence shows the whole word.
+                    while stop < buf.count {
+                        let (v, l) = UTF8Scalar.decode(buf, at: stop)
+                        guard ScriptClass.isWordChar(v) else { break }
+                        stop += l
+                    }
+                } else if term.rightBoundary && end < buf.count && ScriptClass.isWordChar(UTF8Scalar.decode(buf, at: end).0) {
+                    return
+                }
+                if let expected = term.casedBytes {
+                    if originalScalars == nil { originalScalars = Array(original.unicodeScalars) }
+                    if keepCase == nil { keepCase = TextNormalizer(foldCase: false) }
+                    let r = text.originRange(start: start, end: end)
+                    var s = String.UnicodeScalarView()
+                    s.append(contentsOf: originalScalars![r])
+                    var got = keepCase!.normalize(String(s)).bytes
+                    while got.last == 0x20 { got.removeLast() }
+                    while got.first == 0x20 { got.removeFirst() }
+                    if term.spec.prefix {
+                        guard got.starts(with: expected) else { return }
+                    } else if got != expected {
+                        return
+                    }
+                }
+                hits.append(TermHit(term: Int32(p), start: Int32(start), end: Int32(stop)))
+            }
+            if !fuzzy.isEmpty { findFuzzy(buf, text: text, into: &hits) }
+        }
+        hits.sort { ($0.start, $0.term, $0.end) < ($1.start, $1.term, $1.end) }
+        // A fuzzy term also matches exactly: drop the duplicate.
+        if !fuzzy.isEmpty {
+            var seen = Set<TermHit>()
+            hits = hits.filter { seen.insert($0).inserted }
+        }
+        return hits
+    }
+
+    private func findFuzzy(_ buf: UnsafeBufferPointer<UInt8>, text: NormalizedText, into hits: inout [TermHit]) {
+        let targets: [(Int32, [UInt32], Int)] = fuzzy.map { t in
+            let term = terms[Int(t)]
+            return (t, String(decoding: term.bytes, as: UTF8.self).unicodeScalars.map(\.value), term.spec.maxEdits)
+        }
+        var i = 0
+        var word: [UInt32] = []
+        while i < buf.count {
+            let (v, l) = UTF8Scalar.decode(buf, at: i)
+            guard ScriptClass.isWordChar(v) else { i += l; continue }
+            let start = i
+            word.removeAll(keepingCapacity: true)
+            while i < buf.count {
+                let (w, wl) = UTF8Scalar.decode(buf, at: i)
+                guard ScriptClass.isWordChar(w) else { break }
+                word.append(w)
+                i += wl
+            }
+            for (t, target, k) in targets where target.count >= 5 && abs(target.count - word.count) <= k {
+                if Levenshtein.distance(word, target, limit: k) <= k {
+                    hits.append(TermHit(term: t, start: Int32(start), end: Int32(i)))
+                }
+            }
+        }
+    }
+}
+
+/// Edit distance with an early exit once it exceeds `limit`.
+enum Levenshtein {
+    static func distance(_ a: [UInt32], _ b: [UInt32], limit: Int) -> Int {
+        if a == b { return 0 }
+        if abs(a.count - b.count) > limit { return limit + 1 }
+        var prev = Array(0...b.count)
+        var cur = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            cur[0] = i
+            var rowMin = cur[0]
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+                rowMin = min(rowMin, cur[j])
+            }
+            if rowMin > limit { return limit + 1 }
+            swap(&prev, &cur)
+        }
+        return prev[b.count]
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+
+/// One run's result: report format `policywatch.report`, version 1 (BRIEF §5).
+/// The JSON Schema is `docs/report.schema.json`; change it with the version.
+public struct Report: Codable, Sendable {
+    public static let formatName = "policywatch.report"
+    public static let currentVersion = 1
+
+    public var format: String = Report.formatName
+    public var version: Int = Report.currentVersion
+    public var run: RunInfo
+    public var alerts: [Alert]
+    public var errors: [InputError]
+
+    public init(run: RunInfo, alerts: [Alert], errors: [InputError]) {
+        self.run = run
+        self.alerts = alerts
+        self.errors = errors
+    }
+
+    public struct RunInfo: Codable, Sendable {
+        public var started: String
+        public var finished: String
+        /// Rules compiled and run.
+        public var rules: Int
+        /// Articles scanned.
+        public var articles: Int
+        /// Inputs or records skipped because of an error.
+        public var skipped: Int
+
+        public init(started: String, finished: String, rules: Int, articles: Int, skipped: Int) {
+            self.started = started
+            self.finished = finished
+            self.rules = rules
+            self.articles = articles
+            self.skipped = skipped
+        }
+    }
+
+    /// Sorted keys, UTF-8 kept as is (Korean stays readable), slashes unescaped.
+    public static func encoder(pretty: Bool = true) -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+
+    public func jsonData(pretty: Bool = true) throws -> Data {
+        var d = try Report.encoder(pretty: pretty).encode(self)
+        d.append(0x0A)
+        return d
+    }
+}
+
+/// A rule that fired on an article, with its evidence.
+public struct Alert: Codable, Hashable, Sendable {
+    /// Stable: a hash of the rule id and the article key.
+    public var id: String
+    public var rule: RuleRef
+    public var article: ArticleRef
+    public var matches: [MatchRecord]
+    /// Entity kind -> ids found in the article.
+    public var entities: [String: [String]]
+    public var firstSeen: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, rule, article, matches, entities
+        case firstSeen = "first_seen"
+    }
+
+    public static func id(rule: String, articleKey: String) -> String {
+        StableHash.hex(rule + "\n" + articleKey)
+    }
+
+    public struct RuleRef: Codable, Hashable, Sendable {
+        public var id: String
+        public var title: String
+        public var severity: Severity
+        public var tags: [String]
+        public var file: String
+    }
+
+    public struct ArticleRef: Codable, Hashable, Sendable {
+        public var key: String
+        public var id: String?
+        public var title: String
+        public var url: String?
+        public var published: String?
+        public var source: String?
+        public var language: String
+        public var path: String?
+
+        public init(_ a: Article) {
+            key = a.key
+            id = a.id
+            title = a.title
+            url = a.url
+            published = a.published
+            source = a.source
+            language = a.language
+            path = a.path
+        }
+    }
+
+    /// One piece of evidence. `start`/`end` are Unicode code-point offsets into the
+    /// original field text: Python's `text[start:end]` gives `text`.
+    public struct MatchRecord: Codable, Hashable, Sendable {
+        public var term: String
+        public var field: Field
+        public var start: Int
+        public var end: Int
+        public var text: String
+        public var snippet: String
+    }
+}
+
+/// UTC ISO 8601 timestamps, as every time in the report.
+public enum Timestamp {
+    public static func string(_ date: Date = Date()) -> String {
+        let f = ISO8601DateFormatter()
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: date)
+    }
+}

@@ -1,0 +1,53 @@
+import PolicyMatcher
+
+/// Runs the inline `tests:` of rules (`policywatch test`).
+public struct RuleTester {
+    public struct Result: Sendable {
+        public enum Status: String, Sendable { case passed, failed, todo, fixedTodo = "todo-now-passes" }
+        public var rule: CompiledRule
+        public var test: RuleTest
+        public var status: Status
+        /// What matched (for an unexpected match) or which operands were missing.
+        public var detail: String
+    }
+
+    public let ruleSet: RuleSet
+
+    public init(ruleSet: RuleSet) {
+        self.ruleSet = ruleSet
+    }
+
+    public func run() -> [Result] {
+        var normalizer = TextNormalizer()
+        var results: [Result] = []
+        for rule in ruleSet.rules {
+            for test in rule.rule.tests {
+                let article = Article(id: "test", title: test.title, body: test.body, language: test.language)
+                let matches = ArticleMatches(article: article, matcher: ruleSet.matcher, normalizer: &normalizer)
+                let outcome = Evaluator(matches: matches).evaluate(rule.condition)
+                let ok = outcome.holds == test.expectation.shouldMatch
+                let status: Result.Status = test.expectation.isTodo ? (ok ? .fixedTodo : .todo) : (ok ? .passed : .failed)
+                results.append(Result(rule: rule, test: test, status: status, detail: describe(outcome, matches: matches)))
+            }
+        }
+        return results
+    }
+
+    private func describe(_ outcome: Evaluator.Outcome, matches: ArticleMatches) -> String {
+        let found = matches.fields.flatMap { f in
+            f.hitsByTerm.values.joined().sorted { $0.start < $1.start }.map { hit -> String in
+                let r = Scanner.record(Evidence(field: f.field, hit: hit), in: f, term: ruleSet.matcher.terms[Int(hit.term)].spec.display)
+                return "'\(r.text)' (\(r.term))"
+            }
+        }
+        let evidence = outcome.evidence.map { ev -> String in
+            let f = matches.fields.first { $0.field == ev.field }!
+            let r = Scanner.record(ev, in: f, term: ruleSet.matcher.terms[Int(ev.hit.term)].spec.display)
+            return "'\(r.text)' (\(r.term))"
+        }
+        if outcome.holds {
+            return "matched: " + (evidence.isEmpty ? "(no positive term needed)" : Array(Set(evidence)).sorted().joined(separator: ", "))
+        }
+        return found.isEmpty ? "no term of the pack occurs in the text" : "terms found, but the expression did not hold: " + found.joined(separator: ", ")
+    }
+}

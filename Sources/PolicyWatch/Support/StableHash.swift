@@ -1,0 +1,18 @@
+/// FNV-1a, 64 bits: a stable, dependency-free hash for alert ids and content keys.
+/// Not for security: ids only need to be stable across runs and machines.
+public enum StableHash {
+    public static func fnv1a64<S: Sequence>(_ bytes: S) -> UInt64 where S.Element == UInt8 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes {
+            h ^= UInt64(b)
+            h = h &* 0x0000_0100_0000_01B3
+        }
+        return h
+    }
+
+    public static func hex(_ text: String) -> String {
+        let h = fnv1a64(text.utf8)
+        let s = String(h, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
+    }
+}

@@ -117,13 +117,20 @@ public enum YAMLLoader {
             // where an unclosed quote or bracket began).
             message += start == mark ? " (\(context))" : " (\(context) at line \(start.line), column \(start.column))"
         }
-        let character = text.unicodeScalars.dropFirst(lines.bomLength + max(index, 0)).first
+        // The text of the problem's line up to the problem, and the character at it.
+        let lineStart = lines.bomLength + max(index, 0) - (mark.column - 1)
+        let scalars = text.unicodeScalars.dropFirst(lineStart)
+        let lineHead = Array(scalars.prefix(mark.column - 1))
+        let character = scalars.dropFirst(mark.column - 1).first
         return YAMLError(mark: mark, message: message,
-                         hint: hint(problem: problem, context: context, contextMark: contextMark, character: character))
+                         hint: hint(problem: problem, context: context, contextMark: contextMark,
+                                    character: character, lineHead: lineHead))
     }
 
     /// A short hint for mistakes people commonly make, matched on libyaml's wording.
-    private static func hint(problem: String, context: String?, contextMark: Mark?, character: Unicode.Scalar?) -> String? {
+    /// `lineHead` is the problem's line up to the problem.
+    private static func hint(problem: String, context: String?, contextMark: Mark?,
+                             character: Unicode.Scalar?, lineHead: [Unicode.Scalar]) -> String? {
         if character == "\t" || problem.contains("tab character") {
             return "YAML does not allow tabs for indentation; use spaces"
         }
@@ -140,11 +147,29 @@ public enum YAMLLoader {
                 break
             }
         }
-        if problem == "mapping values are not allowed in this context" {
-            return "a plain value cannot contain ': '; put the value in quotes, or check this line's indentation"
+        if let character, character == "@" || character == "`" {
+            return "'\(character)' cannot start a plain value; put the value in quotes"
         }
-        if problem == "did not find expected key" || problem == "did not find expected '-' indicator" {
-            return "check the indentation: this line does not line up with the entries above it"
+        switch problem {
+        case "mapping values are not allowed in this context":
+            return "a plain value cannot contain ': '; put the value in quotes, or check this line's indentation"
+        case "block sequence entries are not allowed in this context":
+            return "a list item ('- ') must start its own line; put a value that starts with '-' in quotes"
+        case "did not find expected key", "did not find expected '-' indicator":
+            // Text right after a closing quote: usually a quote inside the string.
+            let previous = lineHead.last(where: { $0 != " " })
+            if previous == "'" {
+                return "text follows a closing quote; inside single quotes write a quote twice ('')"
+            }
+            if previous == "\"" {
+                return "text follows a closing quote; inside double quotes write a quote as \\\""
+            }
+            if lineHead.allSatisfy({ $0 == " " }) {
+                return "check the indentation: this line does not line up with the entries above it"
+            }
+            return nil
+        default:
+            break
         }
         if problem.hasPrefix("control characters are not allowed") {
             return "the text contains a control character such as NUL; is it a binary file?"

@@ -62,12 +62,8 @@ public enum YAMLLoader {
         }
     }
 
-    private static func string(_ pointer: UnsafePointer<yaml_char_t>?) -> String? {
-        pointer.map { String(cString: $0) }
-    }
-
     private static func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
-        string(UnsafePointer(pointer))
+        pointer.map { String(cString: $0) }
     }
 
     /// libyaml expands `!!x` to `tag:yaml.org,2002:x`; give it back in the short form

@@ -18,6 +18,11 @@ public struct NormalizedText: Sendable {
     public internal(set) var wordStarts: [Int32]
     /// Byte offsets where a paragraph starts (after a blank line). Sorted, starts with 0.
     public internal(set) var paragraphStarts: [Int32]
+    /// Where spaces between CJK characters were dropped: the byte offset of the character
+    /// after the gap, and the original offset where the gap began (so evidence never
+    /// ends with a space that is not part of the match).
+    var gapBytes: [Int32] = []
+    var gapOrigins: [Int32] = []
 
     /// The original code-point range of the normalised byte range `start..<end`.
     public func originRange(start: Int, end: Int) -> Range<Int> {
@@ -30,8 +35,18 @@ public struct NormalizedText: Sendable {
         var j = end
         // The match may end inside the expansion of one character ("ﬁ" -> "fi"): skip to the next character.
         while j < originOffsets.count && Int(originOffsets[j]) <= last { j += 1 }
-        let hi = j < originOffsets.count ? Int(originOffsets[j]) : originLength
+        var hi = j < originOffsets.count ? Int(originOffsets[j]) : originLength
+        if j < originOffsets.count, let g = Self.search(gapBytes, Int32(j)) { hi = Int(gapOrigins[g]) }
         return lo..<max(lo, hi)
+    }
+
+    static func search(_ a: [Int32], _ x: Int32) -> Int? {
+        var lo = 0, hi = a.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if a[mid] < x { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < a.count && a[lo] == x ? lo : nil
     }
 
     /// The normalised text as a String (for tests and debugging).
@@ -66,6 +81,7 @@ public struct TextNormalizer: Sendable {
         utf8.withContiguousStorageIfAvailable { buf in
             normalize(buf, into: &out)
         }
+        out.originLength = text.unicodeScalars.count
         return out
     }
 
@@ -86,7 +102,10 @@ public struct TextNormalizer: Sendable {
                     out.paragraphStarts.append(Int32(out.bytes.count))
                 }
                 // Spaces between two CJK characters vanish; elsewhere a run becomes one space.
-                if !(cjk && lastWasCJK) && !out.bytes.isEmpty {
+                if cjk && lastWasCJK {
+                    out.gapBytes.append(Int32(out.bytes.count))
+                    out.gapOrigins.append(pendingOrigin)
+                } else if !out.bytes.isEmpty {
                     out.bytes.append(Self.separator)
                     out.originOffsets.append(pendingOrigin)
                 }

@@ -29,6 +29,7 @@ final class TermMatcherTests: XCTestCase {
 
     func testKoreanInsideWordsAndSpacing() {
         XCTAssertEqual(find([.parse("반도체")], in: "반도체를 수출"), ["반도체"])
+        XCTAssertEqual(find([.parse("반도체")], in: "미국 반도체 수출"), ["반도체"], "no trailing space in the evidence")
         XCTAssertEqual(find([.parse("공동 로드맵")], in: "공동로드맵을 세웠다"), ["공동로드맵"])
         XCTAssertEqual(find([.parse("수출통제")], in: "수출 통제를 강화"), ["수출 통제"])
     }
@@ -51,7 +52,9 @@ final class TermMatcherTests: XCTestCase {
     func testTypos() {
         let name = TermSpec.parse("Raimondo~1")
         XCTAssertEqual(find([name], in: "Raimondo met Raymondo, not Lemondo"), ["Raimondo", "Raymondo"])
-        XCTAssertEqual(find([.parse("Raimondo~2")], in: "Lemondo"), ["Lemondo"])
+        XCTAssertEqual(find([.parse("Raimondo~2")], in: "Lamondo"), ["Lamondo"])
+        XCTAssertEqual(find([.parse("Raimondo~1")], in: "Lamondo"), [])
+        XCTAssertEqual(find([.parse("Wang~1")], in: "Wong"), [], "names under five letters get no typos")
     }
 
     func testLatinTermNextToHangul() {

@@ -47,56 +47,47 @@ struct ScanCommand: ParsableCommand {
     func run() throws {
         let set = try rules.compile(quietWarnings: true)
         let started = Timestamp.string()
-        let reader = ArticleReader(maxBytes: maxBytes)
-        let scanner = Scanner(ruleSet: set)
-        let (files, listErrors) = reader.files(for: paths)
-        var errors = listErrors
-        var alerts: [Alert] = []
+        let writer: ReportWriter
+        do {
+            writer = try ReportWriter(format: format == .json ? .json : .jsonl, path: output)
+        } catch {
+            Console.error("\(output ?? "-"): error: cannot write the report: \(error.localizedDescription)")
+            throw ExitCode(3)
+        }
+        // Parallel, streaming, in input order; alerts are encoded on the workers.
+        let scan = ParallelScan(scanner: Scanner(ruleSet: set), reader: ArticleReader(maxBytes: maxBytes))
+        let encoding: ReportWriter.Format = format == .json ? .json : .jsonl
+        var errors: [InputError] = []
         var articles = 0
-        var normalizer = TextNormalizerBox()
-        for file in files {
-            let (items, problems) = reader.read(path: file)
-            errors += problems
-            for article in items {
-                articles += 1
-                alerts += scanner.scan(article, normalizer: &normalizer.value, now: started)
+        do {
+            try scan.run(paths: paths, now: started, transform: { items in
+                var alerts: [Alert] = []
+                for case .article(_, let a) in items { alerts += a }
+                return (items, ReportWriter.encode(alerts, format: encoding))
+            }) { items, encoded in
+                var alerts = 0
+                for item in items {
+                    switch item {
+                    case .article(_, let a): articles += 1; alerts += a.count
+                    case .error(let e): errors.append(e)
+                    }
+                }
+                try writer.append(encoded: encoded, count: alerts)
             }
+            for e in errors { Console.error("\(e.source): error: \(e.message)") }
+            try writer.finish(
+                run: .init(started: started, finished: Timestamp.string(), rules: set.rules.count, articles: articles, skipped: errors.count),
+                errors: errors)
+        } catch {
+            writer.discard()
+            Console.error("\(output ?? "-"): error: cannot write the report: \(error.localizedDescription)")
+            throw ExitCode(3)
         }
-        let report = Report(
-            run: .init(started: started, finished: Timestamp.string(), rules: set.rules.count, articles: articles, skipped: errors.count),
-            alerts: alerts, errors: errors)
-        for e in errors { Console.error("\(e.source): error: \(e.message)") }
-        let data: Data
-        switch format {
-        case .json: data = try report.jsonData()
-        case .jsonl:
-            var d = Data()
-            let enc = Report.encoder(pretty: false)
-            for a in alerts {
-                d.append(try enc.encode(a))
-                d.append(0x0A)
-            }
-            data = d
-        }
+        let alerts = writer.alertCount
         if let output {
-            do {
-                try data.write(to: URL(fileURLWithPath: output), options: .atomic)
-            } catch {
-                Console.error("\(output): error: cannot write the report: \(error.localizedDescription)")
-                throw ExitCode(3)
-            }
-            Console.error("\(alerts.count) alert\(alerts.count == 1 ? "" : "s") in \(articles) article\(articles == 1 ? "" : "s"); report written to \(output)")
-        } else {
-            FileHandle.standardOutput.write(data)
+            Console.error("\(alerts) alert\(alerts == 1 ? "" : "s") in \(articles) article\(articles == 1 ? "" : "s"); report written to \(output)")
         }
         if !errors.isEmpty { throw Exit.partial }
-        if failOnAlert && !alerts.isEmpty { throw Exit.alertsFound }
+        if failOnAlert && alerts > 0 { throw Exit.alertsFound }
     }
-}
-
-import PolicyMatcher
-
-/// Keeps one normaliser (and its cache) for the whole run.
-struct TextNormalizerBox {
-    var value = TextNormalizer()
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PolicyWatch
 
 struct ValidateCommand: ParsableCommand {
@@ -16,13 +17,24 @@ struct ValidateCommand: ParsableCommand {
 
     @OptionGroup var rules: RuleOptions
 
+    @Flag(help: "Also print how long loading and compiling the rules took, and the automaton's size.")
+    var timing = false
+
     @Argument(help: ArgumentHelp("Rule files or directories to check.", valueName: "PATH"))
     var paths: [String] = []
 
     func run() throws {
+        let clock = ContinuousClock()
+        let start = clock.now
         let set = try rules.compile(extraPaths: paths)
+        let elapsed = clock.now - start
         let files = Set(set.rules.map(\.file)).count
         Console.out("ok: \(set.rules.count) rule\(set.rules.count == 1 ? "" : "s") in \(files) file\(files == 1 ? "" : "s"), \(set.matcher.terms.count) terms")
+        if timing {
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let mb = Double(set.matcher.automatonMemoryBytes) / 1_048_576
+            Console.out(String(format: "compiled in %.3f s (read, parse, compile, automaton of %.1f MB)", seconds, mb))
+        }
     }
 }
 

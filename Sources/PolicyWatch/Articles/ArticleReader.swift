@@ -113,17 +113,10 @@ public struct ArticleReader: Sendable {
         var lineNo = 0
         for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNo += 1
-            let trimmed = line.drop(while: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D })
-            if trimmed.isEmpty || trimmed.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            let source = "\(path):\(lineNo)"
-            guard String(validating: Data(line), as: UTF8.self) != nil else {
-                errors.append(InputError(source: source, message: "invalid UTF-8"))
-                continue
-            }
-            do {
-                articles.append(try Self.article(fromJSON: Data(line), path: path))
-            } catch {
-                errors.append(InputError(source: source, message: Self.describe(error)))
+            switch parseJSONLine(line, path: path, lineNo: lineNo) {
+            case .none: continue
+            case .success(let a): articles.append(a)
+            case .failure(let e): errors.append(e)
             }
         }
         if articles.isEmpty && errors.isEmpty {

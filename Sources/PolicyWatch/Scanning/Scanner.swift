@@ -7,8 +7,38 @@ public struct Scanner: Sendable {
     /// Evidence kept per alert (the strongest, earliest first).
     public var maxMatchesPerAlert = 20
 
+    /// For each term id, the rules (indices into `ruleSet.rules`) anchored on it; and the rules
+    /// with no anchor. An article then costs its hits, not the number of rules.
+    private let rulesByTerm: [[Int32]]
+    private let unanchored: [Int32]
+
     public init(ruleSet: RuleSet) {
         self.ruleSet = ruleSet
+        var byTerm = [[Int32]](repeating: [], count: ruleSet.matcher.terms.count)
+        var always: [Int32] = []
+        for (i, rule) in ruleSet.rules.enumerated() {
+            guard let anchors = rule.anchors else {
+                always.append(Int32(i))
+                continue
+            }
+            for t in anchors where Int(t) < byTerm.count { byTerm[Int(t)].append(Int32(i)) }
+        }
+        rulesByTerm = byTerm
+        unanchored = always
+    }
+
+    /// Rules worth evaluating on `m`, in rule order: those anchored on a term that occurred,
+    /// and those without anchor (the same ones as testing every rule's anchors).
+    func candidates(_ m: ArticleMatches) -> [Int32] {
+        var out = unanchored
+        for f in m.fields {
+            for term in f.hitsByTerm.keys where Int(term) < rulesByTerm.count { out += rulesByTerm[Int(term)] }
+        }
+        out.sort()
+        var unique: [Int32] = []
+        unique.reserveCapacity(out.count)
+        for r in out where unique.last != r { unique.append(r) }
+        return unique
     }
 
     /// Matches of every term in the article.
@@ -21,13 +51,26 @@ public struct Scanner: Sendable {
         let m = matches(article, normalizer: &normalizer)
         let evaluator = Evaluator(matches: m)
         var alerts: [Alert] = []
-        for rule in ruleSet.rules {
-            if let anchors = rule.anchors, !m.containsAny(of: anchors) { continue }
+        var scalars = FieldScalars()
+        for index in candidates(m) {
+            let rule = ruleSet.rules[Int(index)]
             let outcome = evaluator.evaluate(rule.condition)
             guard outcome.holds else { continue }
-            alerts.append(makeAlert(rule, article: article, matches: m, evidence: outcome.evidence, now: now))
+            alerts.append(makeAlert(rule, article: article, matches: m, evidence: outcome.evidence, now: now, scalars: &scalars))
         }
         return alerts
+    }
+
+    /// Each field's original text as scalars, made once per article for all its evidence.
+    struct FieldScalars {
+        private var byField: [Field: [Unicode.Scalar]] = [:]
+
+        mutating func get(_ f: FieldMatches) -> [Unicode.Scalar] {
+            if let s = byField[f.field] { return s }
+            let s = Array(f.original.unicodeScalars)
+            byField[f.field] = s
+            return s
+        }
     }
 
     /// Convenience for one-off use (tests, `policywatch test`).
@@ -37,12 +80,18 @@ public struct Scanner: Sendable {
     }
 
     func makeAlert(_ rule: CompiledRule, article: Article, matches: ArticleMatches, evidence: [Evidence], now: String) -> Alert {
+        var scalars = FieldScalars()
+        return makeAlert(rule, article: article, matches: matches, evidence: evidence, now: now, scalars: &scalars)
+    }
+
+    func makeAlert(_ rule: CompiledRule, article: Article, matches: ArticleMatches, evidence: [Evidence], now: String,
+                   scalars: inout FieldScalars) -> Alert {
         let unique = Array(Set(evidence)).sorted {
             ($0.field == .title ? 0 : 1, $0.hit.start, $0.hit.term) < ($1.field == .title ? 0 : 1, $1.hit.start, $1.hit.term)
         }
         let records = unique.prefix(maxMatchesPerAlert).map { ev -> Alert.MatchRecord in
             let f = matches.fields.first { $0.field == ev.field }!
-            return Self.record(ev, in: f, term: ruleSet.matcher.terms[Int(ev.hit.term)].spec.display)
+            return Self.record(ev, in: f, scalars: scalars.get(f), term: ruleSet.matcher.terms[Int(ev.hit.term)].spec.display)
         }
         return Alert(
             id: Alert.id(rule: rule.rule.id, articleKey: article.key),
@@ -55,8 +104,11 @@ public struct Scanner: Sendable {
     }
 
     static func record(_ ev: Evidence, in field: FieldMatches, term: String) -> Alert.MatchRecord {
+        record(ev, in: field, scalars: Array(field.original.unicodeScalars), term: term)
+    }
+
+    static func record(_ ev: Evidence, in field: FieldMatches, scalars: [Unicode.Scalar], term: String) -> Alert.MatchRecord {
         let r = field.text.originRange(start: Int(ev.hit.start), end: Int(ev.hit.end))
-        let scalars = Array(field.original.unicodeScalars)
         let text = String(String.UnicodeScalarView(scalars[r]))
         return Alert.MatchRecord(term: term, field: ev.field, start: r.lowerBound, end: r.upperBound, text: text,
                                  snippet: snippet(scalars, r))

@@ -1,0 +1,135 @@
+import Foundation
+
+/// A piece of input that a worker turns into articles on its own: a whole file, a run of
+/// complete lines of a JSON Lines file, stdin's bytes, or an error found while listing.
+public enum InputChunk: Sendable {
+    case file(String)
+    /// Complete lines (the last one may lack its newline) starting at line `firstLine`.
+    case jsonLines(path: String, firstLine: Int, data: Data)
+    case data(path: String, Data)
+    case error(InputError)
+}
+
+extension ArticleReader {
+    /// Streams `paths` as chunks in input order without holding a whole JSON Lines file:
+    /// those are read `chunkBytes` at a time and cut at line ends. Listing errors come first,
+    /// as in `files(for:)`. `emit` returns false to stop early.
+    public func chunks(for paths: [String], chunkBytes: Int = 1 << 20, _ emit: (InputChunk) -> Bool) {
+        let (files, errors) = files(for: paths)
+        for e in errors where !emit(.error(e)) { return }
+        for file in files {
+            if file == "-" {
+                guard emit(.data(path: "-", FileHandle.standardInput.readDataToEndOfFile())) else { return }
+            } else if Self.isJSONLines(file) {
+                guard streamJSONLines(path: file, chunkBytes: chunkBytes, emit) else { return }
+            } else {
+                guard emit(.file(file)) else { return }
+            }
+        }
+    }
+
+    static func isJSONLines(_ path: String) -> Bool {
+        let ext = (path as NSString).pathExtension.lowercased()
+        return ext == "jsonl" || ext == "ndjson"
+    }
+
+    /// Articles and errors of one chunk, each in input order.
+    public func read(_ chunk: InputChunk) -> (articles: [Article], errors: [InputError]) {
+        switch chunk {
+        case .file(let path): return read(path: path)
+        case .data(let path, let data): return parse(data: data, path: path)
+        case .error(let e): return ([], [e])
+        case .jsonLines(let path, let firstLine, let data):
+            var articles: [Article] = []
+            var errors: [InputError] = []
+            var lineNo = firstLine
+            for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+                defer { lineNo += 1 }
+                switch parseJSONLine(line, path: path, lineNo: lineNo) {
+                case .none: continue
+                case .success(let a): articles.append(a)
+                case .failure(let e): errors.append(e)
+                }
+            }
+            // A chunk ending in a newline splits into one empty piece after it: not a line.
+            return (articles, errors)
+        }
+    }
+
+    /// One line of a JSON Lines file: nil when blank.
+    func parseJSONLine(_ line: Data, path: String, lineNo: Int) -> Result<Article, InputError>? {
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
+        let source = "\(path):\(lineNo)"
+        if line.count > maxBytes {
+            return .failure(InputError(source: source, message: "line is \(line.count) bytes, over the limit of \(maxBytes) (raise it with --max-bytes)"))
+        }
+        if let article = FastJSONArticle.parse(line, path: path) { return .success(article) }
+        guard String(validating: line, as: UTF8.self) != nil else {
+            return .failure(InputError(source: source, message: "invalid UTF-8"))
+        }
+        do {
+            return .success(try Self.article(fromJSON: Data(line), path: path))
+        } catch {
+            return .failure(InputError(source: source, message: Self.describe(error)))
+        }
+    }
+
+    /// Reads a JSON Lines file block by block and emits runs of complete lines. A line longer
+    /// than `maxBytes` is skipped without being held, and reported.
+    private func streamJSONLines(path: String, chunkBytes: Int, _ emit: (InputChunk) -> Bool) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            let why = FileManager.default.isReadableFile(atPath: path) ? "cannot open" : "permission denied"
+            return emit(.error(InputError(source: path, message: "cannot read: \(why)")))
+        }
+        defer { try? handle.close() }
+        var pending = Data()  // the incomplete last line
+        var lineNo = 1  // number of the first line in `pending`
+        var skipped: Int?  // bytes so far of an overlong line being skipped
+        var sawContent = false
+        while true {
+            let block: Data
+            do {
+                block = try handle.read(upToCount: chunkBytes) ?? Data()
+            } catch {
+                return emit(.error(InputError(source: path, message: "cannot read: \(Self.describe(error))")))
+            }
+            if block.isEmpty { break }
+            if !sawContent { sawContent = block.contains { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D && $0 != 0x0A } }
+            var rest = block[...]
+            if let n = skipped {
+                guard let nl = rest.firstIndex(of: 0x0A) else {
+                    skipped = n + rest.count
+                    continue
+                }
+                let total = n + (nl - rest.startIndex)
+                skipped = nil
+                let e = InputError(source: "\(path):\(lineNo)", message: "line is \(total) bytes, over the limit of \(maxBytes) (raise it with --max-bytes)")
+                guard emit(.error(e)) else { return false }
+                lineNo += 1
+                rest = rest[(nl + 1)...]
+            }
+            if let lastNL = rest.lastIndex(of: 0x0A) {
+                var complete = pending
+                complete.append(contentsOf: rest[..<(lastNL + 1)])
+                pending = Data(rest[(lastNL + 1)...])
+                let lines = complete.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
+                guard emit(.jsonLines(path: path, firstLine: lineNo, data: complete)) else { return false }
+                lineNo += lines
+            } else {
+                pending.append(contentsOf: rest)
+            }
+            if pending.count > maxBytes {
+                skipped = pending.count
+                pending = Data()
+            }
+        }
+        if let n = skipped {
+            let e = InputError(source: "\(path):\(lineNo)", message: "line is \(n) bytes, over the limit of \(maxBytes) (raise it with --max-bytes)")
+            guard emit(.error(e)) else { return false }
+        } else if !pending.isEmpty {
+            guard emit(.jsonLines(path: path, firstLine: lineNo, data: pending)) else { return false }
+        }
+        if !sawContent { return emit(.error(InputError(source: path, message: "empty input"))) }
+        return true
+    }
+}

@@ -57,6 +57,8 @@ public struct NormalizedText: Sendable {
 /// thread (it is a value type, cheap to copy before use).
 public struct TextNormalizer: Sendable {
     private var cache: [String: [UInt8]] = [:]
+    /// Folded forms of single-scalar characters (most non-ASCII text), keyed by scalar.
+    private var scalarCache: [UInt32: [UInt8]] = [:]
     /// When false, case is kept (used to verify `cased` terms).
     public var foldCase: Bool
 
@@ -68,119 +70,225 @@ public struct TextNormalizer: Sendable {
 
     /// Normalises `text`.
     public mutating func normalize(_ text: String) -> NormalizedText {
-        var out = NormalizedText(bytes: [], originOffsets: [], originLength: 0, wordStarts: [], paragraphStarts: [0])
-        var utf8 = text.utf8
-        out.bytes.reserveCapacity(utf8.count + 16)
-        out.originOffsets.reserveCapacity(utf8.count + 16)
-        // Ensure contiguous storage for fast byte access.
-        if utf8.withContiguousStorageIfAvailable({ _ in true }) == nil {
-            var copy = text
-            copy.makeContiguousUTF8()
-            utf8 = copy.utf8
-        }
-        utf8.withContiguousStorageIfAvailable { buf in
-            normalize(buf, into: &out)
-        }
-        out.originLength = text.unicodeScalars.count
-        return out
+        var text = text
+        return text.withUTF8 { normalize(utf8: $0) }
     }
 
-    private mutating func normalize(_ src: UnsafeBufferPointer<UInt8>, into out: inout NormalizedText) {
-        var i = 0
-        var scalarIndex: Int32 = 0  // code-point offset of src[i]
+    /// Normalises UTF-8 text (valid UTF-8, as a String's).
+    public mutating func normalize(utf8 src: UnsafeBufferPointer<UInt8>) -> NormalizedText {
+        var w = Writer(capacity: src.count + 16)
+        defer { w.deallocate() }
+        let scalars = run(src, &w)
+        return w.result(originLength: scalars)
+    }
+
+    /// The output being built, in manually grown buffers: appending to Swift arrays one byte
+    /// at a time (uniqueness and capacity checks) was most of the normaliser's cost.
+    struct Writer {
+        var bytes: UnsafeMutablePointer<UInt8>
+        var origins: UnsafeMutablePointer<Int32>
+        var count = 0
+        var capacity: Int
+        var wordStarts: [Int32] = []
+        var paragraphStarts: [Int32] = [0]
+        var gapBytes: [Int32] = []
+        var gapOrigins: [Int32] = []
+        // Separator and word state.
         var pendingSeparator = false
         var pendingOrigin: Int32 = 0
         var newlinesInSeparator = 0
         var lastWasCJK = false
         var inWord = false
-        let n = src.count
 
-        @inline(__always) func emit(_ bytes: [UInt8], origin: Int32, firstScalar: UInt32, into out: inout NormalizedText) {
-            let cjk = ScriptClass.isCJK(firstScalar)
+        init(capacity: Int) {
+            self.capacity = max(capacity, 16)
+            bytes = .allocate(capacity: self.capacity)
+            origins = .allocate(capacity: self.capacity)
+            wordStarts.reserveCapacity(capacity / 5 + 4)
+        }
+
+        func deallocate() {
+            bytes.deallocate()
+            origins.deallocate()
+        }
+
+        @inline(__always)
+        mutating func reserve(_ extra: Int) {
+            if count + extra > capacity { grow(count + extra) }
+        }
+
+        mutating func grow(_ needed: Int) {
+            let newCapacity = max(needed, capacity * 2)
+            let b = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+            b.update(from: bytes, count: count)
+            bytes.deallocate()
+            bytes = b
+            let o = UnsafeMutablePointer<Int32>.allocate(capacity: newCapacity)
+            o.update(from: origins, count: count)
+            origins.deallocate()
+            origins = o
+            capacity = newCapacity
+        }
+
+        @inline(__always)
+        mutating func put(_ b: UInt8, _ origin: Int32) {
+            reserve(1)
+            bytes[count] = b
+            origins[count] = origin
+            count += 1
+        }
+
+        @inline(__always)
+        mutating func separator(origin: Int32, newline: Bool) {
+            if !pendingSeparator { pendingOrigin = origin }
+            pendingSeparator = true
+            if newline { newlinesInSeparator += 1 }
+        }
+
+        /// Starts a character: settles a pending separator and word starts.
+        @inline(__always)
+        mutating func begin(firstScalar: UInt32, cjk: Bool) {
             if pendingSeparator {
-                if newlinesInSeparator >= 2 && !out.bytes.isEmpty {
-                    out.paragraphStarts.append(Int32(out.bytes.count))
-                }
+                if newlinesInSeparator >= 2 && count > 0 { paragraphStarts.append(Int32(count)) }
                 // Spaces between two CJK characters vanish; elsewhere a run becomes one space.
                 if cjk && lastWasCJK {
-                    out.gapBytes.append(Int32(out.bytes.count))
-                    out.gapOrigins.append(pendingOrigin)
-                } else if !out.bytes.isEmpty {
-                    out.bytes.append(Self.separator)
-                    out.originOffsets.append(pendingOrigin)
+                    gapBytes.append(Int32(count))
+                    gapOrigins.append(pendingOrigin)
+                } else if count > 0 {
+                    put(TextNormalizer.separator, pendingOrigin)
                 }
                 pendingSeparator = false
                 newlinesInSeparator = 0
                 inWord = false
             }
             let isWordish = cjk || ScriptClass.isWordChar(firstScalar)
-            if isWordish && !inWord { out.wordStarts.append(Int32(out.bytes.count)) }
+            if isWordish && !inWord { wordStarts.append(Int32(count)) }
             inWord = isWordish
-            for b in bytes {
-                out.bytes.append(b)
-                out.originOffsets.append(origin)
-            }
             // The last scalar decides adjacency for the next character.
             lastWasCJK = cjk
         }
 
-        @inline(__always) func separator(origin: Int32, newline: Bool) {
-            if !pendingSeparator { pendingOrigin = origin }
-            pendingSeparator = true
-            if newline { newlinesInSeparator += 1 }
+        /// Emits one output character (the UTF-8 of one scalar).
+        @inline(__always)
+        mutating func emit(_ src: UnsafeBufferPointer<UInt8>, _ lo: Int, _ hi: Int, origin: Int32, firstScalar: UInt32) {
+            begin(firstScalar: firstScalar, cjk: ScriptClass.isCJK(firstScalar))
+            reserve(hi - lo)
+            for k in lo..<hi {
+                bytes[count] = src[k]
+                origins[count] = origin
+                count += 1
+            }
         }
 
+        func result(originLength: Int) -> NormalizedText {
+            var t = NormalizedText(bytes: Array(UnsafeBufferPointer(start: bytes, count: count)),
+                                   originOffsets: Array(UnsafeBufferPointer(start: origins, count: count)),
+                                   originLength: originLength, wordStarts: wordStarts, paragraphStarts: paragraphStarts)
+            t.gapBytes = gapBytes
+            t.gapOrigins = gapOrigins
+            return t
+        }
+    }
+
+    /// ASCII bytes that are letters, digits or '_' (word characters), with their lower case.
+    private static let asciiWord: [Bool] = (0..<128).map { ScriptClass.isWordChar(UInt32($0)) }
+
+    /// Returns the number of scalars read.
+    private mutating func run(_ src: UnsafeBufferPointer<UInt8>, _ w: inout Writer) -> Int {
+        var i = 0
+        var scalarIndex: Int32 = 0  // code-point offset of src[i]
+        let n = src.count
+        let lower = foldCase
+        let wordTable = Self.asciiWord
         while i < n {
             let b = src[i]
-            // ASCII fast path, unless a combining mark follows (it belongs to this character).
-            if b < 0x80 && !(i + 1 < n && Self.startsCombining(src, i + 1)) {
-                switch b {
-                case 0x20, 0x09, 0x0B, 0x0C, 0x2D:
-                    separator(origin: scalarIndex, newline: false)
-                case 0x0A:
-                    separator(origin: scalarIndex, newline: true)
-                case 0x0D:
-                    // CRLF counts as one line break.
-                    separator(origin: scalarIndex, newline: !(i + 1 < n && src[i + 1] == 0x0A))
-                case 0x00...0x1F, 0x7F:
-                    separator(origin: scalarIndex, newline: false)
-                default:
-                    var c = b
-                    if foldCase && c >= 0x41 && c <= 0x5A { c += 0x20 }
-                    if pendingSeparator || out.bytes.isEmpty || !inWord || !ScriptClass.isWordChar(UInt32(c)) {
-                        emit([c], origin: scalarIndex, firstScalar: UInt32(c), into: &out)
-                    } else {
-                        out.bytes.append(c)
-                        out.originOffsets.append(scalarIndex)
-                        lastWasCJK = false
+            if b < 0x80 {
+                // Letters and digits inside a word: the common case, copied in a tight loop.
+                if w.inWord && !w.pendingSeparator && w.count > 0 && wordTable[Int(b)] {
+                    w.lastWasCJK = false
+                    var j = i
+                    w.reserve(n - i)
+                    while j < n {
+                        var c = src[j]
+                        guard c < 0x80, wordTable[Int(c)] else { break }
+                        // A combining mark after the letter belongs to it: take the slow path.
+                        if j + 1 < n && src[j + 1] >= 0xCC && Self.startsCombining(src, j + 1) { break }
+                        if lower && c >= 0x41 && c <= 0x5A { c += 0x20 }
+                        w.bytes[w.count] = c
+                        w.origins[w.count] = scalarIndex
+                        w.count += 1
+                        scalarIndex += 1
+                        j += 1
+                    }
+                    if j > i {
+                        i = j
+                        continue
                     }
                 }
-                i += 1
-                scalarIndex += 1
-                continue
+                // ASCII, unless a combining mark follows (it belongs to this character).
+                if !(i + 1 < n && src[i + 1] >= 0xCC && Self.startsCombining(src, i + 1)) {
+                    switch b {
+                    case 0x20, 0x09, 0x0B, 0x0C, 0x2D:
+                        w.separator(origin: scalarIndex, newline: false)
+                    case 0x0A:
+                        w.separator(origin: scalarIndex, newline: true)
+                    case 0x0D:
+                        // CRLF counts as one line break.
+                        w.separator(origin: scalarIndex, newline: !(i + 1 < n && src[i + 1] == 0x0A))
+                    case 0x00...0x1F, 0x7F:
+                        w.separator(origin: scalarIndex, newline: false)
+                    default:
+                        var c = b
+                        if lower && c >= 0x41 && c <= 0x5A { c += 0x20 }
+                        w.begin(firstScalar: UInt32(c), cjk: false)
+                        w.put(c, scalarIndex)
+                    }
+                    i += 1
+                    scalarIndex += 1
+                    continue
+                }
             }
-            // Slow path: one extended character (a scalar plus the marks and jamo that join it).
+            // One extended character (a scalar plus the marks and jamo that join it).
             let start = i
-            var scalars: Int32 = 0
+            var scalars: Int32 = 1
             var (v, len) = UTF8Scalar.decode(src, at: i)
             i += len
-            scalars += 1
             var prev = v
             while i < n {
-                let (w, l) = UTF8Scalar.decode(src, at: i)
-                guard Self.joins(previous: prev, next: w) else { break }
+                let (x, l) = UTF8Scalar.decode(src, at: i)
+                guard Self.joins(previous: prev, next: x) else { break }
                 i += l
                 scalars += 1
-                prev = w
+                prev = x
             }
             let origin = scalarIndex
             scalarIndex += scalars
-            if start + len == i, let special = Self.special(v) {
-                switch special {
-                case .drop: continue
-                case .separator(let newline): separator(origin: origin, newline: newline); continue
-                case .replace(let c): v = UInt32(c); emit([c], origin: origin, firstScalar: v, into: &out); continue
+            if scalars == 1 {
+                if let special = Self.special(v) {
+                    switch special {
+                    case .drop: break
+                    case .separator(let newline): w.separator(origin: origin, newline: newline)
+                    case .replace(let c):
+                        v = UInt32(c)
+                        w.begin(firstScalar: v, cjk: false)
+                        w.put(c, origin)
+                    }
+                    continue
                 }
+                // Hangul syllables and unified Han ideographs are their own NFKC and have no case.
+                if (0xAC00...0xD7A3).contains(v) || (0x4E00...0x9FFF).contains(v) {
+                    w.emit(src, start, i, origin: origin, firstScalar: v)
+                    continue
+                }
+                let folded: [UInt8]
+                if let hit = scalarCache[v] {
+                    folded = hit
+                } else {
+                    folded = fold(String(decoding: UnsafeBufferPointer(rebasing: src[start..<i]), as: UTF8.self))
+                    if scalarCache.count < 50_000 { scalarCache[v] = folded }
+                }
+                emitFolded(folded, origin: origin, &w)
+                continue
             }
             let key = String(decoding: UnsafeBufferPointer(rebasing: src[start..<i]), as: UTF8.self)
             let folded: [UInt8]
@@ -190,27 +298,29 @@ public struct TextNormalizer: Sendable {
                 folded = fold(key)
                 if cache.count < 50_000 { cache[key] = folded }
             }
-            // The folded form may itself hold separators (e.g. NFKC of U+2474 "⑴"); emit piecewise.
-            emitFolded(folded, origin: origin, emit: { bytes, first in emit(bytes, origin: origin, firstScalar: first, into: &out) },
-                       separator: { separator(origin: origin, newline: false) })
+            emitFolded(folded, origin: origin, &w)
         }
+        return Int(scalarIndex)
     }
 
-    private func emitFolded(_ folded: [UInt8], origin: Int32, emit: ([UInt8], UInt32) -> Void, separator: () -> Void) {
+    /// The folded form may itself hold separators (e.g. NFKC of U+2474 "⑴"); emit piecewise.
+    private func emitFolded(_ folded: [UInt8], origin: Int32, _ w: inout Writer) {
         folded.withUnsafeBufferPointer { fb in
             var k = 0
             while k < fb.count {
-                let (w, l) = UTF8Scalar.decode(fb, at: k)
-                if w == 0x20 || w == 0x2D {
-                    separator()
-                } else if let sp = Self.special(w) {
+                let (x, l) = UTF8Scalar.decode(fb, at: k)
+                if x == 0x20 || x == 0x2D {
+                    w.separator(origin: origin, newline: false)
+                } else if let sp = Self.special(x) {
                     switch sp {
                     case .drop: break
-                    case .separator: separator()
-                    case .replace(let c): emit([c], UInt32(c))
+                    case .separator: w.separator(origin: origin, newline: false)
+                    case .replace(let c):
+                        w.begin(firstScalar: UInt32(c), cjk: false)
+                        w.put(c, origin)
                     }
                 } else {
-                    emit(Array(fb[k..<k + l]), w)
+                    w.emit(fb, k, k + l, origin: origin, firstScalar: x)
                 }
                 k += l
             }
@@ -250,6 +360,7 @@ public struct TextNormalizer: Sendable {
         case 0xFE00...0xFE0F, 0xE0100...0xE01EF: return true
         case 0x1160...0x11A7: return (0x1100...0x115F).contains(previous)  // jamo vowel after lead
         case 0x11A8...0x11FF: return (0x1160...0x11A7).contains(previous)  // jamo tail after vowel
+        case 0xAC00...0xD7A3, 0x4E00...0x9FFF: return false  // letters, not marks (skips a slow property lookup)
         default:
             guard next >= 0x300, let s = Unicode.Scalar(next) else { return false }
             let c = s.properties.generalCategory

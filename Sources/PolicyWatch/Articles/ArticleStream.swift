@@ -43,27 +43,48 @@ extension ArticleReader {
             var articles: [Article] = []
             var errors: [InputError] = []
             var lineNo = firstLine
-            for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-                defer { lineNo += 1 }
-                switch parseJSONLine(line, path: path, lineNo: lineNo) {
-                case .none: continue
-                case .success(let a): articles.append(a)
-                case .failure(let e): errors.append(e)
+            data.withUnsafeBytes { raw in
+                let all = raw.bindMemory(to: UInt8.self)
+                var start = 0
+                while start < all.count {
+                    let end = Self.index(of: 0x0A, in: all, from: start) ?? all.count
+                    switch parseJSONLine(UnsafeBufferPointer(rebasing: all[start..<end]), path: path, lineNo: lineNo) {
+                    case .none: break
+                    case .success(let a): articles.append(a)
+                    case .failure(let e): errors.append(e)
+                    }
+                    lineNo += 1
+                    start = end + 1
                 }
             }
-            // A chunk ending in a newline splits into one empty piece after it: not a line.
             return (articles, errors)
         }
     }
 
-    /// One line of a JSON Lines file: nil when blank.
+    static func index(of byte: UInt8, in b: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+        guard from < b.count, let base = b.baseAddress, let p = memchr(base + from, Int32(byte), b.count - from) else { return nil }
+        return base.distance(to: p.assumingMemoryBound(to: UInt8.self))
+    }
+
+    static func lastIndex(of byte: UInt8, in b: UnsafeBufferPointer<UInt8>) -> Int? {
+        var i = b.count - 1
+        while i >= 0 && b[i] != byte { i -= 1 }
+        return i >= 0 ? i : nil
+    }
+
     func parseJSONLine(_ line: Data, path: String, lineNo: Int) -> Result<Article, InputError>? {
+        line.withUnsafeBytes { parseJSONLine($0.bindMemory(to: UInt8.self), path: path, lineNo: lineNo) }
+    }
+
+    /// One line of a JSON Lines file: nil when blank.
+    func parseJSONLine(_ line: UnsafeBufferPointer<UInt8>, path: String, lineNo: Int) -> Result<Article, InputError>? {
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
         let source = "\(path):\(lineNo)"
         if line.count > maxBytes {
             return .failure(InputError(source: source, message: "line is \(line.count) bytes, over the limit of \(maxBytes) (raise it with --max-bytes)"))
         }
         if let article = FastJSONArticle.parse(line, path: path) { return .success(article) }
+        let line = Data(line)
         guard String(validating: line, as: UTF8.self) != nil else {
             return .failure(InputError(source: source, message: "invalid UTF-8"))
         }
@@ -85,6 +106,7 @@ extension ArticleReader {
         var pending = Data()  // the incomplete last line
         var lineNo = 1  // number of the first line in `pending`
         var skipped: Int?  // bytes so far of an overlong line being skipped
+        var skippedLine: (Int, Int)?  // an overlong line skipped in this block: number, length
         var sawContent = false
         while true {
             let block: Data
@@ -94,29 +116,41 @@ extension ArticleReader {
                 return emit(.error(InputError(source: path, message: "cannot read: \(Self.describe(error))")))
             }
             if block.isEmpty { break }
-            if !sawContent { sawContent = block.contains { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D && $0 != 0x0A } }
-            var rest = block[...]
-            if let n = skipped {
-                guard let nl = rest.firstIndex(of: 0x0A) else {
-                    skipped = n + rest.count
-                    continue
+            var rest = 0  // where the unprocessed part of `block` starts
+            var complete: Data?
+            block.withUnsafeBytes { raw in
+                let b = raw.bindMemory(to: UInt8.self)
+                if !sawContent { sawContent = b.contains { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D && $0 != 0x0A } }
+                if let n = skipped {
+                    guard let nl = Self.index(of: 0x0A, in: b, from: 0) else {
+                        skipped = n + b.count
+                        rest = b.count
+                        return
+                    }
+                    skippedLine = (lineNo, n + nl)
+                    skipped = nil
+                    lineNo += 1
+                    rest = nl + 1
                 }
-                let total = n + (nl - rest.startIndex)
-                skipped = nil
-                let e = InputError(source: "\(path):\(lineNo)", message: "line is \(total) bytes, over the limit of \(maxBytes) (raise it with --max-bytes)")
-                guard emit(.error(e)) else { return false }
-                lineNo += 1
-                rest = rest[(nl + 1)...]
+                let tail = UnsafeBufferPointer(rebasing: b[rest...])
+                if let lastNL = Self.lastIndex(of: 0x0A, in: tail) {
+                    var lines = pending
+                    lines.append(contentsOf: UnsafeBufferPointer(rebasing: tail[..<(lastNL + 1)]))
+                    pending = Data(UnsafeBufferPointer(rebasing: tail[(lastNL + 1)...]))
+                    complete = lines
+                } else {
+                    pending.append(contentsOf: tail)
+                }
             }
-            if let lastNL = rest.lastIndex(of: 0x0A) {
-                var complete = pending
-                complete.append(contentsOf: rest[..<(lastNL + 1)])
-                pending = Data(rest[(lastNL + 1)...])
-                let lines = complete.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
-                guard emit(.jsonLines(path: path, firstLine: lineNo, data: complete)) else { return false }
-                lineNo += lines
-            } else {
-                pending.append(contentsOf: rest)
+            if case let (line, length)? = skippedLine {
+                skippedLine = nil
+                let e = InputError(source: "\(path):\(line)", message: "line is \(length) bytes, over the limit of \(maxBytes) (raise it with --max-bytes)")
+                guard emit(.error(e)) else { return false }
+            }
+            if let complete {
+                let firstLine = lineNo
+                lineNo += complete.withUnsafeBytes { raw in raw.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } }
+                guard emit(.jsonLines(path: path, firstLine: firstLine, data: complete)) else { return false }
             }
             if pending.count > maxBytes {
                 skipped = pending.count

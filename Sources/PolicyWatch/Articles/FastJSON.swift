@@ -8,12 +8,9 @@ import Foundation
 /// body...): the caller then takes the `JSONDecoder` path, which gives the same article or
 /// the error message. So both paths agree (tests compare them).
 enum FastJSONArticle {
-    static func parse(_ line: Data, path: String) -> Article? {
-        line.withUnsafeBytes { raw -> Article? in
-            guard let base = raw.bindMemory(to: UInt8.self).baseAddress else { return nil }
-            var p = Parser(bytes: UnsafeBufferPointer(start: base, count: raw.count))
-            return p.article(path: path)
-        }
+    static func parse(_ line: UnsafeBufferPointer<UInt8>, path: String) -> Article? {
+        var p = Parser(bytes: line)
+        return p.article(path: path)
     }
 
     /// Keys of `ArticleReader.JSONArticle`, in one order.

@@ -190,61 +190,16 @@ public struct TextNormalizer: Sendable {
         }
     }
 
-    /// ASCII bytes that are letters, digits or '_' (word characters), with their lower case.
-    private static let asciiWord: [Bool] = (0..<128).map { ScriptClass.isWordChar(UInt32($0)) }
-
     /// Returns the number of scalars read.
     private mutating func run(_ src: UnsafeBufferPointer<UInt8>, _ w: inout Writer) -> Int {
         var i = 0
         var scalarIndex: Int32 = 0  // code-point offset of src[i]
         let n = src.count
-        let lower = foldCase
-        let wordTable = Self.asciiWord
         while i < n {
-            let b = src[i]
-            if b < 0x80 {
-                // Letters and digits inside a word: the common case, copied in a tight loop.
-                if w.inWord && !w.pendingSeparator && w.count > 0 && wordTable[Int(b)] {
-                    w.lastWasCJK = false
-                    var j = i
-                    w.reserve(n - i)
-                    while j < n {
-                        var c = src[j]
-                        guard c < 0x80, wordTable[Int(c)] else { break }
-                        // A combining mark after the letter belongs to it: take the slow path.
-                        if j + 1 < n && src[j + 1] >= 0xCC && Self.startsCombining(src, j + 1) { break }
-                        if lower && c >= 0x41 && c <= 0x5A { c += 0x20 }
-                        w.bytes[w.count] = c
-                        w.origins[w.count] = scalarIndex
-                        w.count += 1
-                        scalarIndex += 1
-                        j += 1
-                    }
-                    if j > i {
-                        i = j
-                        continue
-                    }
-                }
-                // ASCII, unless a combining mark follows (it belongs to this character).
-                if !(i + 1 < n && src[i + 1] >= 0xCC && Self.startsCombining(src, i + 1)) {
-                    switch b {
-                    case 0x20, 0x09, 0x0B, 0x0C, 0x2D:
-                        w.separator(origin: scalarIndex, newline: false)
-                    case 0x0A:
-                        w.separator(origin: scalarIndex, newline: true)
-                    case 0x0D:
-                        // CRLF counts as one line break.
-                        w.separator(origin: scalarIndex, newline: !(i + 1 < n && src[i + 1] == 0x0A))
-                    case 0x00...0x1F, 0x7F:
-                        w.separator(origin: scalarIndex, newline: false)
-                    default:
-                        var c = b
-                        if lower && c >= 0x41 && c <= 0x5A { c += 0x20 }
-                        w.begin(firstScalar: UInt32(c), cjk: false)
-                        w.put(c, scalarIndex)
-                    }
-                    i += 1
-                    scalarIndex += 1
+            if src[i] < 0x80 {
+                let stop = asciiRun(src, from: i, scalarIndex: &scalarIndex, &w)
+                if stop > i {
+                    i = stop
                     continue
                 }
             }
@@ -301,6 +256,70 @@ public struct TextNormalizer: Sendable {
             emitFolded(folded, origin: origin, &w)
         }
         return Int(scalarIndex)
+    }
+
+    /// Normalises the ASCII characters from `start` on, up to the first non-ASCII byte or an
+    /// ASCII character followed by a combining mark; returns where it stopped. The hot loop of
+    /// the normaliser: state in locals, capacity reserved once (ASCII never expands).
+    @inline(__always)
+    private func asciiRun(_ src: UnsafeBufferPointer<UInt8>, from start: Int, scalarIndex: inout Int32,
+                          _ w: inout Writer) -> Int {
+        let n = src.count
+        w.reserve(n - start + 1)
+        let bp = w.bytes, op = w.origins
+        var count = w.count
+        var pending = w.pendingSeparator
+        var pendingOrigin = w.pendingOrigin
+        var newlines = w.newlinesInSeparator
+        var inWord = w.inWord
+        var lastWasCJK = w.lastWasCJK
+        var origin = scalarIndex
+        let lower = foldCase
+        var j = start
+        while j < n {
+            let b = src[j]
+            guard b < 0x80 else { break }
+            // A combining mark after this character belongs to it: the slow path takes both.
+            if j + 1 < n && src[j + 1] >= 0xCC && Self.startsCombining(src, j + 1) { break }
+            switch b {
+            case 0x20, 0x09, 0x0B, 0x0C, 0x2D, 0x0A, 0x0D, 0x00...0x08, 0x0E...0x1F, 0x7F:
+                if !pending { pendingOrigin = origin }
+                pending = true
+                // CRLF counts as one line break.
+                if b == 0x0A || (b == 0x0D && !(j + 1 < n && src[j + 1] == 0x0A)) { newlines += 1 }
+            default:
+                var c = b
+                if lower && c >= 0x41 && c <= 0x5A { c += 0x20 }
+                if pending {
+                    if newlines >= 2 && count > 0 { w.paragraphStarts.append(Int32(count)) }
+                    if count > 0 {
+                        bp[count] = TextNormalizer.separator
+                        op[count] = pendingOrigin
+                        count += 1
+                    }
+                    pending = false
+                    newlines = 0
+                    inWord = false
+                }
+                let isWord = (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || c == 0x5F
+                if isWord && !inWord { w.wordStarts.append(Int32(count)) }
+                inWord = isWord
+                lastWasCJK = false
+                bp[count] = c
+                op[count] = origin
+                count += 1
+            }
+            origin += 1
+            j += 1
+        }
+        w.count = count
+        w.pendingSeparator = pending
+        w.pendingOrigin = pendingOrigin
+        w.newlinesInSeparator = newlines
+        w.inWord = inWord
+        w.lastWasCJK = lastWasCJK
+        scalarIndex = origin
+        return j
     }
 
     /// The folded form may itself hold separators (e.g. NFKC of U+2474 "⑴"); emit piecewise.

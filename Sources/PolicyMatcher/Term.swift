@@ -18,7 +18,10 @@ public struct TermSpec: Hashable, Sendable {
 
     /// Parses the suffixes of a written term: `restrict*`, `Raimondo~1`.
     public static func parse(_ written: String, cased: Bool = false) -> TermSpec {
-        var text = written.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Foundation's trimming is slow; most terms need none.
+        let edges = (written.unicodeScalars.first, written.unicodeScalars.last)
+        let needsTrim = edges.0.map { $0.properties.isWhitespace } == true || edges.1.map { $0.properties.isWhitespace } == true
+        var text = needsTrim ? written.trimmingCharacters(in: .whitespacesAndNewlines) : written
         var edits = 0
         if text.count > 2, let last = text.last, let d = last.wholeNumberValue, text.dropLast().last == "~" {
             edits = d

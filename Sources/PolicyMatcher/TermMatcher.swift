@@ -22,10 +22,24 @@ public struct TermMatcher: Sendable {
     private let automaton: AhoCorasick
     /// Terms with typo tolerance, matched word by word.
     private let fuzzy: [Int32]
+    /// What the hot loop needs of each term, without copying `CompiledTerm`s (and their arrays).
+    private let checks: [Check]
+
+    struct Check {
+        var length: Int32
+        var leftBoundary: Bool
+        var rightBoundary: Bool
+        var prefix: Bool
+        var cased: Bool
+    }
 
     public init(terms: [CompiledTerm]) {
         self.terms = terms
         self.automaton = AhoCorasick(patterns: terms.map(\.bytes))
+        self.checks = terms.map {
+            Check(length: Int32($0.bytes.count), leftBoundary: $0.leftBoundary, rightBoundary: $0.rightBoundary,
+                  prefix: $0.spec.prefix, cased: $0.casedBytes != nil)
+        }
         self.fuzzy = terms.indices.filter { terms[$0].spec.maxEdits > 0 && !terms[$0].bytes.contains(0x20) }.map(Int32.init)
     }
 
@@ -38,11 +52,17 @@ public struct TermMatcher: Sendable {
         var keepCase: TextNormalizer?
         var originalScalars: [Unicode.Scalar]?
         text.bytes.withUnsafeBufferPointer { buf in
-            automaton.scan(buf) { p, start, end in
-                let term = terms[p]
-                if term.leftBoundary && start > 0 && ScriptClass.isWordChar(UTF8Scalar.decodeBefore(buf, start)) { return }
+            var found: [(pattern: Int32, end: Int32)] = []
+            automaton.scan(buf, into: &found)
+            hits.reserveCapacity(found.count)
+            for (pattern, matchEnd) in found {
+                let p = Int(pattern)
+                let term = checks[p]
+                let end = Int(matchEnd)
+                let start = end - Int(term.length)
+                if term.leftBoundary && start > 0 && ScriptClass.isWordChar(UTF8Scalar.decodeBefore(buf, start)) { continue }
                 var stop = end
-                if term.spec.prefix {
+                if term.prefix {
                     // Extend to the end of the word so the evidence shows the whole word.
                     while stop < buf.count {
                         let (v, l) = UTF8Scalar.decode(buf, at: stop)
@@ -50,9 +70,9 @@ public struct TermMatcher: Sendable {
                         stop += l
                     }
                 } else if term.rightBoundary && end < buf.count && ScriptClass.isWordChar(UTF8Scalar.decode(buf, at: end).0) {
-                    return
+                    continue
                 }
-                if let expected = term.casedBytes {
+                if term.cased, let expected = terms[p].casedBytes {
                     if originalScalars == nil { originalScalars = Array(original.unicodeScalars) }
                     if keepCase == nil { keepCase = TextNormalizer(foldCase: false) }
                     let r = text.originRange(start: start, end: end)
@@ -61,13 +81,13 @@ public struct TermMatcher: Sendable {
                     var got = keepCase!.normalize(String(s)).bytes
                     while got.last == 0x20 { got.removeLast() }
                     while got.first == 0x20 { got.removeFirst() }
-                    if term.spec.prefix {
-                        guard got.starts(with: expected) else { return }
+                    if term.prefix {
+                        guard got.starts(with: expected) else { continue }
                     } else if got != expected {
-                        return
+                        continue
                     }
                 }
-                hits.append(TermHit(term: Int32(p), start: Int32(start), end: Int32(stop)))
+                hits.append(TermHit(term: pattern, start: Int32(start), end: Int32(stop)))
             }
             if !fuzzy.isEmpty { findFuzzy(buf, text: text, into: &hits) }
         }

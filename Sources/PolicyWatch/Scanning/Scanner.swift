@@ -118,23 +118,35 @@ public struct Scanner: Sendable {
     static func snippet(_ scalars: [Unicode.Scalar], _ r: Range<Int>, radius: Int = 60) -> String {
         var lo = max(0, r.lowerBound - radius)
         var hi = min(scalars.count, r.upperBound + radius)
-        if lo > 0, let sp = scalars[lo..<r.lowerBound].firstIndex(where: { $0.properties.isWhitespace }), sp < r.lowerBound - 10 { lo = sp + 1 }
-        if hi < scalars.count, let sp = scalars[r.upperBound..<hi].lastIndex(where: { $0.properties.isWhitespace }), sp > r.upperBound + 10 { hi = sp }
-        var out = String.UnicodeScalarView()
+        if lo > 0, let sp = scalars[lo..<r.lowerBound].firstIndex(where: isSpace), sp < r.lowerBound - 10 { lo = sp + 1 }
+        if hi < scalars.count, let sp = scalars[r.upperBound..<hi].lastIndex(where: isSpace), sp > r.upperBound + 10 { hi = sp }
+        var out: [UInt8] = []
+        out.reserveCapacity((hi - lo) * 2 + 8)
+        if lo > 0 { out += [0xE2, 0x80, 0xA6] }  // …
+        let first = out.count
         var lastSpace = false
         for s in scalars[lo..<hi] {
-            if s.properties.isWhitespace {
-                if !lastSpace { out.append(" ") }
+            if isSpace(s) {
+                // Runs become one space; none at the start (trimmed).
+                if !lastSpace && out.count > first { out.append(0x20) }
                 lastSpace = true
             } else {
-                out.append(s)
+                out.append(contentsOf: UTF8.encode(s)!)
                 lastSpace = false
             }
         }
-        var result = String(out).trimmingCharacters(in: .whitespaces)
-        if lo > 0 { result = "…" + result }
-        if hi < scalars.count { result += "…" }
-        return result
+        if lastSpace && out.count > first && out.last == 0x20 { out.removeLast() }
+        if hi < scalars.count { out += [0xE2, 0x80, 0xA6] }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Unicode's White_Space property (a fixed list), without the slow property lookup.
+    @inline(__always)
+    static func isSpace(_ s: Unicode.Scalar) -> Bool {
+        switch s.value {
+        case 0x09...0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: return true
+        default: return false
+        }
     }
 }
 

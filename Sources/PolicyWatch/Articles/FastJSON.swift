@@ -160,10 +160,12 @@ enum FastJSONArticle {
                 return v
             }
             while k < s.count {
-                let b = s[k]
-                guard b == UInt8(ascii: "\\") else {
-                    out.append(b)
-                    k += 1
+                // Copy up to the next backslash in one go.
+                var j = k
+                while j < s.count && s[j] != UInt8(ascii: "\\") { j += 1 }
+                if j > k {
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: s[k..<j]))
+                    k = j
                     continue
                 }
                 guard k + 1 < s.count else { return nil }

@@ -48,12 +48,19 @@ public final class ReportWriter {
     /// `alerts` encoded for this format, ready for `append` (pure: call it on any thread).
     public static func encode(_ alerts: [Alert], format: Format) -> [UInt8] {
         var out = JSONBytes(pretty: format == .json, depth: 2)
+        // An article's alerts come together and share its JSON: encode it once.
+        var article: (ref: Alert.ArticleRef, json: [UInt8])?
         for (i, a) in alerts.enumerated() {
             if format == .json {
                 if i > 0 { out.bytes.append(contentsOf: [0x2C, 0x0A]) }
                 out.bytes.append(contentsOf: [0x20, 0x20, 0x20, 0x20])
             }
-            out.alert(a)
+            if article?.ref != a.article {
+                var sub = JSONBytes(pretty: format == .json, depth: 3)
+                sub.articleObject(a.article)
+                article = (a.article, sub.bytes)
+            }
+            out.alert(a, articleJSON: article!.json)
             if format == .jsonl { out.bytes.append(0x0A) }
         }
         return out.bytes
@@ -166,34 +173,59 @@ struct JSONBytes {
 
     mutating func element() { item() }
 
+    /// Bytes that JSONEncoder escapes in strings: control characters, '"' and '\\'.
+    private static let escaped: [Bool] = (0..<256).map { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
+
     mutating func string(_ s: String) {
         bytes.append(0x22)
         var s = s
         s.withUTF8 { u in
-            var run = 0  // start of the bytes not yet copied
-            for (i, b) in u.enumerated() where b < 0x20 || b == 0x22 || b == 0x5C {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[run..<i]))
-                run = i + 1
-                switch b {
-                case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
-                case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
-                case 0x08: bytes.append(contentsOf: [0x5C, 0x62])
-                case 0x0C: bytes.append(contentsOf: [0x5C, 0x66])
-                case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
-                case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
-                case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
-                default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]])
+            Self.escaped.withUnsafeBufferPointer { esc in
+                var run = 0  // start of the bytes not yet copied
+                var i = 0
+                while i < u.count {
+                    let b = u[i]
+                    guard esc[Int(b)] else {
+                        i += 1
+                        continue
+                    }
+                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[run..<i]))
+                    i += 1
+                    run = i
+                    switch b {
+                    case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
+                    case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
+                    case 0x08: bytes.append(contentsOf: [0x5C, 0x62])
+                    case 0x0C: bytes.append(contentsOf: [0x5C, 0x66])
+                    case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
+                    case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
+                    case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
+                    default:
+                        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                        bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]])
+                    }
                 }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[run...]))
             }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[run...]))
         }
         bytes.append(0x22)
     }
 
     mutating func int(_ v: Int) {
-        bytes.append(contentsOf: Array(String(v).utf8))
+        if v < 0 { bytes.append(0x2D) }
+        var m = v.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[n] = UInt8(m % 10) + 0x30
+                m /= 10
+                n += 1
+            } while m > 0
+            for k in stride(from: n - 1, through: 0, by: -1) { bytes.append(d[k]) }
+        }
     }
 
     mutating func stringArray(_ a: [String]) {
@@ -205,19 +237,29 @@ struct JSONBytes {
         close(0x5D)
     }
 
-    mutating func alert(_ a: Alert) {
+    /// The article object, written at the current depth.
+    mutating func articleObject(_ a: Alert.ArticleRef) {
+        open(0x7B)
+        if let v = a.id { key("id"); string(v) }
+        key("key"); string(a.key)
+        key("language"); string(a.language)
+        if let v = a.path { key("path"); string(v) }
+        if let v = a.published { key("published"); string(v) }
+        if let v = a.source { key("source"); string(v) }
+        key("title"); string(a.title)
+        if let v = a.url { key("url"); string(v) }
+        close(0x7D)
+    }
+
+    /// An alert; `articleJSON` is its article already written by `articleObject` one level deeper.
+    mutating func alert(_ a: Alert, articleJSON: [UInt8]? = nil) {
         open(0x7B)
         key("article")
-        open(0x7B)
-        if let v = a.article.id { key("id"); string(v) }
-        key("key"); string(a.article.key)
-        key("language"); string(a.article.language)
-        if let v = a.article.path { key("path"); string(v) }
-        if let v = a.article.published { key("published"); string(v) }
-        if let v = a.article.source { key("source"); string(v) }
-        key("title"); string(a.article.title)
-        if let v = a.article.url { key("url"); string(v) }
-        close(0x7D)
+        if let articleJSON {
+            bytes.append(contentsOf: articleJSON)
+        } else {
+            articleObject(a.article)
+        }
         key("entities")
         open(0x7B)
         // Sorted as JSONEncoder sorts keys: by UTF-8 bytes.

@@ -61,15 +61,21 @@ public struct Scanner: Sendable {
         return alerts
     }
 
-    /// Each field's original text as scalars, made once per article for all its evidence.
+    /// Each field's original text, made once per article for all its evidence: its bytes when
+    /// it is ASCII (one byte per code point, the common case), else its scalars.
     struct FieldScalars {
-        private var byField: [Field: [Unicode.Scalar]] = [:]
+        enum Text {
+            case ascii([UInt8])
+            case scalars([Unicode.Scalar])
+        }
 
-        mutating func get(_ f: FieldMatches) -> [Unicode.Scalar] {
-            if let s = byField[f.field] { return s }
-            let s = Array(f.original.unicodeScalars)
-            byField[f.field] = s
-            return s
+        private var byField: [Field: Text] = [:]
+
+        mutating func get(_ f: FieldMatches) -> Text {
+            if let t = byField[f.field] { return t }
+            let t: Text = f.original.utf8.count == f.text.originLength ? .ascii(Array(f.original.utf8)) : .scalars(Array(f.original.unicodeScalars))
+            byField[f.field] = t
+            return t
         }
     }
 
@@ -108,35 +114,53 @@ public struct Scanner: Sendable {
     }
 
     static func record(_ ev: Evidence, in field: FieldMatches, scalars: [Unicode.Scalar], term: String) -> Alert.MatchRecord {
+        record(ev, in: field, scalars: .scalars(scalars), term: term)
+    }
+
+    static func record(_ ev: Evidence, in field: FieldMatches, scalars: FieldScalars.Text, term: String) -> Alert.MatchRecord {
         let r = field.text.originRange(start: Int(ev.hit.start), end: Int(ev.hit.end))
-        let text = String(String.UnicodeScalarView(scalars[r]))
-        return Alert.MatchRecord(term: term, field: ev.field, start: r.lowerBound, end: r.upperBound, text: text,
-                                 snippet: snippet(scalars, r))
+        let text: String, snippet: String
+        switch scalars {
+        case .ascii(let bytes):
+            text = String(decoding: bytes[r], as: UTF8.self)
+            snippet = Self.snippet(bytes, r, isSpace: { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }, append: { $1.append($0) })
+        case .scalars(let scalars):
+            text = String(String.UnicodeScalarView(scalars[r]))
+            snippet = Self.snippet(scalars, r)
+        }
+        return Alert.MatchRecord(term: term, field: ev.field, start: r.lowerBound, end: r.upperBound, text: text, snippet: snippet)
     }
 
     /// About 60 characters either side of the match, whitespace collapsed, cut at spaces.
     static func snippet(_ scalars: [Unicode.Scalar], _ r: Range<Int>, radius: Int = 60) -> String {
+        snippet(scalars, r, radius: radius, isSpace: isSpace, append: { $1.append(contentsOf: UTF8.encode($0)!) })
+    }
+
+    /// The snippet over code points given as ASCII bytes or as scalars.
+    @inline(__always)
+    static func snippet<T>(_ units: [T], _ r: Range<Int>, radius: Int = 60, isSpace: (T) -> Bool,
+                           append: (T, inout [UInt8]) -> Void) -> String {
         var lo = max(0, r.lowerBound - radius)
-        var hi = min(scalars.count, r.upperBound + radius)
-        if lo > 0, let sp = scalars[lo..<r.lowerBound].firstIndex(where: isSpace), sp < r.lowerBound - 10 { lo = sp + 1 }
-        if hi < scalars.count, let sp = scalars[r.upperBound..<hi].lastIndex(where: isSpace), sp > r.upperBound + 10 { hi = sp }
+        var hi = min(units.count, r.upperBound + radius)
+        if lo > 0, let sp = units[lo..<r.lowerBound].firstIndex(where: isSpace), sp < r.lowerBound - 10 { lo = sp + 1 }
+        if hi < units.count, let sp = units[r.upperBound..<hi].lastIndex(where: isSpace), sp > r.upperBound + 10 { hi = sp }
         var out: [UInt8] = []
         out.reserveCapacity((hi - lo) * 2 + 8)
         if lo > 0 { out += [0xE2, 0x80, 0xA6] }  // …
         let first = out.count
         var lastSpace = false
-        for s in scalars[lo..<hi] {
-            if isSpace(s) {
+        for u in units[lo..<hi] {
+            if isSpace(u) {
                 // Runs become one space; none at the start (trimmed).
                 if !lastSpace && out.count > first { out.append(0x20) }
                 lastSpace = true
             } else {
-                out.append(contentsOf: UTF8.encode(s)!)
+                append(u, &out)
                 lastSpace = false
             }
         }
         if lastSpace && out.count > first && out.last == 0x20 { out.removeLast() }
-        if hi < scalars.count { out += [0xE2, 0x80, 0xA6] }
+        if hi < units.count { out += [0xE2, 0x80, 0xA6] }
         return String(decoding: out, as: UTF8.self)
     }
 

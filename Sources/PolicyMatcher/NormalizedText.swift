@@ -258,9 +258,34 @@ public struct TextNormalizer: Sendable {
         return Int(scalarIndex)
     }
 
+    /// ASCII byte kinds for `asciiRun`.
+    private enum Kind {
+        static let word: UInt8 = 0  // letter, digit, '_'
+        static let other: UInt8 = 1  // punctuation and symbols: a character of its own
+        static let space: UInt8 = 2  // space, tab, hyphen, control characters
+        static let lineFeed: UInt8 = 3
+        static let carriageReturn: UInt8 = 4
+    }
+
+    private static let asciiKind: [UInt8] = (0..<128).map { b -> UInt8 in
+        switch b {
+        case 0x0A: return Kind.lineFeed
+        case 0x0D: return Kind.carriageReturn
+        case 0x00...0x1F, 0x20, 0x2D, 0x7F: return Kind.space
+        default: return ScriptClass.isWordChar(UInt32(b)) ? Kind.word : Kind.other
+        }
+    }
+
+    private static let asciiLower: [UInt8] = (0..<128).map { (b: Int) -> UInt8 in
+        let c = UInt8(b)
+        return c >= 0x41 && c <= 0x5A ? c + 0x20 : c
+    }
+    private static let asciiSame: [UInt8] = (0..<128).map { (b: Int) -> UInt8 in UInt8(b) }
+
     /// Normalises the ASCII characters from `start` on, up to the first non-ASCII byte or an
     /// ASCII character followed by a combining mark; returns where it stopped. The hot loop of
-    /// the normaliser: state in locals, capacity reserved once (ASCII never expands).
+    /// the normaliser: table-driven, state in locals, capacity reserved once (ASCII never
+    /// expands: at most one separator byte more than it reads).
     @inline(__always)
     private func asciiRun(_ src: UnsafeBufferPointer<UInt8>, from start: Int, scalarIndex: inout Int32,
                           _ w: inout Writer) -> Int {
@@ -274,43 +299,59 @@ public struct TextNormalizer: Sendable {
         var inWord = w.inWord
         var lastWasCJK = w.lastWasCJK
         var origin = scalarIndex
-        let lower = foldCase
         var j = start
-        while j < n {
-            let b = src[j]
-            guard b < 0x80 else { break }
-            // A combining mark after this character belongs to it: the slow path takes both.
-            if j + 1 < n && src[j + 1] >= 0xCC && Self.startsCombining(src, j + 1) { break }
-            switch b {
-            case 0x20, 0x09, 0x0B, 0x0C, 0x2D, 0x0A, 0x0D, 0x00...0x08, 0x0E...0x1F, 0x7F:
-                if !pending { pendingOrigin = origin }
-                pending = true
-                // CRLF counts as one line break.
-                if b == 0x0A || (b == 0x0D && !(j + 1 < n && src[j + 1] == 0x0A)) { newlines += 1 }
-            default:
-                var c = b
-                if lower && c >= 0x41 && c <= 0x5A { c += 0x20 }
-                if pending {
-                    if newlines >= 2 && count > 0 { w.paragraphStarts.append(Int32(count)) }
-                    if count > 0 {
-                        bp[count] = TextNormalizer.separator
-                        op[count] = pendingOrigin
+        Self.asciiKind.withUnsafeBufferPointer { kinds in
+            (foldCase ? Self.asciiLower : Self.asciiSame).withUnsafeBufferPointer { map in
+                while j < n {
+                    let b = src[j]
+                    guard b < 0x80 else { break }
+                    // A combining mark after this character belongs to it: the slow path takes both.
+                    if j + 1 < n && src[j + 1] >= 0xCC && Self.startsCombining(src, j + 1) { break }
+                    let kind = kinds[Int(b)]
+                    if kind <= Kind.other {
+                        if pending {
+                            if newlines >= 2 && count > 0 { w.paragraphStarts.append(Int32(count)) }
+                            if count > 0 {
+                                bp[count] = TextNormalizer.separator
+                                op[count] = pendingOrigin
+                                count += 1
+                            }
+                            pending = false
+                            newlines = 0
+                            inWord = false
+                        }
+                        let isWord = kind == Kind.word
+                        if isWord && !inWord { w.wordStarts.append(Int32(count)) }
+                        inWord = isWord
+                        lastWasCJK = false
+                        bp[count] = map[Int(b)]
+                        op[count] = origin
                         count += 1
+                        origin += 1
+                        j += 1
+                        // The rest of the word, with nothing to decide but the combining check.
+                        if isWord {
+                            while j < n {
+                                let c = src[j]
+                                guard c < 0x80, kinds[Int(c)] == Kind.word else { break }
+                                if j + 1 < n && src[j + 1] >= 0xCC && Self.startsCombining(src, j + 1) { break }
+                                bp[count] = map[Int(c)]
+                                op[count] = origin
+                                count += 1
+                                origin += 1
+                                j += 1
+                            }
+                        }
+                        continue
                     }
-                    pending = false
-                    newlines = 0
-                    inWord = false
+                    if !pending { pendingOrigin = origin }
+                    pending = true
+                    // CRLF counts as one line break.
+                    if kind == Kind.lineFeed || (kind == Kind.carriageReturn && !(j + 1 < n && src[j + 1] == 0x0A)) { newlines += 1 }
+                    origin += 1
+                    j += 1
                 }
-                let isWord = (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || c == 0x5F
-                if isWord && !inWord { w.wordStarts.append(Int32(count)) }
-                inWord = isWord
-                lastWasCJK = false
-                bp[count] = c
-                op[count] = origin
-                count += 1
             }
-            origin += 1
-            j += 1
         }
         w.count = count
         w.pendingSeparator = pending

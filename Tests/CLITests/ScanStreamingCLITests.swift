@@ -1,0 +1,92 @@
+import Foundation
+import XCTest
+
+/// `policywatch scan` end to end on a JSON Lines file larger than one read chunk: every
+/// article is scanned, alerts come out in input order, and the JSON and JSON Lines reports
+/// hold the same alerts.
+final class ScanStreamingCLITests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("pw-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    /// The `policywatch` binary built beside the test bundle.
+    var binary: URL {
+        var d = Bundle.main.bundleURL
+        for _ in 0..<3 where !FileManager.default.fileExists(atPath: d.appendingPathComponent("policywatch").path) {
+            d = d.deletingLastPathComponent()
+        }
+        return d.appendingPathComponent("policywatch")
+    }
+
+    func run(_ args: [String]) throws -> (status: Int32, stdout: Data, stderr: String) {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        // Read before waiting: a full pipe would block the child.
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, o, String(decoding: e, as: UTF8.self))
+    }
+
+    func testLargeJSONLinesScanInInputOrder() throws {
+        guard FileManager.default.fileExists(atPath: binary.path) else { throw XCTSkip("policywatch binary not built at \(binary.path)") }
+        let rules = dir.appendingPathComponent("rules.yaml")
+        try """
+            rules:
+              - id: chips
+                match: [chip*, 반도체]
+              - id: controls
+                match: {all: [export control*, {any: [chip*, 반도체]}]}
+            """.write(to: rules, atomically: true, encoding: .utf8)
+        // 6,000 articles of about 400 bytes: several 1 MB chunks. Every third mentions chips,
+        // every ninth export controls too.
+        let filler = String(repeating: "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ", count: 6)
+        var lines: [String] = []
+        var expected: [(String, String)] = []
+        for i in 0..<6000 {
+            var body = filler
+            if i % 3 == 0 { body += i % 2 == 0 ? " New chips arrived." : " 반도체 수출이 늘었다." }
+            if i % 9 == 0 { body += " Export controls were tightened." }
+            lines.append(#"{"id": "a\#(i)", "title": "Article \#(i)", "body": "\#(body)"}"#)
+            if i % 3 == 0 { expected.append(("a\(i)", "chips")) }
+            if i % 9 == 0 { expected.append(("a\(i)", "controls")) }
+        }
+        let input = dir.appendingPathComponent("news.jsonl")
+        try lines.joined(separator: "\n").write(to: input, atomically: true, encoding: .utf8)
+
+        let report = dir.appendingPathComponent("report.json")
+        let r = try run(["scan", "--no-default-rules", "--rules", rules.path, "--output", report.path, input.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("\(expected.count) alerts in 6000 articles"), r.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: report)) as? [String: Any])
+        let alerts = try XCTUnwrap(json["alerts"] as? [[String: Any]])
+        let got = alerts.map { (($0["article"] as? [String: Any])?["id"] as? String ?? "", ($0["rule"] as? [String: Any])?["id"] as? String ?? "") }
+        XCTAssertEqual(got.map { "\($0.0)/\($0.1)" }, expected.map { "\($0.0)/\($0.1)" })
+        XCTAssertEqual((json["run"] as? [String: Any])?["articles"] as? Int, 6000)
+
+        // The same alerts as JSON Lines, on stdout.
+        let l = try run(["scan", "--no-default-rules", "--rules", rules.path, "--format", "jsonl", input.path])
+        XCTAssertEqual(l.status, 0, l.stderr)
+        let jsonl = String(decoding: l.stdout, as: UTF8.self).split(separator: "\n")
+        XCTAssertEqual(jsonl.count, expected.count)
+        for (line, alert) in zip(jsonl, alerts) {
+            var a = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            var b = alert
+            a["first_seen"] = nil
+            b["first_seen"] = nil
+            XCTAssertEqual(NSDictionary(dictionary: a), NSDictionary(dictionary: b))
+        }
+    }
+}

@@ -1,0 +1,285 @@
+import Foundation
+import PolicyMatcher
+import XCTest
+@testable import PolicyWatch
+
+/// A deterministic random source (SplitMix64), so failures reproduce.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// The fast paths of a scan (streamed JSON Lines, parallel workers, hand-written JSON, rules
+/// indexed by anchor term) against the plain ones.
+final class ScanPipelineTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("pw-pipeline-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    func write(_ name: String, _ text: String) throws -> String {
+        let url = dir.appendingPathComponent(name)
+        try Data(text.utf8).write(to: url)
+        return url.path
+    }
+
+    static let rulesYAML = """
+        lists:
+          chips: [semiconductor*, chip, chips, 반도체, 半導体]
+        rules:
+          - id: export-control.chips
+            title: Export controls on chips
+            severity: high
+            tags: [export-control]
+            match:
+              all:
+                - any: [export control*, 수출 통제, 輸出規制]
+                - $chips
+              none: [export to csv]
+          - id: supply-chain
+            title: "Supply chain \\"resilience\\""
+            match: [supply chain, 공급망]
+          - id: no-anchor
+            title: Articles that do not mention tariffs
+            severity: info
+            match:
+              none: [tariff*]
+          - id: cased.us
+            match:
+              all:
+                - {term: US, cased: true}
+                - sanctions
+        """
+
+    func ruleSet() throws -> RuleSet {
+        var parser = RuleParser(path: "rules.yaml")
+        let file = try XCTUnwrap(parser.parse(text: Self.rulesYAML), "\(parser.diagnostics)")
+        let (set, diagnostics) = Compiler.compile([file])
+        return try XCTUnwrap(set, "\(diagnostics)")
+    }
+
+    /// Articles that exercise every rule, and JSON that takes each path of the fast parser.
+    static func jsonLines(count: Int) -> String {
+        var r = SeededRandom(seed: 5)
+        let bodies = ["Washington tightened export controls on advanced chips.\\n\\nMore to come.",
+                      "미국 정부가 반도체 수출통제를 강화했다. 공급망도 논의했다.",
+                      "Export the table to CSV before the chip meeting; tariffs rose.",
+                      "The US imposed sanctions; the us team met.",
+                      "政府は半導体の輸出規制を強化した。",
+                      "A \\\"quoted\\\" \\\\ backslash, a tab\\t, \\u00e9 and \\ud83d\\ude00 in the supply-chain story."]
+        var lines: [String] = []
+        for i in 0..<count {
+            let body = bodies[i % bodies.count] + " " + (0..<Int.random(in: 0...30, using: &r)).map { "word\($0)" }.joined(separator: " ")
+            switch i % 9 {
+            case 0: lines.append(#"{"id": \#(i), "title": "Article \#(i)", "body": "\#(body)", "url": "https://x.example/\#(i)", "lang": "en"}"#)
+            case 1: lines.append(#"{"id":"a\#(i)","text":"\#(body)","source":"wire","published":"2024-01-0\#(i % 9 + 1)T00:00:00Z","extra":{"n":[1,2.5e3,true,null]}}"#)
+            case 2: lines.append("")
+            case 3: lines.append(#"{"title": "only a title with chips and export controls \#(i)"}"#)
+            case 4: lines.append(#"{"id": 1.5, "body": "\#(body)"}"#)  // a Double id: JSONDecoder path
+            case 5: lines.append(#"{"body": "\#(body)", "body": "twice"}"#)  // a key twice: JSONDecoder path
+            case 6: lines.append(#"{"body": 42}"#)  // wrong type: an error
+            case 7: lines.append(#"{"body": "broken"#)  // invalid JSON: an error
+            default: lines.append(#"  {"content": "\#(body)", "link": "https://y.example/\#(i)", "language": null}  "# + "\r")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The reference: read the whole file at once and evaluate every rule on every article.
+    func sequentialAlerts(_ set: RuleSet, path: String, now: String) -> (alerts: [Alert], errors: [InputError], articles: Int) {
+        let reader = ArticleReader(maxBytes: 1 << 30)
+        let (articles, errors) = reader.read(path: path)
+        let scanner = Scanner(ruleSet: set)
+        var alerts: [Alert] = []
+        var normalizer = TextNormalizer()
+        for article in articles {
+            let m = scanner.matches(article, normalizer: &normalizer)
+            let evaluator = Evaluator(matches: m)
+            for rule in set.rules {
+                let outcome = evaluator.evaluate(rule.condition)
+                if outcome.holds { alerts.append(scanner.makeAlert(rule, article: article, matches: m, evidence: outcome.evidence, now: now)) }
+            }
+        }
+        return (alerts, errors, articles.count)
+    }
+
+    func parallelAlerts(_ set: RuleSet, paths: [String], now: String, workers: Int, chunkBytes: Int,
+                        maxBytes: Int = 1 << 30) throws -> (alerts: [Alert], errors: [InputError], articles: Int) {
+        var scan = ParallelScan(scanner: Scanner(ruleSet: set), reader: ArticleReader(maxBytes: maxBytes), workers: workers, chunkBytes: chunkBytes)
+        scan.maxChunksInFlight = 2
+        var alerts: [Alert] = []
+        var errors: [InputError] = []
+        var articles = 0
+        try scan.run(paths: paths, now: now) { items in
+            for item in items {
+                switch item {
+                case .article(_, let a): alerts += a; articles += 1
+                case .error(let e): errors.append(e)
+                }
+            }
+        }
+        return (alerts, errors, articles)
+    }
+
+    func testParallelStreamingScanEqualsSequentialScan() throws {
+        let set = try ruleSet()
+        let path = try write("news.jsonl", Self.jsonLines(count: 400))
+        let now = "2024-01-01T00:00:00Z"
+        let expected = sequentialAlerts(set, path: path, now: now)
+        XCTAssertGreaterThan(expected.alerts.count, 200)
+        XCTAssertEqual(Set(expected.alerts.map(\.rule.id)), ["export-control.chips", "supply-chain", "no-anchor", "cased.us"])
+        XCTAssertFalse(expected.errors.isEmpty)
+        // Tiny chunks cut lines everywhere, even inside multi-byte characters.
+        for (workers, chunk) in [(1, 1 << 20), (1, 7), (3, 13), (2, 1000), (4, 1 << 16)] {
+            let got = try parallelAlerts(set, paths: [path], now: now, workers: workers, chunkBytes: chunk)
+            XCTAssertEqual(got.articles, expected.articles, "workers \(workers), chunk \(chunk)")
+            XCTAssertEqual(got.errors, expected.errors, "workers \(workers), chunk \(chunk)")
+            XCTAssertEqual(got.alerts, expected.alerts, "workers \(workers), chunk \(chunk)")
+        }
+    }
+
+    func testFastJSONParserAgreesWithJSONDecoder() throws {
+        let reader = ArticleReader()
+        var r = SeededRandom(seed: 9)
+        var fast = 0
+        let samples = Self.jsonLines(count: 90).split(separator: "\n", omittingEmptySubsequences: false).map(String.init) + [
+            #"{"id": -12, "title": "t", "body": "b\/c \u0041\u00DF\uD834\uDD1E"}"#, #"{"id": 012, "body": "x"}"#,
+            #"{"id": 123456789012345678901, "body": "x"}"#, #"{"body": "\ud800 lone"}"#, #"{"body": "ok"} trailing"#,
+            "{\"body\": \"tab\tinside\"}", #"{"title": "", "body": ""}"#, #"{"title": null, "body": "x", "nested": {"a": [{}, []]}}"#,
+            #"[1, 2]"#, #"{"body": "x",}"#, #"{"body" "x"}"#, #"{"body": "x", "n": 1e}"#, #"{"body": "x", "n": -}"#,
+            #"{"body": "x", "t": tru}"#, #"{"body": "x", "t": nullx}"#, "{\"body\": \"caf\u{e9}\"}", #"{"id": "7", "lang": "ko", "body": "한국어"}"#,
+        ] + (0..<200).map { _ in
+            // Random splices of valid lines: mostly invalid JSON, sometimes valid.
+            let a = Self.jsonLines(count: 9).utf8.shuffled(using: &r).prefix(Int.random(in: 0...60, using: &r))
+            return #"{"body": "x"#  + String(decoding: a.filter { $0 != 0x0A }, as: UTF8.self) + #""}"#
+        }
+        for line in samples {
+            let data = Data(line.utf8)
+            let viaFast = data.withUnsafeBytes { FastJSONArticle.parse($0.bindMemory(to: UInt8.self), path: "f.jsonl") }
+            let viaDecoder: Article? = try? ArticleReader.article(fromJSON: data, path: "f.jsonl")
+            if let viaFast {
+                fast += 1
+                XCTAssertEqual(viaFast, viaDecoder, "line: \(line)")
+            }
+            // Whatever path is taken, the reader's answer is JSONDecoder's.
+            switch reader.parseJSONLine(data, path: "f.jsonl", lineNo: 1) {
+            case .success(let a): XCTAssertEqual(a, viaDecoder, "line: \(line)")
+            case .failure: XCTAssertNil(viaDecoder, "line: \(line)")
+            case .none: XCTAssertTrue(line.allSatisfy { $0 == " " || $0 == "\t" || $0 == "\r" })
+            }
+        }
+        XCTAssertGreaterThan(fast, 40, "the fast path should take the common lines")
+    }
+
+    func testStreamingReportsOverlongLinesAndEmptyFiles() throws {
+        let set = try ruleSet()
+        let long = String(repeating: "x", count: 300)
+        let path = try write("mixed.jsonl", "{\"body\": \"chips\"}\n{\"body\": \"\(long)\"}\n\n{\"body\": \"export controls on chips\"}")
+        let empty = try write("empty.jsonl", "\n  \n")
+        for chunk in [5, 64, 1 << 20] {
+            let got = try parallelAlerts(set, paths: [path, empty, dir.appendingPathComponent("missing.jsonl").path],
+                                         now: "t", workers: 2, chunkBytes: chunk, maxBytes: 100)
+            XCTAssertEqual(got.articles, 2, "chunk \(chunk)")
+            XCTAssertEqual(got.errors.map(\.source), [dir.appendingPathComponent("missing.jsonl").path, "\(path):2", empty], "chunk \(chunk)")
+            XCTAssertTrue(got.errors[1].message.contains("over the limit of 100"), got.errors[1].message)
+            XCTAssertEqual(got.errors[2].message, "empty input")
+        }
+    }
+
+    func testConsumerErrorStopsTheScan() throws {
+        let set = try ruleSet()
+        let path = try write("many.jsonl", Self.jsonLines(count: 2000))
+        struct Stop: Error {}
+        var batches = 0
+        let scan = ParallelScan(scanner: Scanner(ruleSet: set), workers: 2, chunkBytes: 512)
+        XCTAssertThrowsError(try scan.run(paths: [path], now: "t") { _ in
+            batches += 1
+            if batches == 3 { throw Stop() }
+        }) { XCTAssertTrue($0 is Stop) }
+        XCTAssertEqual(batches, 3)
+    }
+
+    func testIndexedRulesEqualEvaluatingEveryRule() throws {
+        let set = try ruleSet()
+        let scanner = Scanner(ruleSet: set)
+        var normalizer = TextNormalizer()
+        for body in ["nothing here", "tariffs and chips", "export controls on chips", "US sanctions", "공급망 반도체 수출 통제"] {
+            let article = Article(title: "t", body: body)
+            let m = scanner.matches(article, normalizer: &normalizer)
+            let evaluator = Evaluator(matches: m)
+            let all = set.rules.filter { evaluator.evaluate($0.condition).holds }.map(\.rule.id)
+            XCTAssertEqual(scanner.scan(article, normalizer: &normalizer, now: "t").map(\.rule.id), all, body)
+        }
+        XCTAssertEqual(set.unanchoredRules.map(\.rule.id), ["no-anchor"])
+    }
+
+    // MARK: - Report writer
+
+    func sampleAlerts() throws -> [Alert] {
+        let set = try ruleSet()
+        let scanner = Scanner(ruleSet: set)
+        var alerts = try sequentialAlerts(set, path: write("a.jsonl", Self.jsonLines(count: 60)), now: "2024-05-06T07:08:09Z").alerts
+        // Strings JSONEncoder must escape, optional fields absent, entities present.
+        var odd = scanner.scan(Article(id: "q\"\\/\u{1}\u{1F}\u{7F}", title: "ti\ttle\r\n\u{8}\u{C}", body: "export controls on chips 🇰🇷 é\u{2028}"))[0]
+        odd.entities = ["country": ["US", "CN"], "b_kind": [], "organisation": ["BIS"]]
+        odd.rule.tags = []
+        odd.matches.append(Alert.MatchRecord(term: "x", field: .title, start: -1, end: 1_000_000_000_000, text: "", snippet: "…"))
+        alerts.append(odd)
+        return alerts
+    }
+
+    func testEncodedAlertsAreWhatJSONEncoderWrites() throws {
+        let alerts = try sampleAlerts()
+        XCTAssertGreaterThan(alerts.count, 20)
+        let compact = Report.encoder(pretty: false)
+        let jsonl = ReportWriter.encode(alerts, format: .jsonl)
+        var expected = Data()
+        for a in alerts {
+            expected.append(try compact.encode(a))
+            expected.append(0x0A)
+        }
+        XCTAssertEqual(String(decoding: jsonl, as: UTF8.self), String(decoding: expected, as: UTF8.self))
+    }
+
+    func testStreamedReportIsWhatJSONEncoderWrites() throws {
+        let alerts = try sampleAlerts()
+        let errors = [InputError(source: "x.jsonl:3", message: "invalid \"JSON\""), InputError(source: "-", message: "empty input")]
+        let run = Report.RunInfo(started: "a", finished: "b", rules: 4, articles: 60, skipped: 2)
+        for (splits, errs) in [([0, 5, 6, alerts.count], errors), ([0, alerts.count], []), ([0], errors)] {
+            let out = dir.appendingPathComponent("report.json").path
+            let writer = try ReportWriter(format: .json, path: out)
+            for (lo, hi) in zip(splits, splits.dropFirst()) {
+                try writer.append(encoded: ReportWriter.encode(Array(alerts[lo..<hi]), format: .json), count: hi - lo)
+            }
+            try writer.finish(run: run, errors: errs)
+            let all = Array(alerts[0..<(splits.last ?? 0)])
+            let expected = try Report(run: run, alerts: all, errors: errs).jsonData()
+            XCTAssertEqual(try String(contentsOfFile: out, encoding: .utf8), String(decoding: expected, as: UTF8.self))
+            XCTAssertEqual(writer.alertCount, all.count)
+            // Nothing is left beside the report.
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".tmp") }, [])
+        }
+    }
+
+    func testDiscardedReportLeavesNoFile() throws {
+        let out = dir.appendingPathComponent("never.json").path
+        let writer = try ReportWriter(format: .json, path: out)
+        try writer.append(try sampleAlerts())
+        writer.discard()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".tmp") }, [])
+    }
+}

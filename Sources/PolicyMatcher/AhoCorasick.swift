@@ -23,6 +23,7 @@ public struct AhoCorasick: Sendable {
     private let outputs: [Int32]
     /// Length in bytes of each pattern.
     public let patternLengths: [Int32]
+    private let longestPattern: Int
 
     /// Encoded state: a dense state is its premultiplied row offset; a sparse one is its
     /// number with `sparse` set; `match` marks states where some pattern ends.
@@ -38,8 +39,9 @@ public struct AhoCorasick: Sendable {
             + outputStart.count * 4 + outputs.count * 4
     }
 
-    /// Bytes of dense rows at most (they should stay in the L2 cache).
-    public static let defaultDenseBudget = 2 << 20
+    /// Bytes of dense rows at most. Measured at 10,000 terms (4 interleaved scans): 1 MB 122 MB/s,
+    /// 3 MB 209, 8 MB 256; the interleaving hides most of the latency of a table beyond L2.
+    public static let defaultDenseBudget = 8 << 20
 
     /// Whether the scan feeds a virtual "word start" symbol before every word character that
     /// follows a non-word character (see `init`).
@@ -231,6 +233,7 @@ public struct AhoCorasick: Sendable {
         self.outputStart = outputStart
         self.outputs = flat
         self.patternLengths = patterns.map { Int32($0.count) }
+        self.longestPattern = patterns.map(\.count).max() ?? 0
         self.wordStarts = wordStarts
         self.boundaryClass = boundary
     }
@@ -267,19 +270,32 @@ public struct AhoCorasick: Sendable {
         }
     }
 
-    /// Runs the automaton; calls `onState(state, end)` after each byte that ends a pattern.
+    /// Runs the automaton; calls `onState(state, end)` after each byte that ends a pattern,
+    /// in order of end position.
     @inline(__always)
     private func scanStates(_ text: UnsafeBufferPointer<UInt8>, _ onState: (Int, Int) -> Void) {
         if wordStarts {
             scanWithWordStarts(text, onState)
-            return
+        } else if text.count >= Self.interleaveMinimum {
+            scanInterleaved(text, onState)
+        } else {
+            scanRange(text, from: 0, to: text.count, reportAfter: 0, onState)
         }
+    }
+
+    /// Below this many bytes, one pass; above, four interleaved ones.
+    static let interleaveMinimum = 256
+
+    /// The plain loop over `text[from..<to]`, starting at the root; reports matches that end
+    /// after `reportAfter`.
+    @inline(__always)
+    private func scanRange(_ text: UnsafeBufferPointer<UInt8>, from: Int, to: Int, reportAfter: Int,
+                           _ onState: (Int, Int) -> Void) {
         classes.withUnsafeBufferPointer { cls in
             dense.withUnsafeBufferPointer { table in
-                let n = text.count
                 var s: UInt32 = 0
-                var i = 0
-                while i < n {
+                var i = from
+                while i < to {
                     let c = Int(cls[Int(text[i])])
                     if s & Code.sparse == 0 {
                         s = table[Int(s & Code.index) &+ c]
@@ -287,9 +303,66 @@ public struct AhoCorasick: Sendable {
                         s = sparseStep(Int(s & Code.index), c)
                     }
                     i &+= 1
-                    if s & Code.match != 0 { onState(stateNumber(s), i) }
+                    if s & Code.match != 0 && i > reportAfter { onState(stateNumber(s), i) }
                 }
             }
+        }
+    }
+
+    /// Four automata over four slices of the text in one loop, so the CPU overlaps their
+    /// memory accesses (a lone automaton waits for each load before the next). Each slice
+    /// after the first starts `longest - 1` bytes early from the root, which puts it in the
+    /// right state at its start, and reports only the matches that end inside it; results
+    /// are replayed slice by slice, so they stay in order of end position.
+    private func scanInterleaved(_ text: UnsafeBufferPointer<UInt8>, _ onState: (Int, Int) -> Void) {
+        let n = text.count
+        let overlap = max(0, longestPattern - 1)
+        let b1 = n / 4, b2 = n / 2, b3 = n * 3 / 4
+        // Slice k reads [start_k, end_k) and owns the matches ending in (bound_k, end_k].
+        let starts = (0, max(0, b1 - overlap), max(0, b2 - overlap), max(0, b3 - overlap))
+        var found: ([(Int32, Int32)], [(Int32, Int32)], [(Int32, Int32)], [(Int32, Int32)]) = ([], [], [], [])
+        classes.withUnsafeBufferPointer { cls in
+            dense.withUnsafeBufferPointer { table in
+                var s0: UInt32 = 0, s1: UInt32 = 0, s2: UInt32 = 0, s3: UInt32 = 0
+                var i0 = starts.0, i1 = starts.1, i2 = starts.2, i3 = starts.3
+                let common = min(b1 - i0, b2 - i1, b3 - i2, n - i3)
+                @inline(__always) func step(_ s: UInt32, _ b: UInt8) -> UInt32 {
+                    let c = Int(cls[Int(b)])
+                    return s & Code.sparse == 0 ? table[Int(s & Code.index) &+ c] : sparseStep(Int(s & Code.index), c)
+                }
+                for _ in 0..<common {
+                    s0 = step(s0, text[i0])
+                    s1 = step(s1, text[i1])
+                    s2 = step(s2, text[i2])
+                    s3 = step(s3, text[i3])
+                    i0 &+= 1
+                    i1 &+= 1
+                    i2 &+= 1
+                    i3 &+= 1
+                    if (s0 | s1 | s2 | s3) & Code.match != 0 {
+                        if s0 & Code.match != 0 { found.0.append((Int32(stateNumber(s0)), Int32(i0))) }
+                        if s1 & Code.match != 0 && i1 > b1 { found.1.append((Int32(stateNumber(s1)), Int32(i1))) }
+                        if s2 & Code.match != 0 && i2 > b2 { found.2.append((Int32(stateNumber(s2)), Int32(i2))) }
+                        if s3 & Code.match != 0 && i3 > b3 { found.3.append((Int32(stateNumber(s3)), Int32(i3))) }
+                    }
+                }
+                // Each slice's rest, alone.
+                func finish(_ s: UInt32, _ i: Int, _ end: Int, _ bound: Int, _ out: inout [(Int32, Int32)]) {
+                    var s = s, i = i
+                    while i < end {
+                        s = step(s, text[i])
+                        i &+= 1
+                        if s & Code.match != 0 && i > bound { out.append((Int32(stateNumber(s)), Int32(i))) }
+                    }
+                }
+                finish(s0, i0, b1, 0, &found.0)
+                finish(s1, i1, b2, b1, &found.1)
+                finish(s2, i2, b3, b2, &found.2)
+                finish(s3, i3, n, b3, &found.3)
+            }
+        }
+        for list in [found.0, found.1, found.2, found.3] {
+            for (state, end) in list { onState(Int(state), Int(end)) }
         }
     }
 

@@ -35,8 +35,7 @@ public struct TermMatcher: Sendable {
 
     public init(terms: [CompiledTerm]) {
         self.terms = terms
-        // Word starts in the automaton do the left-boundary check (kept below as well).
-        self.automaton = AhoCorasick(patterns: terms.map(\.bytes), wordStarts: true)
+        self.automaton = AhoCorasick(patterns: terms.map(\.bytes))
         self.checks = terms.map {
             Check(length: Int32($0.bytes.count), leftBoundary: $0.leftBoundary, rightBoundary: $0.rightBoundary,
                   prefix: $0.spec.prefix, cased: $0.casedBytes != nil)

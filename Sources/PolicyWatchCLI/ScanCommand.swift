@@ -29,7 +29,7 @@ struct ScanCommand: ParsableCommand {
     @Flag(help: "Exit 1 when any alert is raised.")
     var failOnAlert = false
 
-    @Option(help: ArgumentHelp("Skip inputs larger than this many bytes.", valueName: "BYTES"))
+    @Option(help: ArgumentHelp("Skip inputs (for JSON Lines: lines) larger than this many bytes.", valueName: "BYTES"))
     var maxBytes: Int = ArticleReader.defaultMaxBytes
 
     @Argument(help: ArgumentHelp("Files, directories, or - for stdin.", valueName: "PATH"))

@@ -25,10 +25,11 @@ final class ScanStreamingCLITests: XCTestCase {
         return d.appendingPathComponent("policywatch")
     }
 
-    func run(_ args: [String]) throws -> (status: Int32, stdout: Data, stderr: String) {
+    func run(_ args: [String], stdin: URL? = nil) throws -> (status: Int32, stdout: Data, stderr: String) {
         let p = Process()
         p.executableURL = binary
         p.arguments = args
+        if let stdin { p.standardInput = try FileHandle(forReadingFrom: stdin) }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -88,5 +89,14 @@ final class ScanStreamingCLITests: XCTestCase {
             b["first_seen"] = nil
             XCTAssertEqual(NSDictionary(dictionary: a), NSDictionary(dictionary: b))
         }
+
+        // Piped in: streamed as JSON Lines too (it is larger than the default --max-bytes
+        // would allow whole), with the same alerts.
+        let big = dir.appendingPathComponent("big.jsonl")
+        try (0..<8).map { _ in lines.joined(separator: "\n") }.joined(separator: "\n").write(to: big, atomically: true, encoding: .utf8)
+        let piped = dir.appendingPathComponent("piped.json")
+        let s = try run(["scan", "--no-default-rules", "--rules", rules.path, "--max-bytes", "1000000", "--output", piped.path, "-"], stdin: big)
+        XCTAssertEqual(s.status, 0, s.stderr)
+        XCTAssertTrue(s.stderr.contains("\(expected.count * 8) alerts in 48000 articles"), s.stderr)
     }
 }

@@ -19,7 +19,7 @@ extension ArticleReader {
         for e in errors where !emit(.error(e)) { return }
         for file in files {
             if file == "-" {
-                guard emit(.data(path: "-", FileHandle.standardInput.readDataToEndOfFile())) else { return }
+                guard streamStandardInput(chunkBytes: chunkBytes, emit) else { return }
             } else if Self.isJSONLines(file) {
                 guard streamJSONLines(path: file, chunkBytes: chunkBytes, emit) else { return }
             } else {
@@ -95,6 +95,25 @@ extension ArticleReader {
         }
     }
 
+    /// Stdin is JSON Lines when it starts with "{" (as `parse(data:path:)` decides): then it
+    /// is streamed like a file; anything else is read whole.
+    private func streamStandardInput(chunkBytes: Int, _ emit: (InputChunk) -> Bool) -> Bool {
+        let stdin = FileHandle.standardInput
+        var first = Data()
+        // Enough bytes to see the first character that is not white space.
+        while first.count < chunkBytes, let more = try? stdin.read(upToCount: chunkBytes), !more.isEmpty {
+            first.append(more)
+            if first.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D && $0 != 0x0A }) { break }
+        }
+        var body = first.starts(with: [0xEF, 0xBB, 0xBF]) ? first.dropFirst(3) : first[...]
+        body = body.drop { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
+        if body.first == UInt8(ascii: "{") {
+            return streamJSONLines(handle: stdin, source: "-", initial: first, chunkBytes: chunkBytes, emit)
+        }
+        first.append(stdin.readDataToEndOfFile())
+        return emit(.data(path: "-", first))
+    }
+
     /// Reads a JSON Lines file block by block and emits runs of complete lines. A line longer
     /// than `maxBytes` is skipped without being held, and reported.
     private func streamJSONLines(path: String, chunkBytes: Int, _ emit: (InputChunk) -> Bool) -> Bool {
@@ -103,6 +122,12 @@ extension ArticleReader {
             return emit(.error(InputError(source: path, message: "cannot read: \(why)")))
         }
         defer { try? handle.close() }
+        return streamJSONLines(handle: handle, source: path, initial: Data(), chunkBytes: chunkBytes, emit)
+    }
+
+    private func streamJSONLines(handle: FileHandle, source path: String, initial: Data, chunkBytes: Int,
+                                 _ emit: (InputChunk) -> Bool) -> Bool {
+        var initial: Data? = initial.isEmpty ? nil : initial
         var pending = Data()  // the incomplete last line
         var lineNo = 1  // number of the first line in `pending`
         var skipped: Int?  // bytes so far of an overlong line being skipped
@@ -111,7 +136,12 @@ extension ArticleReader {
         while true {
             let block: Data
             do {
-                block = try handle.read(upToCount: chunkBytes) ?? Data()
+                if let first = initial {
+                    block = first
+                    initial = nil
+                } else {
+                    block = try handle.read(upToCount: chunkBytes) ?? Data()
+                }
             } catch {
                 return emit(.error(InputError(source: path, message: "cannot read: \(Self.describe(error))")))
             }

@@ -24,12 +24,12 @@ public struct ParallelScan: Sendable {
     /// Chunks read but not yet consumed.
     public var maxChunksInFlight: Int
 
-    public init(scanner: Scanner, reader: ArticleReader = ArticleReader(), workers: Int? = nil, chunkBytes: Int = 1 << 20) {
+    public init(scanner: Scanner, reader: ArticleReader = ArticleReader(), workers: Int? = nil, chunkBytes: Int = 256 << 10) {
         self.scanner = scanner
         self.reader = reader
         self.workers = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
         self.chunkBytes = chunkBytes
-        self.maxChunksInFlight = self.workers * 4
+        self.maxChunksInFlight = self.workers * 8
     }
 
     /// Scans `paths`. `transform` runs on a worker with each chunk's items (use it for costly

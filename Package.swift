@@ -42,11 +42,8 @@ let package = Package(
 
         .testTarget(name: "YAMLLoaderTests", dependencies: ["YAMLLoader"]),
         .testTarget(name: "PolicyMatcherTests", dependencies: ["PolicyMatcher"]),
-        .testTarget(
-            name: "PolicyWatchTests",
-            dependencies: ["PolicyWatch"],
-            resources: [.copy("Fixtures")]
-        ),
+        // Fixtures are read from the source tree (#filePath): golden files stay plain files.
+        .testTarget(name: "PolicyWatchTests", dependencies: ["PolicyWatch", "PolicyMatcher", "YAMLLoader"]),
         .testTarget(name: "CLITests", dependencies: ["PolicyWatchCLI"]),
     ]
 )

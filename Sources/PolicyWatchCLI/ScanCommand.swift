@@ -33,7 +33,7 @@ struct ScanCommand: ParsableCommand {
     var maxBytes: Int = ArticleReader.defaultMaxBytes
 
     @Argument(help: ArgumentHelp("Files, directories, or - for stdin.", valueName: "PATH"))
-    var paths: [String]
+    var paths: [String] = []
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
         case json, jsonl

@@ -341,7 +341,12 @@ public struct Compiler {
             return close + "defined kinds: \(kinds.joined(separator: ", "))"
         }
         let defined = ids.keys.sorted()
-        let close = Suggest.closest(to: id, in: defined).map { "did you mean '@\(kind):\($0)'? " } ?? ""
+        // Short ids ("KR" vs "CN") are all within two edits of each other: suggest only real near-misses.
+        var close = ""
+        if let c = Suggest.closest(to: id, in: defined),
+           Suggest.editDistance(Array(c.lowercased().unicodeScalars), Array(id.lowercased().unicodeScalars)) < min(c.count, id.count) {
+            close = "did you mean '@\(kind):\(c)'? "
+        }
         return close + "defined \(kind) ids: \(defined.joined(separator: ", "))"
     }
 

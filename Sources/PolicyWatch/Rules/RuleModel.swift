@@ -77,7 +77,10 @@ public indirect enum Expr: Sendable {
                 switch e {
                 case .all(let inner, _) where all: return flat(inner, all: true)
                 case .any(let inner, _) where !all: return flat(inner, all: false)
-                case .none(let inner, let m) where all && inner.count > 1: return inner.map { .none([$0], m) }
+                case .none(let inner, let m) where all:
+                    // none(a, b) = none(any(a, b)) = not(a) and not(b)
+                    let alts = flat(inner, all: false)
+                    return alts.count > 1 ? alts.map { .none([$0], m) } : [e]
                 default: return [e]
                 }
             }
@@ -93,9 +96,9 @@ public indirect enum Expr: Sendable {
             let f = flat(items, all: false)
             return f.count == 1 ? f[0].canonical : "any(\(join(f)))"
         case .none(let items, let m):
-            if items.count > 1 { return Expr.all(items.map { .none([$0], m) }, m).canonical }
-            if case .any(let inner, _) = items[0], inner.count > 1 { return Expr.all(inner.map { .none([$0], m) }, m).canonical }
-            return "not(\(items[0].canonical))"
+            let alts = flat(items, all: false)
+            if alts.count > 1 { return Expr.all(alts.map { .none([$0], m) }, m).canonical }
+            return "not(\(alts[0].canonical))"
         case .atLeast(let n, let items, _): return "at_least(\(n), \(join(items)))"
         case .near(let items, let w, let o, _): return "\(o ? "onear" : "near")/\(w)(\(join(items)))"
         case .sentence(let items, _): return "sentence(\(join(flat(items, all: true))))"

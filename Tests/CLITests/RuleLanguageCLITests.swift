@@ -150,4 +150,44 @@ final class RuleLanguageCLITests: XCTestCase {
         XCTAssertEqual(alerts.map { ($0["rule"] as! [String: Any])["id"] as! String }, ["demo.controls"])
         XCTAssertEqual((alerts[0]["matches"] as! [[String: Any]]).map { $0["text"] as! String }, ["export controls", "wafers"])
     }
+
+    // MARK: - docs/rules.md stays true
+
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The output shown under `$ command` in docs/rules.md (up to the closing fence).
+    func documented(_ command: String, last: Bool = false) throws -> String {
+        let doc = try String(contentsOf: Self.root.appendingPathComponent("docs/rules.md"), encoding: .utf8)
+        let lines = doc.components(separatedBy: "\n")
+        let start = try XCTUnwrap(last ? lines.lastIndex(of: "$ " + command) : lines.firstIndex(of: "$ " + command),
+                                  "docs/rules.md shows no '$ \(command)'")
+        var k = start + 1
+        while lines[k].hasPrefix("    ") && lines[k - 1].hasSuffix("\\") { k += 1 }  // a continued command line
+        let end = try XCTUnwrap(lines[k...].firstIndex(of: "```"))
+        return lines[k..<end].joined(separator: "\n") + "\n"
+    }
+
+    func runInRepo(_ args: [String], stdin: String = "") throws -> Output {
+        let saved = dir
+        dir = Self.root
+        defer { dir = saved }
+        return try run(args, stdin: stdin)
+    }
+
+    func testDocumentedOutputsAreTrue() throws {
+        let v = try runInRepo(["validate", "--no-default-rules", "docs/examples/invalid/"])
+        XCTAssertEqual(v.status, 2)
+        XCTAssertEqual(v.stderr, try documented("policywatch validate --no-default-rules docs/examples/invalid/", last: true))
+        // The query section shows the first lines of the same output.
+        XCTAssertTrue(v.stderr.hasPrefix(try documented("policywatch validate --no-default-rules docs/examples/invalid/")))
+
+        let t = try runInRepo(["test", "--no-default-rules", "docs/examples/rules/"])
+        XCTAssertEqual(t.status, 0, t.stdout)
+        XCTAssertEqual(t.stdout, try documented("policywatch test --no-default-rules docs/examples/rules/"))
+
+        let e = try runInRepo(["explain", "--no-default-rules", "--rules", "docs/examples/rules/", "--rule", "demo.export-controls", "-"],
+                              stdin: "Officials denied that new export controls on chips were planned.\n")
+        XCTAssertEqual(e.status, 0, e.stderr)
+        XCTAssertEqual(e.stdout, try documented("echo \"Officials denied that new export controls on chips were planned.\" | \\"))
+    }
 }

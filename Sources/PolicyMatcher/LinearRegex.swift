@@ -101,15 +101,6 @@ public struct LinearRegex: Sendable {
         }
     }
 
-    /// Whether the regex matches somewhere in `text` (convenience for tests).
-    public func firstMatch(in text: String) -> String? {
-        var n = TextNormalizer()
-        let t = n.normalize(text)
-        var budget = 10_000_000
-        guard let r = matches(in: t.bytes, budget: &budget, limit: 1).ranges.first else { return nil }
-        return String(decoding: t.bytes[r], as: UTF8.self)
-    }
-
     private struct ThreadList {
         var pcs: [Int32]
         var starts: [Int32]

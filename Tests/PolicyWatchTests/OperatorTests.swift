@@ -210,6 +210,10 @@ final class OperatorTests: XCTestCase {
         // The report carries them.
         let json = String(decoding: try Report.encoder().encode(alerts[0]), as: UTF8.self)
         XCTAssertTrue(json.contains("\"entities\" : {\n    \"country\" : [\n      \"CN\",\n      \"JP\",\n      \"US\"\n    ]"), json)
+        let report = Report(run: .init(started: "2026-01-02T03:04:05Z", finished: "2026-01-02T03:04:05Z", rules: 1, articles: 1, skipped: 0),
+                            alerts: alerts, errors: [])
+        let validator = try MiniSchemaValidator(schemaPath: Repo.path("docs/report.schema.json"))
+        XCTAssertEqual(validator.validate(try JSONSerialization.jsonObject(with: report.jsonData())), [])
     }
 
     func testUndefinedEntitiesArePositionedWithHints() {
@@ -221,5 +225,22 @@ final class OperatorTests: XCTestCase {
         XCTAssertEqual(problems("match: ['@person:raimond']").first?.hint, "did you mean '@person:raimondo'? defined person ids: lutnick, raimondo")
         let dup = diagnostics(Lang.prelude + "  extra: 1\n")
         XCTAssertFalse(dup.isEmpty)
+    }
+
+    // MARK: operator names
+
+    func testUnknownOperatorsSuggestTheNearestOne() {
+        XCTAssertEqual(problems("match: {neer: [a, b]}").first?.hint, "did you mean 'near'?")
+        XCTAssertEqual(problems("match: {sentense: [a, b]}").first?.hint, "did you mean 'sentence'?")
+        XCTAssertEqual(problems("match: {atleast: 2, of: [a, b]}").first?.hint, "did you mean 'at_least'?")
+        XCTAssertEqual(problems("match: {reqex: 'a+b'}").first?.hint, "did you mean 'regex'?")
+        XCTAssertEqual(problems("match: {langauge: [ko]}").first?.hint, "did you mean 'language'?")
+        XCTAssertEqual(problems("match: {all: [a], of: [b]}").first?.message, "'of' in rule 't.rule' goes with 'at_least', which is missing")
+        XCTAssertEqual(problems("match: {all: [a], cased: true}").first?.message, "'cased' in rule 't.rule' goes with 'term'")
+    }
+
+    func testQueryAsAnOperatorInsideMatch() {
+        expect(match: "{all: [{query: '\"joint roadmap\" NEAR/5 $chips'}], language: [ko, en]}",
+               fires: ["a joint roadmap for chips"], not: ["a joint roadmap for batteries"])
     }
 }

@@ -16,10 +16,6 @@ public struct Evaluator {
             fields = [field]
             self.range = range
         }
-
-        func contains(_ h: TermHit) -> Bool {
-            range.map { $0.lowerBound <= h.start && h.end <= $0.upperBound } ?? true
-        }
     }
 
     public struct Outcome: Sendable {

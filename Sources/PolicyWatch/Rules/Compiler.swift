@@ -47,17 +47,6 @@ public indirect enum Condition: Sendable {
         case .none, .language: return nil
         }
     }
-
-    /// Whether evaluating the condition needs sentence boundaries.
-    var needsSentences: Bool {
-        switch self {
-        case .sentence: return true
-        case .all(let items), .any(let items), .none(let items), .atLeast(_, let items), .near(let items, _, _), .paragraph(let items, _):
-            return items.contains { $0.needsSentences }
-        case .field(_, let c): return c.needsSentences
-        case .terms, .language, .regex: return false
-        }
-    }
 }
 
 /// A rule ready to run.

@@ -292,7 +292,8 @@ struct RegexParser {
         if c.isASCII {
             let v = c.value
             if v >= 0x41 && v <= 0x5A { return [v + 0x20] }
-            if v == 0x2D { return [0x20] }
+            // A hyphen, a tab or a line break typed into the pattern is a space, as in the text.
+            if v == 0x2D || (v >= 0x09 && v <= 0x0D) { return [0x20] }
             return [v]
         }
         let t = folder.normalize(String(c))
@@ -302,7 +303,6 @@ struct RegexParser {
             case .dashPunctuation, .spaceSeparator, .lineSeparator, .paragraphSeparator: return [0x20]
             default: return []
             }
-            return []
         }
         return String(decoding: t.bytes, as: UTF8.self).unicodeScalars.map(\.value)
     }

@@ -33,6 +33,7 @@ final class LinearRegexTests: XCTestCase {
         XCTAssertEqual(all("\\d+ ?nm", "3nm, 5 nm and 7-nm chips"), ["3nm", "5 nm", "7 nm"])
         XCTAssertEqual(all("[A-Z]{3}", "BIS"), ["bis"], "upper-case classes fold too")
         XCTAssertEqual(all("“quoted”", "a \"quoted\" word"), ["\"quoted\""])
+        XCTAssertEqual(all("export\ncontrols", "export\n\ncontrols"), ["export controls"], "a line break typed into the pattern is a space")
     }
 
     func testKoreanJapaneseChinese() {

@@ -3,6 +3,15 @@ import XCTest
 
 /// Every operator of rule format 1, in English, Korean and Japanese or Chinese.
 final class OperatorTests: XCTestCase {
+    // MARK: all, any, none
+
+    func testAllAnyNone() {
+        let rule = "{all: [$controls, $chips], none: [{any: [to csv, CSV로, 导出表格]}]}"
+        expect(match: rule,
+               fires: ["New export controls on chips.", "반도체 수출 통제를 강화했다", "半導体の輸出規制", "芯片出口管制"],
+               not: ["New export controls.", "반도체 수출", "Export controls to CSV for chips", "반도체 수출 통제 자료를 CSV로 내보냈다", "芯片出口管制导出表格"])
+    }
+
     // MARK: near
 
     func testNearEnglish() {
@@ -152,6 +161,11 @@ final class OperatorTests: XCTestCase {
         expect(match: "{regex: '輸出(規制|管理)'}", fires: ["政府は輸出管理を強化"], not: ["輸出が増加"])
         // Evidence shows the match as it is in the original text.
         XCTAssertEqual(Lang.evidence(Lang.matchSet("{regex: 'export(ed|s)? controls?'}"), Lang.article("New Export-Controls today")), ["Export-Controls"])
+    }
+
+    func testRegexInABlockScalar() throws {
+        let set = try XCTUnwrap(compileRules("rules:\n  - id: b.one\n    match:\n      regex: |\n        export(ed|s)? controls?\n"))
+        XCTAssertTrue(Lang.fires(set, Lang.article("New export controls.")), "the block's final line break is not part of the pattern")
     }
 
     func testRegexThatWouldBacktrackExponentiallyIsRefused() {

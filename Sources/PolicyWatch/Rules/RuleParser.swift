@@ -479,9 +479,13 @@ struct RuleParser {
         let items = node.sequence ?? [node]
         var out: [Expr] = []
         for item in items {
-            guard let pattern = item.scalar, !item.isNull else {
+            guard var pattern = item.scalar, !item.isNull else {
                 error(item.mark, "'regex' in \(context) must be a string, found \(item.typeDescription)", hint: "regex: 'export(ed|s)? controls?'")
                 return nil
+            }
+            // A block scalar (`|`, `>`) keeps its final line break: not part of the pattern.
+            if item.style == .literal || item.style == .folded {
+                while pattern.hasSuffix("\n") { pattern.removeLast() }
             }
             do {
                 let r = try LinearRegex(pattern)

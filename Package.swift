@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "PolicyMatcherTests", dependencies: ["PolicyMatcher"]),
         .testTarget(
             name: "PolicyWatchTests",
-            dependencies: ["PolicyWatch", "PolicyWatchTestSupport"],
+            dependencies: ["PolicyWatch", "PolicyWatchTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "CLITests", dependencies: ["PolicyWatchCLI", "PolicyWatch", "PolicyWatchTestSupport"]),

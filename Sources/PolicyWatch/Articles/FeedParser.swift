@@ -30,7 +30,7 @@ public enum FeedParser {
         var errors: [InputError] = []
         if let e = parser.parserError ?? (ok ? nil : NSError(domain: "XMLParser", code: 0)) {
             let line = parser.lineNumber, column = parser.columnNumber
-            let why = (e as NSError).localizedDescription
+            let why = describe(e as NSError)
             errors.append(InputError(source: source, message: "invalid XML at line \(line), column \(column) (\(why)); \(delegate.items.count) complete item\(delegate.items.count == 1 ? "" : "s") kept"))
         }
         if delegate.kind == nil {
@@ -62,6 +62,25 @@ public enum FeedParser {
                 source: sourceName ?? feedTitle ?? source, path: source))
         }
         return Feed(title: feedTitle, articles: articles, errors: errors)
+    }
+
+    /// libxml2's error codes (XMLParser passes them through) in words.
+    static func describe(_ e: NSError) -> String {
+        switch e.code {
+        case 4: "the document is empty"
+        case 5: "the document ends too soon: truncated?"
+        case 9: "a character that XML does not allow"
+        case 26: "an undefined entity"
+        case 38: "a '<' inside an attribute value"
+        case 39, 41: "a malformed attribute"
+        case 68: "a tag without a name"
+        case 73: "'>' expected"
+        case 76: "a closing tag that does not match the open one"
+        case 77: "an unfinished tag"
+        case 86: "content after the document's end"
+        case 89: "entity references that expand without end (an entity bomb?)"
+        default: "XML error \(e.code)"
+        }
     }
 
     static func clean(_ s: String) -> String {

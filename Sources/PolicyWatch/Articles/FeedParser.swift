@@ -70,6 +70,7 @@ public enum FeedParser {
         case 4: "the document is empty"
         case 5: "the document ends too soon: truncated?"
         case 9: "a character that XML does not allow"
+        case 23: "an '&' that starts no entity (write &amp;)"
         case 26: "an undefined entity"
         case 38: "a '<' inside an attribute value"
         case 39, 41: "a malformed attribute"

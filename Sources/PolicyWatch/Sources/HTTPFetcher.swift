@@ -32,7 +32,7 @@ public protocol HTTPFetching: Sendable {
 
 /// Timeouts, retries and size limit for fetching feeds and pages.
 public struct FetchPolicy: Sendable, Equatable {
-    /// Seconds one attempt may take, connection to last byte.
+    /// Seconds one attempt may take, connection to last byte (rounded up to whole seconds).
     public var timeout: TimeInterval
     /// Attempts after the first, for network errors, 5xx and 429.
     public var retries: Int
@@ -71,7 +71,9 @@ public struct URLSessionFetcher: HTTPFetching {
 
     /// One attempt: the result, whether trying again may help, and the server's Retry-After.
     private func once(_ request: FetchRequest) -> (FetchResult, Bool, TimeInterval?) {
-        var r = URLRequest(url: request.url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: policy.timeout)
+        // FoundationNetworking hands libcurl whole seconds: 0.5 s would become "time out at once".
+        let timeout = max(1, policy.timeout.rounded(.up))
+        var r = URLRequest(url: request.url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
         r.setValue(Self.userAgent, forHTTPHeaderField: "User-Agent")
         r.setValue("application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5",
                    forHTTPHeaderField: "Accept")
@@ -80,16 +82,16 @@ public struct URLSessionFetcher: HTTPFetching {
 
         let config = URLSessionConfiguration.ephemeral
         config.urlCache = nil  // 304s must reach us, not be answered from a cache
-        config.timeoutIntervalForRequest = policy.timeout
-        config.timeoutIntervalForResource = policy.timeout
+        config.timeoutIntervalForRequest = timeout
+        config.timeoutIntervalForResource = timeout
         let collector = Collector(maxBytes: policy.maxBytes)
         let session = URLSession(configuration: config, delegate: collector, delegateQueue: nil)
         let task = session.dataTask(with: r)
         task.resume()
-        if collector.done.wait(timeout: .now() + policy.timeout + 5) == .timedOut {
+        if collector.done.wait(timeout: .now() + timeout + 5) == .timedOut {
             task.cancel()
             session.invalidateAndCancel()
-            return (.failed("timed out after \(Self.seconds(policy.timeout))"), true, nil)
+            return (.failed("timed out after \(Self.seconds(timeout))"), true, nil)
         }
         session.finishTasksAndInvalidate()
         let (data, response, error, tooLarge) = collector.result
@@ -99,7 +101,7 @@ public struct URLSessionFetcher: HTTPFetching {
         if let error {
             let ns = error as NSError
             if ns.domain == NSURLErrorDomain && ns.code == NSURLErrorTimedOut {
-                return (.failed("timed out after \(Self.seconds(policy.timeout))"), true, nil)
+                return (.failed("timed out after \(Self.seconds(timeout))"), true, nil)
             }
             return (.failed(ns.localizedDescription), true, nil)
         }

@@ -452,7 +452,7 @@ public final class StateStore: Sendable {
         var alert = try JSONDecoder().decode(Alert.self, from: Data((row["json"] as String).utf8))
         let story: String = row["story"]
         let own = (alert.article.path ?? "", alert.article.url ?? "")
-        let others = try Row.fetchAll(db, sql: "SELECT * FROM sightings WHERE story = ? ORDER BY seen, origin, url", arguments: [story])
+        let others = try Row.fetchAll(db, sql: "SELECT * FROM sightings WHERE story = ? ORDER BY rowid", arguments: [story])
             .filter { ($0["origin"] as String, $0["url"] as String) != own }
             .map { r -> Alert.Sighting in
                 let url: String = r["url"], origin: String = r["origin"]

@@ -13,8 +13,9 @@ struct ScanCommand: ParsableCommand {
             skipped; the scan goes on and exits 3.
 
             With a state (--state, or state: in the config) a run reads only new or changed
-            inputs and reports each alert once; see docs/cron.md. Without --config, ./policywatch.yaml
-            is used if present (--no-config to ignore it).
+            inputs and reports each alert once; see docs/cron.md. 'policywatch scan' with no sources
+            reads ./policywatch.yaml (or --config FILE); sources given on the command line make an
+            ad-hoc scan that reads a config only when --config names one.
 
             Examples:
               policywatch scan examples/
@@ -26,7 +27,7 @@ struct ScanCommand: ParsableCommand {
 
     @OptionGroup var rules: RuleOptions
 
-    @Option(help: ArgumentHelp("Read settings from this config file (default: ./policywatch.yaml if present).", valueName: "FILE"))
+    @Option(help: ArgumentHelp("Read settings from this config file (default: ./policywatch.yaml when no sources are given).", valueName: "FILE"))
     var config: String?
 
     @Flag(help: "Ignore ./policywatch.yaml.")
@@ -82,7 +83,9 @@ struct ScanCommand: ParsableCommand {
     }
 
     func run() throws {
-        let cfg = try ConfigOptions.load(explicit: config, ignoreDefault: noConfig) ?? Config(file: "")
+        // An ad-hoc scan (sources on the command line) does not pick up ./policywatch.yaml's
+        // state and reporters by surprise; --config still applies.
+        let cfg = try ConfigOptions.load(explicit: config, ignoreDefault: noConfig || !paths.isEmpty) ?? Config(file: "")
         let set = try rules.compile(extraPaths: cfg.rules, defaultRules: cfg.defaultRules ?? true, quietWarnings: true)
 
         let sources = paths.isEmpty ? cfg.sources : paths.map { SourceSpec($0) }
@@ -158,7 +161,7 @@ struct ScanCommand: ParsableCommand {
     }
 }
 
-/// Loads the config named by --config, else ./policywatch.yaml when present.
+/// Loads the config named by --config, else ./policywatch.yaml when present (unless ignored).
 enum ConfigOptions {
     static func load(explicit: String?, ignoreDefault: Bool) throws -> Config? {
         let path: String

@@ -144,8 +144,10 @@ public final class StateStore: Sendable {
                     PRIMARY KEY (alert_id, tag)
                 );
                 CREATE INDEX alert_tags_tag ON alert_tags(tag);
+                -- No foreign key to alerts: the outbox stands alone, so reporters may queue
+                -- alerts that another component stored.
                 CREATE TABLE deliveries (
-                    alert_id TEXT NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+                    alert_id TEXT NOT NULL,
                     reporter TEXT NOT NULL,
                     status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
                     attempts INTEGER NOT NULL DEFAULT 0,

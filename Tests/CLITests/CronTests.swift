@@ -192,6 +192,24 @@ final class CronTests: XCTestCase {
         XCTAssertEqual(try report("third.json").alerts.count, 0, "the first run had raised them all")
     }
 
+    /// A report that cannot be written: exit 3, and its alerts go out with the next run.
+    func testUnwritableReportIsSentAgainNextRun() throws {
+        writeNews()
+        try FileManager.default.createDirectory(atPath: dir.url("blocked.json"), withIntermediateDirectories: true)
+        let failed = scan(["--state", "s.sqlite", "-o", "blocked.json", "news"])
+        XCTAssertEqual(failed.status, 3, failed.stderr)
+        XCTAssertTrue(failed.stderr.contains("blocked.json: error: cannot write the report"), failed.stderr)
+        XCTAssertTrue(failed.stderr.contains("its 2 alerts will be sent again by the next run"), failed.stderr)
+        let retried = scan(["--state", "s.sqlite", "-o", "ok.json", "news"])
+        XCTAssertEqual(retried.status, 0, retried.stderr)
+        XCTAssertEqual(try report("ok.json").alerts.count, 2)
+        XCTAssertEqual(try report("ok.json").run.articles, 0, "nothing was scanned again")
+        let state = try StateStore.open(path: dir.url("s.sqlite"), create: false)
+        let records = try state.deliveries(reporter: "output")
+        XCTAssertEqual(records.map(\.status), [.delivered, .delivered])
+        XCTAssertEqual(records.map(\.attempts), [2, 2])
+    }
+
     // MARK: Bad input
 
     func testGarbageInputsLeaveTheRunGoing() throws {

@@ -129,6 +129,14 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.failOnAlert, false)
     }
 
+    func testShippedExampleLoadsCleanly() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let (config, diagnostics) = Config.load(path: root.appendingPathComponent("examples/policywatch.yaml").path)
+        XCTAssertEqual(diagnostics, [])
+        XCTAssertEqual(config?.sources.count, 3)
+        XCTAssertEqual(config?.wait, 300)
+    }
+
     func testEmptyConfigIsValid() {
         let (config, diagnostics) = Config.parse(text: "# nothing yet\n", path: "e.yaml")
         XCTAssertNotNil(config)

@@ -147,6 +147,15 @@ final class FormatTests: XCTestCase {
         XCTAssertTrue(feed.errors[0].message.hasSuffix("1 complete item kept"), feed.errors[0].message)
     }
 
+    func testFeedsOverTenMegabytes() {
+        let item = (id: "x", title: "Item", body: String(repeating: "Trade policy and supply chains. ", count: 300))
+        let xml = Samples.rss(items: Array(repeating: item, count: 1200))
+        XCTAssertGreaterThan(xml.utf8.count, 11_000_000)
+        let feed = FeedParser.parse(Data(xml.utf8), source: "big.rss")
+        XCTAssertEqual(feed.errors, [])
+        XCTAssertEqual(feed.articles.count, 1200)
+    }
+
     func testXMLThatIsNotAFeed() {
         let feed = FeedParser.parse(Data("<?xml version=\"1.0\"?><catalog><book/></catalog>".utf8), source: "c.xml")
         XCTAssertEqual(feed.articles.count, 0)
@@ -277,6 +286,34 @@ final class FormatTests: XCTestCase {
         XCTAssertEqual(Units.since("2025-06-01", now: now).map { Timestamp.string($0) }, "2025-06-01T00:00:00Z")
         XCTAssertEqual(Units.since("2025-06-01T12:00:00+02:00", now: now).map { Timestamp.string($0) }, "2025-06-01T10:00:00Z")
         XCTAssertNil(Units.since("last tuesday", now: now))
+    }
+
+    func testDates() {
+        let cases: [(String, String)] = [
+            ("Tue, 10 Jun 2025 04:00:00 GMT", "2025-06-10T04:00:00Z"),
+            ("Tue, 10 Jun 2025 13:00:00 +0900", "2025-06-10T04:00:00Z"),
+            ("10 Jun 2025 04:00 GMT", "2025-06-10T04:00:00Z"),
+            ("Tue, 1 Jul 2025 04:00:00 EST", "2025-07-01T09:00:00Z"),
+            ("Mon, 02 Jun 25 12:00:00 KST", "2025-06-02T03:00:00Z"),
+            ("Wed, 31 Dec 2025 23:30:00 -0100", "2026-01-01T00:30:00Z"),
+            ("2025-06-01T09:30:00+09:00", "2025-06-01T00:30:00Z"),
+            ("2025-06-01T09:30:00.123Z", "2025-06-01T09:30:00Z"),
+            ("2025-06-01 09:30:00", "2025-06-01T09:30:00Z"),
+            ("2024-02-29T23:59:59-0530", "2024-03-01T05:29:59Z"),
+            ("1999-12-31T23:59:59Z", "1999-12-31T23:59:59Z"),
+            ("2025-06-01", "2025-06-01"),
+            ("Tuesday", "Tuesday"),
+            ("2025-13-01T00:00:00Z", "2025-13-01T00:00:00Z"),
+            ("Tue, 10 Foo 2025 04:00:00 GMT", "Tue, 10 Foo 2025 04:00:00 GMT"),
+        ]
+        for (raw, expected) in cases {
+            XCTAssertEqual(FeedDates.normalize(raw), expected, raw)
+        }
+        // Agrees with Foundation's formatter across the calendar.
+        for t in stride(from: -2_000_000_000, to: 4_000_000_000, by: 86_399 * 37) {
+            let date = Date(timeIntervalSince1970: Double(t))
+            XCTAssertEqual(FeedDates.normalize(Timestamp.string(date)), Timestamp.string(date))
+        }
     }
 
     func testProgressLine() {

@@ -133,6 +133,23 @@ final class ScanRunTests: XCTestCase {
         XCTAssertNil(server.requests(to: "/feed.xml").last?.headers["if-none-match"])
     }
 
+    func testPagesOverHTTPWithTheirCharset() throws {
+        var latin1 = Data("<html><head><title>Export controls</title></head><body><nav>Menu chips</nav><article><p>Paris: nouveaux contr".utf8)
+        latin1.append(0xF4)  // ô in ISO-8859-1
+        latin1.append(contentsOf: Data("les. New export controls on chips.</p></article></body></html>".utf8))
+        server.set("/page", .init(status: 200, body: latin1, contentType: "text/html; charset=ISO-8859-1", etag: "\"p1\""))
+        let state = try StateStore.open(path: dir.url("s.sqlite"))
+        let outcome = try scan([server.url("/page")], state: state)
+        XCTAssertEqual(outcome.errors, [])
+        XCTAssertEqual(outcome.raised.map(\.rule.id), ["export-control.chips"])
+        let alert = try XCTUnwrap(outcome.raised.first)
+        XCTAssertEqual(alert.article.title, "Export controls")
+        XCTAssertEqual(alert.article.url, server.url("/page"))
+        XCTAssertTrue(alert.matches.allSatisfy { !$0.snippet.contains("Menu") })
+        XCTAssertTrue(alert.matches.contains { $0.snippet.contains("contrôles") }, "\(alert.matches.map(\.snippet))")
+        XCTAssertEqual(try scan([server.url("/page")], state: state).notModified, 1)
+    }
+
     func testSameStoryInTwoFeedsAlertsOnce() throws {
         server.set("/a.xml", .init(Samples.rss(title: "Feed A", query: "?utm_source=a&amp;utm_medium=rss", items: [Samples.chipsStory]), etag: "\"a\""))
         server.set("/b.xml", .init(Samples.rss(title: "Feed B", query: "?fbclid=XYZ#comments", items: [Samples.chipsStory, Samples.roadmapStory])))

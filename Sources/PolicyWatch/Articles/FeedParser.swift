@@ -22,7 +22,9 @@ public enum FeedParser {
     /// `sourceName` names the feed in each article's `source` (else the feed's own title).
     public static func parse(_ data: Data, source: String, sourceName: String? = nil) -> Feed {
         let delegate = Delegate()
-        let parser = XMLParser(data: data)
+        // A stream, not XMLParser(data:): given all bytes in one chunk, libxml2 stops at its
+        // 10 MB lookup limit and reports an error at the end of any larger feed.
+        let parser = XMLParser(stream: InputStream(data: data))
         parser.shouldProcessNamespaces = true
         parser.shouldResolveExternalEntities = false
         parser.delegate = delegate
@@ -208,35 +210,148 @@ public enum FeedParser {
     }
 }
 
-/// Dates in feeds and pages (RFC 822 in RSS, RFC 3339 in Atom and meta tags) as UTC ISO 8601.
-/// A date that cannot be read is kept as given: the input said it, the report should too.
+/// Dates in feeds and pages (RFC 822 in RSS, RFC 3339 / ISO 8601 in Atom and meta tags) as
+/// UTC ISO 8601. A date that cannot be read is kept as given: the input said it, the report
+/// should too. Parsed by hand: a DateFormatter per item cost more than the whole scan.
 public enum FeedDates {
-    private static let rfc822Formats = [
-        "EEE, dd MMM yyyy HH:mm:ss zzz", "EEE, d MMM yyyy HH:mm:ss zzz", "EEE, dd MMM yyyy HH:mm:ss Z",
-        "EEE, d MMM yyyy HH:mm:ss Z", "dd MMM yyyy HH:mm:ss zzz", "d MMM yyyy HH:mm:ss Z", "EEE, dd MMM yyyy HH:mm zzz",
-        "EEE, dd MMM yyyy HH:mm Z", "yyyy-MM-dd HH:mm:ss Z", "yyyy-MM-dd HH:mm:ss",
-    ]
-
     public static func normalize(_ raw: String) -> String {
         let s = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let date = parse(s) else { return s }
-        return Timestamp.string(date)
+        guard let seconds = epochSeconds(s) else { return s }
+        return format(seconds)
     }
 
     public static func parse(_ s: String) -> Date? {
-        if s.count == 10, s.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil { return nil }  // a day, kept as given
-        let iso = ISO8601DateFormatter()
-        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = iso.date(from: s) { return d }
-        iso.formatOptions = [.withInternetDateTime]
-        if let d = iso.date(from: s) { return d }
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        for format in rfc822Formats {
-            f.dateFormat = format
-            if let d = f.date(from: s) { return d }
+        epochSeconds(s.trimmingCharacters(in: .whitespacesAndNewlines)).map { Date(timeIntervalSince1970: Double($0)) }
+    }
+
+    /// Seconds since 1970 (fractions dropped), or nil. A bare day ("2025-06-01") is nil: it
+    /// names no instant, and is kept as given.
+    static func epochSeconds(_ s: String) -> Int? {
+        let b = Array(s.utf8)
+        guard b.count > 10 else { return nil }
+        return b.first.map({ $0 >= 0x30 && $0 <= 0x39 }) == true && b.count > 4 && b[4] == 0x2D ? iso8601(b) : rfc822(b)
+    }
+
+    /// YYYY-MM-DD[T ]HH:MM[:SS[.fff]][Z | ±HH:MM | ±HHMM | ±HH]; no zone means UTC.
+    static func iso8601(_ b: [UInt8]) -> Int? {
+        var i = 0
+        func number(_ width: Int) -> Int? {
+            guard i + width <= b.count else { return nil }
+            var n = 0
+            for k in i..<(i + width) {
+                guard b[k] >= 0x30 && b[k] <= 0x39 else { return nil }
+                n = n * 10 + Int(b[k] - 0x30)
+            }
+            i += width
+            return n
         }
-        return nil
+        func expect(_ c: UInt8) -> Bool {
+            guard i < b.count, b[i] == c else { return false }
+            i += 1
+            return true
+        }
+        guard let y = number(4), expect(0x2D), let mo = number(2), expect(0x2D), let d = number(2) else { return nil }
+        guard i < b.count, b[i] == 0x54 || b[i] == 0x74 || b[i] == 0x20 else { return nil }
+        i += 1
+        guard let h = number(2), expect(0x3A), let mi = number(2) else { return nil }
+        var sec = 0
+        if expect(0x3A) {
+            guard let s = number(2) else { return nil }
+            sec = s
+            if i < b.count, b[i] == 0x2E || b[i] == 0x2C {
+                i += 1
+                while i < b.count, b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
+            }
+        }
+        while i < b.count, b[i] == 0x20 { i += 1 }
+        var offset = 0
+        if i < b.count {
+            if b[i] == 0x5A || b[i] == 0x7A {
+                i += 1
+            } else if b[i] == 0x2B || b[i] == 0x2D {
+                let sign = b[i] == 0x2D ? -1 : 1
+                i += 1
+                guard let oh = number(2) else { return nil }
+                var om = 0
+                if i < b.count {
+                    _ = expect(0x3A)
+                    guard let m = number(2) else { return nil }
+                    om = m
+                }
+                offset = sign * (oh * 3600 + om * 60)
+            } else {
+                return nil
+            }
+        }
+        guard i == b.count else { return nil }
+        return seconds(year: y, month: mo, day: d, hour: h, minute: mi, second: sec, offset: offset)
+    }
+
+    static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    /// Zone names seen in feeds, in hours from UTC (RFC 822's, and the Asian and European ones news sites use).
+    static let zones: [String: Int] = [
+        "gmt": 0, "ut": 0, "utc": 0, "z": 0, "est": -5, "edt": -4, "cst": -6, "cdt": -5, "mst": -7, "mdt": -6,
+        "pst": -8, "pdt": -7, "kst": 9, "jst": 9, "hkt": 8, "sgt": 8, "cet": 1, "cest": 2, "bst": 1, "ist": 5,
+    ]
+
+    /// [Day,] D Mon YYYY HH:MM[:SS] [zone | ±HHMM]; a two-digit year is 19xx from 50, else 20xx.
+    static func rfc822(_ b: [UInt8]) -> Int? {
+        let words = String(decoding: b, as: UTF8.self).lowercased()
+            .split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map(String.init)
+        var w = words[...]
+        if let first = w.first, first.first?.isLetter == true { w = w.dropFirst() }  // the weekday
+        guard w.count >= 4, let d = Int(w[w.startIndex]),
+              let mo = months.firstIndex(of: String(w[w.startIndex + 1].prefix(3))),
+              var y = Int(w[w.startIndex + 2]) else { return nil }
+        if w[w.startIndex + 2].count == 2 { y += y >= 50 ? 1900 : 2000 }
+        let clock = w[w.startIndex + 3].split(separator: ":").map { Int($0) }
+        guard clock.count == 2 || clock.count == 3, clock.allSatisfy({ $0 != nil }) else { return nil }
+        var offset = 0
+        if w.count > 4 {
+            let zone = w[w.startIndex + 4]
+            if let hours = zones[zone] {
+                offset = hours * 3600
+            } else if zone.count == 5, let sign = zone.first, sign == "+" || sign == "-", let n = Int(zone.dropFirst()) {
+                offset = (sign == "-" ? -1 : 1) * ((n / 100) * 3600 + (n % 100) * 60)
+            } else {
+                return nil
+            }
+        }
+        return seconds(year: y, month: mo + 1, day: d, hour: clock[0]!, minute: clock[1]!, second: clock.count == 3 ? clock[2]! : 0, offset: offset)
+    }
+
+    static func seconds(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, offset: Int) -> Int? {
+        guard (1...12).contains(month), (1...31).contains(day), (0...24).contains(hour), (0...59).contains(minute), (0...60).contains(second) else {
+            return nil
+        }
+        return daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset
+    }
+
+    /// Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's algorithm).
+    static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    /// "2025-06-10T04:00:00Z".
+    static func format(_ t: Int) -> String {
+        let days = t >= 0 ? t / 86400 : (t - 86399) / 86400
+        let secs = t - days * 86400
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let year = String(repeating: "0", count: max(0, 4 - String(y).count)) + String(y)
+        return "\(year)-\(two(m))-\(two(d))T\(two(secs / 3600)):\(two(secs / 60 % 60)):\(two(secs % 60))Z"
     }
 }

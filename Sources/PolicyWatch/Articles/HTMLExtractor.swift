@@ -289,38 +289,56 @@ public enum HTMLExtractor {
 }
 
 /// Builds text from inline runs: one space between words, blank lines between paragraphs.
+/// Works on Unicode scalars with an ASCII fast path: this loop sees every character of
+/// every page and feed item.
 struct TextBuilder {
     private(set) var paragraphs: [String] = []
-    private var current = ""
+    private var current = String.UnicodeScalarView()
+    private var last: Unicode.Scalar?
     private var pendingSpace = false
+
+    static func isSpace(_ u: Unicode.Scalar) -> Bool {
+        u.value < 0x80 ? (u.value == 0x20 || (u.value >= 0x09 && u.value <= 0x0D)) : u.properties.isWhitespace
+    }
 
     mutating func append(_ s: String, preserve: Bool) {
         if preserve {
-            current += s
+            current.append(contentsOf: s.unicodeScalars)
+            last = current.last
             pendingSpace = false
             return
         }
-        for ch in s {
-            if ch.isWhitespace {
-                pendingSpace = !current.isEmpty
+        for u in s.unicodeScalars {
+            if Self.isSpace(u) {
+                pendingSpace = last != nil
             } else {
-                if pendingSpace && !(current.last?.isWhitespace ?? true) { current.append(" ") }
+                if pendingSpace, let l = last, !Self.isSpace(l) { current.append(" ") }
                 pendingSpace = false
-                current.append(ch)
+                current.append(u)
+                last = u
             }
         }
     }
 
     mutating func lineBreak() {
-        while current.last == " " { current.removeLast() }
-        if !current.isEmpty { current.append("\n") }
+        while let l = current.last, l == " " { current.removeLast() }
+        if !current.isEmpty {
+            current.append("\n")
+            last = "\n"
+        }
         pendingSpace = false
     }
 
     mutating func paragraph() {
-        let p = current.trimmingCharacters(in: .whitespacesAndNewlines)
-        if !p.isEmpty { paragraphs.append(p) }
-        current = ""
+        if !current.isEmpty {
+            var p = String(current)
+            if let f = current.first, let l = current.last, Self.isSpace(f) || Self.isSpace(l) {
+                p = p.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            if !p.isEmpty { paragraphs.append(p) }
+        }
+        current = String.UnicodeScalarView()
+        last = nil
         pendingSpace = false
     }
 

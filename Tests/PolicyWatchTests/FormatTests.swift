@@ -261,6 +261,15 @@ final class FormatTests: XCTestCase {
         XCTAssertNoThrow(try HTMLExtractor.page(from: undeclared, charset: "windows-1252"), "an HTTP header's charset is enough")
     }
 
+    func testLooksLikeHTML() {
+        for html in ["<p>x</p>", "a <b>bold</b> word", "Tom &amp; Jerry", "it&#39;s", "caf&#xE9;", "<!-- c -->", "x</div>"] {
+            XCTAssertTrue(HTMLExtractor.looksLikeHTML(html), html)
+        }
+        for text in ["a < b and c > d", "AT&T and R&D", "x < 3", "plain text", "1 <2", "&;", ""] {
+            XCTAssertFalse(HTMLExtractor.looksLikeHTML(text), text)
+        }
+    }
+
     func testBrokenAndDeeplyNestedMarkup() throws {
         let broken = try HTMLExtractor.page(from: Data("<html><body><p>Unclosed <b>bold<p>Next &amp; <i>last".utf8))
         XCTAssertEqual(broken.body, "Unclosed bold\n\nNext & last")

@@ -63,10 +63,33 @@ public enum HTMLExtractor {
         return tree.text(under: tree.root, dropFurniture: false)
     }
 
-    /// True when `s` looks like markup rather than plain text (a tag or an entity).
-    static func looksLikeHTML(_ s: String) -> Bool {
-        guard s.contains("<") || s.contains("&") else { return false }
-        return s.range(of: #"<[A-Za-z/!][^>]*>|&(#[0-9]+|#x[0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);"#, options: .regularExpression) != nil
+    /// True when `s` looks like markup rather than plain text: a tag (`<p`, `</`, `<!`
+    /// followed somewhere by `>`) or an entity (`&amp;`, `&#39;`, `&#x27;`). One pass over the bytes.
+    public static func looksLikeHTML(_ s: String) -> Bool {
+        var s = s
+        return s.withUTF8 { b in
+            guard let lastGT = b.lastIndex(of: 0x3E) ?? b.lastIndex(of: 0x3B) else { return false }
+            func isAlnum(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A) }
+            var i = 0
+            while i < lastGT {
+                let c = b[i]
+                if c == 0x3C, b[lastGT] == 0x3E {
+                    let n = b[i + 1]
+                    if ((n | 0x20) >= 0x61 && (n | 0x20) <= 0x7A) || n == 0x2F || n == 0x21 { return true }
+                } else if c == 0x26 {
+                    var j = i + 1
+                    if j < b.count, b[j] == 0x23 {
+                        j += 1
+                        if j < b.count, (b[j] | 0x20) == 0x78 { j += 1 }
+                    }
+                    let start = j
+                    while j < b.count, j - start < 32, isAlnum(b[j]) { j += 1 }
+                    if j > start, j < b.count, b[j] == 0x3B { return true }
+                }
+                i += 1
+            }
+            return false
+        }
     }
 
     public struct ExtractionError: Error, CustomStringConvertible {
@@ -289,56 +312,73 @@ public enum HTMLExtractor {
 }
 
 /// Builds text from inline runs: one space between words, blank lines between paragraphs.
-/// Works on Unicode scalars with an ASCII fast path: this loop sees every character of
-/// every page and feed item.
+/// Works on UTF-8 bytes: this loop sees every character of every page and feed item.
 struct TextBuilder {
     private(set) var paragraphs: [String] = []
-    private var current = String.UnicodeScalarView()
-    private var last: Unicode.Scalar?
+    private var current: [UInt8] = []
     private var pendingSpace = false
 
-    static func isSpace(_ u: Unicode.Scalar) -> Bool {
-        u.value < 0x80 ? (u.value == 0x20 || (u.value >= 0x09 && u.value <= 0x0D)) : u.properties.isWhitespace
+    /// The length of the White_Space character starting at `i`, or 0.
+    @inline(__always)
+    static func spaceLength(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int {
+        let c = b[i]
+        if c < 0x80 { return c == 0x20 || (c >= 0x09 && c <= 0x0D) ? 1 : 0 }
+        let n = b.count - i
+        switch c {
+        case 0xC2: return n >= 2 && (b[i + 1] == 0x85 || b[i + 1] == 0xA0) ? 2 : 0
+        case 0xE1: return n >= 3 && b[i + 1] == 0x9A && b[i + 2] == 0x80 ? 3 : 0
+        case 0xE2:
+            guard n >= 3 else { return 0 }
+            if b[i + 1] == 0x80 { return (b[i + 2] >= 0x80 && b[i + 2] <= 0x8A) || b[i + 2] == 0xA8 || b[i + 2] == 0xA9 || b[i + 2] == 0xAF ? 3 : 0 }
+            return b[i + 1] == 0x81 && b[i + 2] == 0x9F ? 3 : 0
+        case 0xE3: return n >= 3 && b[i + 1] == 0x80 && b[i + 2] == 0x80 ? 3 : 0
+        default: return 0
+        }
     }
 
     mutating func append(_ s: String, preserve: Bool) {
-        if preserve {
-            current.append(contentsOf: s.unicodeScalars)
-            last = current.last
-            pendingSpace = false
-            return
-        }
-        for u in s.unicodeScalars {
-            if Self.isSpace(u) {
-                pendingSpace = last != nil
-            } else {
-                if pendingSpace, let l = last, !Self.isSpace(l) { current.append(" ") }
+        var s = s
+        s.withUTF8 { b in
+            if preserve {
+                current.append(contentsOf: b)
                 pendingSpace = false
-                current.append(u)
-                last = u
+                return
+            }
+            var i = 0
+            while i < b.count {
+                let w = Self.spaceLength(b, i)
+                if w > 0 {
+                    pendingSpace = !current.isEmpty
+                    i += w
+                    continue
+                }
+                // A run of non-space bytes, copied at once.
+                var j = i + 1
+                while j < b.count, Self.spaceLength(b, j) == 0 { j += 1 }
+                if pendingSpace, let last = current.last, last != 0x0A, last != 0x20 { current.append(0x20) }
+                pendingSpace = false
+                current.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<j]))
+                i = j
             }
         }
     }
 
     mutating func lineBreak() {
-        while let l = current.last, l == " " { current.removeLast() }
-        if !current.isEmpty {
-            current.append("\n")
-            last = "\n"
-        }
+        while current.last == 0x20 { current.removeLast() }
+        if !current.isEmpty { current.append(0x0A) }
         pendingSpace = false
     }
 
     mutating func paragraph() {
         if !current.isEmpty {
-            var p = String(current)
-            if let f = current.first, let l = current.last, Self.isSpace(f) || Self.isSpace(l) {
+            var p = String(decoding: current, as: UTF8.self)
+            let edges = [current.first!, current.last!]
+            if edges.contains(where: { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) || $0 >= 0x80 }) {
                 p = p.trimmingCharacters(in: .whitespacesAndNewlines)
             }
             if !p.isEmpty { paragraphs.append(p) }
         }
-        current = String.UnicodeScalarView()
-        last = nil
+        current.removeAll(keepingCapacity: true)
         pendingSpace = false
     }
 

@@ -148,8 +148,10 @@ final class CronTests: XCTestCase {
 
         XCTAssertEqual(reported.count, expected.count, "no alert lost or doubled (killed at \(killedAt) articles)")
         XCTAssertEqual(Set(reported.map(\.id)).count, reported.count, "no alert twice")
-        XCTAssertEqual(Set(reported.map(\.id)), Set(expected.map(\.id)))
-        XCTAssertEqual(Set(reported.map { "\($0.rule.id) \($0.article.key)" }), Set(expected.map { "\($0.rule.id) \($0.article.key)" }))
+        let got = Set(reported.map { "\($0.id) \($0.rule.id) \($0.article.key)" })
+        let want = Set(expected.map { "\($0.id) \($0.rule.id) \($0.article.key)" })
+        XCTAssertEqual(want.subtracting(got).count, 0, "lost, e.g. \(want.subtracting(got).sorted().prefix(3))")
+        XCTAssertEqual(got.subtracting(want).count, 0, "unexpected, e.g. \(got.subtracting(want).sorted().prefix(3))")
 
         let after = scan(["--state", "killed/s.sqlite", "-o", "after.json", "corpus"])
         XCTAssertEqual(after.status, 0, after.stderr)

@@ -7,32 +7,66 @@ struct ScanCommand: ParsableCommand {
         commandName: "scan",
         abstract: "Scan articles with the rules and write a JSON report.",
         discussion: """
-            Inputs: .txt, .md, .json (one object), .jsonl (one object per line), directories
-            (recursively) and - for stdin. A broken input is listed in the report's errors and
+            Inputs: .txt, .md, .json (one object), .jsonl (one object per line), .rss/.atom/.xml
+            feeds (each item an article), .html pages, directories (recursively), http(s) URLs of
+            feeds or pages, and - for stdin. A broken input is listed in the report's errors and
             skipped; the scan goes on and exits 3.
+
+            With a state (--state, or state: in the config) a run reads only new or changed
+            inputs and reports each alert once; see docs/cron.md. 'policywatch scan' with no sources
+            reads ./policywatch.yaml (or --config FILE); sources given on the command line make an
+            ad-hoc scan that reads a config only when --config names one.
 
             Examples:
               policywatch scan examples/
               policywatch scan --rules my-rules/ --output report.json news/
+              policywatch scan --config policywatch.yaml --quiet
               cat article.txt | policywatch scan -
             """
     )
 
     @OptionGroup var rules: RuleOptions
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write the report to FILE (atomically) instead of stdout.", valueName: "FILE"))
+    @Option(help: ArgumentHelp("Read settings from this config file (default: ./policywatch.yaml when no sources are given).", valueName: "FILE"))
+    var config: String?
+
+    @Flag(help: "Ignore ./policywatch.yaml.")
+    var noConfig = false
+
+    @Option(help: ArgumentHelp("Remember what was seen and raised in this SQLite file.", valueName: "PATH"))
+    var state: String?
+
+    @Flag(help: "Run without state, even if the config names one: every alert is reported.")
+    var noState = false
+
+    @Flag(help: "Re-read and re-evaluate inputs seen before (after changing rules); alerts already raised stay silent.")
+    var rescan = false
+
+    @Option(help: ArgumentHelp("Wait up to this many seconds for another run holding the state.", valueName: "SECONDS"))
+    var wait: Double?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the report to FILE (atomically) instead of stdout or the config's reporters.", valueName: "FILE"))
     var output: String?
 
     @Option(help: "Output format: json (one report) or jsonl (one alert per line).")
-    var format: OutputFormat = .json
+    var format: OutputFormat?
 
     @Flag(help: "Exit 1 when any alert is raised.")
     var failOnAlert = false
 
-    @Option(help: ArgumentHelp("Skip inputs larger than this many bytes.", valueName: "BYTES"))
-    var maxBytes: Int = ArticleReader.defaultMaxBytes
+    @Option(help: ArgumentHelp("Skip inputs larger than this (bytes, or e.g. 16MB).", valueName: "SIZE"))
+    var maxBytes: String?
 
-    @Argument(help: ArgumentHelp("Files, directories, or - for stdin.", valueName: "PATH"))
+    @Option(help: ArgumentHelp("Seconds one HTTP attempt may take.", valueName: "SECONDS"))
+    var timeout: Double?
+
+    @Option(help: ArgumentHelp("More attempts for failing URLs (network errors, 5xx, 429), with backoff.", valueName: "N"))
+    var retries: Int?
+
+    @Flag(name: .shortAndLong, help: "Print only errors on stderr (no summary, no progress).")
+    var quiet = false
+
+    @Argument(help: ArgumentHelp("Files, directories, feed or page URLs, or - for stdin (default: the config's sources).", valueName: "SOURCE"))
     var paths: [String] = []
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -40,63 +74,128 @@ struct ScanCommand: ParsableCommand {
     }
 
     func validate() throws {
-        if paths.isEmpty { throw ValidationError("give at least one file or directory to scan, or - for stdin (e.g. policywatch scan examples/)") }
-        if maxBytes <= 0 { throw ValidationError("--max-bytes must be a positive number of bytes") }
+        if let maxBytes, Units.bytes(maxBytes) == nil { throw ValidationError("--max-bytes must be a positive size, e.g. 1048576 or 16MB") }
+        if let wait, wait < 0 { throw ValidationError("--wait must be 0 or more seconds") }
+        if let timeout, timeout <= 0 { throw ValidationError("--timeout must be more than 0 seconds") }
+        if let retries, retries < 0 || retries > 10 { throw ValidationError("--retries must be from 0 to 10") }
+        if noState && state != nil { throw ValidationError("--state and --no-state contradict each other") }
+        if rescan && noState { throw ValidationError("--rescan needs a state (without one every run reads everything)") }
     }
 
     func run() throws {
-        let set = try rules.compile(quietWarnings: true)
+        // An ad-hoc scan (sources on the command line) does not pick up ./policywatch.yaml's
+        // state and reporters by surprise; --config still applies.
+        let cfg = try ConfigOptions.load(explicit: config, ignoreDefault: noConfig || !paths.isEmpty) ?? Config(file: "")
+        let set = try rules.compile(extraPaths: cfg.rules, defaultRules: cfg.defaultRules ?? true, quietWarnings: true)
+
+        let sources = paths.isEmpty ? cfg.sources : paths.map { SourceSpec($0) }
+        if sources.isEmpty {
+            throw ValidationError("give at least one file, directory or URL to scan, or - for stdin (e.g. policywatch scan examples/), or list sources in policywatch.yaml")
+        }
+        let maxBytes = maxBytes.flatMap(Units.bytes) ?? cfg.maxBytes ?? ArticleReader.defaultMaxBytes
+        let statePath = noState ? nil : (state ?? cfg.state)
+        let targets: [ReportTarget] = (output != nil || format != nil || cfg.reporters.isEmpty)
+            ? [.output(format: ReportTarget.Format(rawValue: (format ?? .json).rawValue)!, path: output)]
+            : cfg.reporters
+
+        // One run per state: the lock lives until this function returns.
+        var lock: StateLock?
+        let store: StateStore
+        do {
+            if let statePath {
+                lock = try StateLock.acquire(statePath: statePath, wait: wait ?? cfg.wait ?? 0)
+                store = try StateStore.open(path: statePath)
+            } else {
+                store = try StateStore.inMemory()
+            }
+        } catch let busy as StateLock.Busy {
+            Console.error(busy.description)
+            throw Exit.locked
+        } catch {
+            Console.error("\(error)")
+            throw Exit.stateError
+        }
+        defer { withExtendedLifetime(lock) {} }
+
         let started = Timestamp.string()
-        let reader = ArticleReader(maxBytes: maxBytes)
-        let scanner = Scanner(ruleSet: set)
-        let (files, listErrors) = reader.files(for: paths)
-        var errors = listErrors
-        var alerts: [Alert] = []
-        var articles = 0
-        var normalizer = TextNormalizerBox()
-        for file in files {
-            let (items, problems) = reader.read(path: file)
-            errors += problems
-            for article in items {
-                articles += 1
-                alerts += scanner.scan(article, normalizer: &normalizer.value, now: started)
+        let policy = FetchPolicy(timeout: timeout ?? cfg.timeout ?? 30, retries: retries ?? cfg.retries ?? 2, maxBytes: maxBytes)
+        let scanRun = ScanRun(
+            scanner: Scanner(ruleSet: set), reader: ArticleReader(maxBytes: maxBytes), state: store,
+            fetcher: URLSessionFetcher(policy: policy),
+            options: .init(rescan: rescan, reporters: targets.map(\.name), now: started))
+        let progress = !quiet && Console.stderrIsTerminal ? ProgressLine() : nil
+        let outcome: ScanRun.Outcome
+        let results: [ReportDelivery.Result]
+        do {
+            outcome = try scanRun.run(sources, progress: progress.map { p in { p.show($0) } })
+            progress?.clear()
+            let info = Report.RunInfo(started: started, finished: Timestamp.string(), rules: set.rules.count,
+                                      articles: outcome.articles, skipped: outcome.errors.count)
+            results = try ReportDelivery(state: store).deliver(to: targets, run: info, errors: outcome.errors, now: info.finished)
+        } catch {
+            progress?.clear()
+            Console.error("\(statePath ?? "state"): error: \(error)\n  hint: the alerts committed so far are kept and will be reported by the next run")
+            throw Exit.stateError
+        }
+
+        for e in outcome.errors { Console.error("\(e.source): error: \(e.message)") }
+        var failedDelivery = false
+        for r in results {
+            if let error = r.error {
+                failedDelivery = true
+                Console.error("\(r.target.displayName): error: cannot write the report: \(error)\n  hint: its \(r.alerts.count) alert\(r.alerts.count == 1 ? "" : "s") will be sent again by the next run")
             }
         }
-        let report = Report(
-            run: .init(started: started, finished: Timestamp.string(), rules: set.rules.count, articles: articles, skipped: errors.count),
-            alerts: alerts, errors: errors)
-        for e in errors { Console.error("\(e.source): error: \(e.message)") }
-        let data: Data
-        switch format {
-        case .json: data = try report.jsonData()
-        case .jsonl:
-            var d = Data()
-            let enc = Report.encoder(pretty: false)
-            for a in alerts {
-                d.append(try enc.encode(a))
-                d.append(0x0A)
+        if !quiet && (targets.contains { $0.path != nil } || statePath != nil) {
+            var parts = ["\(outcome.raised.count) new alert\(outcome.raised.count == 1 ? "" : "s") in \(outcome.articles) article\(outcome.articles == 1 ? "" : "s")"]
+            if outcome.unchangedArticles + outcome.unchangedFiles + outcome.notModified > 0 {
+                parts.append("unchanged: \(outcome.unchangedFiles) file\(outcome.unchangedFiles == 1 ? "" : "s"), \(outcome.notModified) feed\(outcome.notModified == 1 ? "" : "s"), \(outcome.unchangedArticles) article\(outcome.unchangedArticles == 1 ? "" : "s")")
             }
-            data = d
+            let written = results.filter { $0.error == nil }.map { $0.target.path ?? "stdout" }
+            if !written.isEmpty { parts.append("report\(written.count == 1 ? "" : "s") written to \(written.joined(separator: ", "))") }
+            Console.error(parts.joined(separator: "; "))
         }
-        if let output {
-            do {
-                try data.write(to: URL(fileURLWithPath: output), options: .atomic)
-            } catch {
-                Console.error("\(output): error: cannot write the report: \(error.localizedDescription)")
-                throw ExitCode(3)
-            }
-            Console.error("\(alerts.count) alert\(alerts.count == 1 ? "" : "s") in \(articles) article\(articles == 1 ? "" : "s"); report written to \(output)")
-        } else {
-            FileHandle.standardOutput.write(data)
-        }
-        if !errors.isEmpty { throw Exit.partial }
-        if failOnAlert && !alerts.isEmpty { throw Exit.alertsFound }
+        if !outcome.errors.isEmpty || failedDelivery { throw Exit.partial }
+        let delivered = results.contains { $0.error == nil && !$0.alerts.isEmpty }
+        if (failOnAlert || cfg.failOnAlert == true) && delivered { throw Exit.alertsFound }
     }
 }
 
-import PolicyMatcher
+/// Loads the config named by --config, else ./policywatch.yaml when present (unless ignored).
+enum ConfigOptions {
+    static func load(explicit: String?, ignoreDefault: Bool) throws -> Config? {
+        let path: String
+        if let explicit {
+            path = explicit
+        } else if !ignoreDefault, FileManager.default.fileExists(atPath: Config.defaultFileName) {
+            path = Config.defaultFileName
+        } else {
+            return nil
+        }
+        let (config, diagnostics) = Config.load(path: path)
+        for d in diagnostics { Console.error(d.description) }
+        guard let config else {
+            let n = diagnostics.filter { $0.level == .error }.count
+            Console.error("\(n) error\(n == 1 ? "" : "s") in the config; nothing was scanned.")
+            throw Exit.invalidRules
+        }
+        return config
+    }
+}
 
-/// Keeps one normaliser (and its cache) for the whole run.
-struct TextNormalizerBox {
-    var value = TextNormalizer()
+/// One self-erasing progress line on a terminal's stderr, at most five times a second.
+final class ProgressLine {
+    private var last = Date.distantPast
+
+    func show(_ p: ScanProgress) {
+        let now = Date()
+        guard now.timeIntervalSince(last) >= 0.2 else { return }
+        last = now
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + p.line).utf8))
+    }
+
+    func clear() {
+        guard last != .distantPast else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
 }

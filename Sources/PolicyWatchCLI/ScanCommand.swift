@@ -19,6 +19,8 @@ struct ScanCommand: ParsableCommand {
     )
 
     @OptionGroup var rules: RuleOptions
+    @OptionGroup var reporting: ReportingOptions
+    @OptionGroup var state: StateOptions
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the report to FILE (atomically) instead of stdout.", valueName: "FILE"))
     var output: String?
@@ -46,7 +48,11 @@ struct ScanCommand: ParsableCommand {
 
     func run() throws {
         let set = try rules.compile(quietWarnings: true)
-        let started = Timestamp.string()
+        let startDate = Date()
+        let started = Timestamp.string(startDate)
+        // Reporters are checked before scanning: a missing secret fails now, not after the scan.
+        let delivery = reporting.reporterArguments.isEmpty ? nil
+            : try Delivery(configs: try reporting.configs, statePath: state.statePath, now: startDate)
         let reader = ArticleReader(maxBytes: maxBytes)
         let scanner = Scanner(ruleSet: set)
         let (files, listErrors) = reader.files(for: paths)
@@ -66,6 +72,15 @@ struct ScanCommand: ParsableCommand {
             run: .init(started: started, finished: Timestamp.string(), rules: set.rules.count, articles: articles, skipped: errors.count),
             alerts: alerts, errors: errors)
         for e in errors { Console.error("\(e.source): error: \(e.message)") }
+        // With reporters, stdout belongs to them; --output still writes the report file.
+        if delivery == nil || output != nil { try writeOutput(report, articles: articles) }
+        let delivered = delivery?.run(newAlerts: alerts, run: report.run, errors: errors, isScan: true) ?? true
+        if !errors.isEmpty || !delivered { throw Exit.partial }
+        if failOnAlert && !alerts.isEmpty { throw Exit.alertsFound }
+    }
+
+    private func writeOutput(_ report: Report, articles: Int) throws {
+        let alerts = report.alerts
         let data: Data
         switch format {
         case .json: data = try report.jsonData()
@@ -89,8 +104,6 @@ struct ScanCommand: ParsableCommand {
         } else {
             FileHandle.standardOutput.write(data)
         }
-        if !errors.isEmpty { throw Exit.partial }
-        if failOnAlert && !alerts.isEmpty { throw Exit.alertsFound }
     }
 }
 

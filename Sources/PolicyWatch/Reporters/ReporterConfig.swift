@@ -1,0 +1,196 @@
+import Foundation
+import YAMLLoader
+
+/// One configured reporter, from the command line (`--reporter NAME[=TARGET]`) or from the
+/// `reporters:` list of `policywatch.yaml`; both produce this.
+public struct ReporterConfig: Sendable, Hashable {
+    /// Registry name: json, jsonl, console, webhook, command, html.
+    public var name: String
+    /// Where to: a path, URL or shell command, as written (`${VAR}` unexpanded).
+    public var target: String?
+    /// Reporter-specific options (`format`, `timeout`, `header`...), as strings.
+    public var options: [String: String]
+    /// Only alerts of this severity or higher.
+    public var minSeverity: Severity?
+    /// Only alerts of rules having one of these tags (empty: every alert).
+    public var tags: [String]
+    /// One delivery per run instead of one per alert.
+    public var digest: Bool
+    /// Where the config was written (a YAML mark, or "--reporter"), for messages.
+    public var origin: String
+
+    public init(name: String, target: String? = nil, options: [String: String] = [:], minSeverity: Severity? = nil,
+                tags: [String] = [], digest: Bool = false, origin: String = "--reporter") {
+        self.name = name
+        self.target = target
+        self.options = options
+        self.minSeverity = minSeverity
+        self.tags = tags
+        self.digest = digest
+        self.origin = origin
+    }
+
+    /// The key deliveries are recorded under in the state: `id` if given, else `NAME:TARGET`
+    /// (or `NAME` without a target). It uses the target as written, so `${SECRET}` never
+    /// lands in the state and `reports/{date}.json` stays one reporter across days. Changing
+    /// a target makes a new reporter, which receives only alerts raised from then on.
+    public var key: String {
+        if let id = options["id"], !id.isEmpty { return id }
+        guard let target, !target.isEmpty else { return name }
+        return "\(name):\(target)"
+    }
+
+    /// Whether this reporter wants `alert` (severity and tag filters).
+    public func accepts(_ alert: Alert) -> Bool {
+        if let minSeverity, alert.rule.severity < minSeverity { return false }
+        if !tags.isEmpty, !alert.rule.tags.contains(where: tags.contains) { return false }
+        return true
+    }
+
+    // MARK: - Command line
+
+    /// `NAME[=TARGET]`, with options in brackets before the `=`:
+    /// `webhook[format=slack,min_severity=high]=https://...`, `json=reports/{date}.json`,
+    /// `command=mail -s alerts team`, `console`.
+    public static func parse(argument: String) throws -> ReporterConfig {
+        var rest = Substring(argument)
+        let nameEnd = rest.firstIndex(where: { $0 == "=" || $0 == "[" }) ?? rest.endIndex
+        let name = String(rest[..<nameEnd]).trimmingCharacters(in: .whitespaces)
+        rest = rest[nameEnd...]
+        var options: [String: String] = [:]
+        if rest.first == "[" {
+            guard let close = rest.firstIndex(of: "]") else {
+                throw ReporterConfigError("'\(argument)': '[' without a closing ']'",
+                                          hint: "options go in brackets before the target: --reporter 'webhook[format=slack]=URL'")
+            }
+            for item in rest[rest.index(after: rest.startIndex)..<close].split(separator: ",") where !item.trimmingCharacters(in: .whitespaces).isEmpty {
+                guard let eq = item.firstIndex(of: "=") else {
+                    throw ReporterConfigError("'\(argument)': option '\(item)' has no value", hint: "write KEY=VALUE, e.g. min_severity=high")
+                }
+                options[item[..<eq].trimmingCharacters(in: .whitespaces)] = item[item.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        var target: String?
+        if rest.first == "=" {
+            target = String(rest.dropFirst())
+        } else if !rest.isEmpty {
+            throw ReporterConfigError("'\(argument)': unexpected '\(rest)'", hint: "write NAME, NAME=TARGET or 'NAME[KEY=VALUE,...]=TARGET'")
+        }
+        return try make(name: name, target: target, options: options, origin: "--reporter \(name)")
+    }
+
+    /// Pulls the common options out of `options` into typed fields.
+    static func make(name: String, target: String?, options: [String: String], origin: String) throws -> ReporterConfig {
+        guard !name.isEmpty else {
+            throw ReporterConfigError("a reporter needs a name", hint: "reporters: \(ReporterRegistry.builtIn.names.joined(separator: ", "))")
+        }
+        var options = options
+        var config = ReporterConfig(name: name, target: target?.isEmpty == true ? nil : target, origin: origin)
+        if let s = options.removeValue(forKey: "min_severity") {
+            guard let sev = Severity(rawValue: s.lowercased()) else {
+                throw ReporterConfigError("unknown min_severity '\(s)'", hint: "one of: \(Severity.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            config.minSeverity = sev
+        }
+        if let t = options.removeValue(forKey: "tags") {
+            config.tags = t.split(whereSeparator: { $0 == " " || $0 == "|" || $0 == ";" }).map(String.init)
+        }
+        if let d = options.removeValue(forKey: "digest") {
+            guard let b = parseBool(d) else { throw ReporterConfigError("digest must be true or false, not '\(d)'") }
+            config.digest = b
+        }
+        config.options = options
+        return config
+    }
+
+    static func parseBool(_ s: String) -> Bool? {
+        switch s.lowercased() {
+        case "true", "yes", "on", "1": return true
+        case "false", "no", "off", "0": return false
+        default: return nil
+        }
+    }
+
+    // MARK: - YAML (`reporters:` in policywatch.yaml)
+
+    /// Reads the `reporters:` list of a config file:
+    /// ```yaml
+    /// reporters:
+    ///   - name: webhook
+    ///     target: https://hooks.slack.com/services/${SLACK_HOOK}
+    ///     format: slack
+    ///     min_severity: high
+    ///     tags: [export-control, sanctions]
+    ///     header: "Authorization: Bearer ${TOKEN}"   # a list for several headers
+    ///   - name: json
+    ///     target: reports/{date}.json
+    ///   - console                                    # a bare name works too
+    /// ```
+    /// Every problem is reported with its position; the registry checks names and options.
+    public static func parse(yaml node: Node, registry: ReporterRegistry = .builtIn) -> ([ReporterConfig], [Diagnostic]) {
+        var configs: [ReporterConfig] = []
+        var diags: [Diagnostic] = []
+        guard let items = node.sequence else {
+            return ([], [Diagnostic(.error, node.mark, "'reporters' must be a list, got \(node.typeDescription)",
+                                    hint: "reporters:\n    - name: json\n      target: reports/{date}.json")])
+        }
+        for item in items {
+            var name: String?
+            var target: String?
+            var options: [String: String] = [:]
+            var marks: [String: Mark] = [:]
+            if let s = item.scalar {
+                name = s
+            } else if let pairs = item.mapping {
+                for (k, v) in pairs {
+                    guard let key = k.scalar else {
+                        diags.append(Diagnostic(.error, k.mark, "a reporter key must be a string"))
+                        continue
+                    }
+                    marks[key] = k.mark
+                    let value: String
+                    if let s = v.scalar {
+                        value = s
+                    } else if let list = v.sequence, list.allSatisfy({ $0.scalar != nil }) {
+                        // Lists: tags (any of) and headers (one per line).
+                        value = list.compactMap(\.scalar).joined(separator: key == "tags" ? " " : "\n")
+                    } else {
+                        diags.append(Diagnostic(.error, v.mark, "'\(key)' must be a string or a list of strings, got \(v.typeDescription)"))
+                        continue
+                    }
+                    switch key {
+                    case "name": name = value
+                    case "target": target = value
+                    default: options[key] = value
+                    }
+                }
+            } else {
+                diags.append(Diagnostic(.error, item.mark, "a reporter must be a name or a mapping, got \(item.typeDescription)",
+                                        hint: "- name: webhook\n      target: https://example.org/hook"))
+                continue
+            }
+            guard let name else {
+                diags.append(Diagnostic(.error, item.mark, "reporter without a 'name'",
+                                        hint: "known reporters: \(registry.names.joined(separator: ", "))"))
+                continue
+            }
+            let origin = item.mark.description
+            do {
+                let config = try make(name: name, target: target, options: options, origin: origin)
+                if let problem = registry.check(config) {
+                    let mark = problem.option.flatMap { marks[$0] } ?? marks["name"] ?? item.mark
+                    diags.append(Diagnostic(.error, mark, problem.error.message, hint: problem.error.hint))
+                    continue
+                }
+                configs.append(config)
+            } catch let e as ReporterConfigError {
+                let key = ["min_severity", "digest", "tags"].first { e.message.contains($0) }
+                diags.append(Diagnostic(.error, key.flatMap { marks[$0] } ?? item.mark, e.message, hint: e.hint))
+            } catch {
+                diags.append(Diagnostic(.error, item.mark, "\(error)"))
+            }
+        }
+        return (configs, diags)
+    }
+}

@@ -48,13 +48,20 @@ public struct CommandReporter: Reporter {
 }
 
 /// Runs a program with input on stdin, collecting stdout and stderr without deadlock
-/// (each pipe drained on its own thread) and with a timeout.
+/// (each pipe drained on its own thread) and with a timeout. posix_spawn rather than
+/// Foundation's Process: the command gets its own process group, so a timeout kills the
+/// shell and everything it started (Process on Linux only reports the exit once every
+/// holder of its pipes has gone, which a `sleep` left behind by a killed shell delays).
 enum Subprocess {
     struct Result: Sendable {
         var status: Int32
         var stdout: Data
         var stderr: Data
         var timedOut: Bool
+    }
+
+    struct SpawnError: Error, CustomStringConvertible {
+        var description: String
     }
 
     private final class Collected: @unchecked Sendable {
@@ -67,46 +74,95 @@ enum Subprocess {
     }
 
     static func run(_ argv: [String], input: Data, environment: [String: String], directory: String, timeout: TimeInterval) throws -> Result {
-        // A command that exits without reading its input must fail the write (EPIPE), not
+        // A command that exits without reading its input must fail our write (EPIPE), not
         // kill policywatch with SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: argv[0])
-        p.arguments = Array(argv.dropFirst())
-        p.environment = environment
-        p.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
-        p.standardInput = inPipe
-        p.standardOutput = outPipe
-        p.standardError = errPipe
-        let exited = DispatchSemaphore(value: 0)
-        p.terminationHandler = { _ in exited.signal() }
-        try p.run()
+        var fds: [[Int32]] = []
+        for _ in 0..<3 {
+            var p: [Int32] = [0, 0]
+            guard pipe(&p) == 0 else { throw SpawnError(description: String(cString: strerror(errno))) }
+            // Close-on-exec: the child gets only the ends dup2'd onto 0, 1 and 2.
+            for fd in p { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+            fds.append(p)
+        }
+        let (stdinR, stdinW) = (fds[0][0], fds[0][1])
+        let (stdoutR, stdoutW) = (fds[1][0], fds[1][1])
+        let (stderrR, stderrW) = (fds[2][0], fds[2][1])
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, stdinR, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdoutW, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderrW, 2)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        // Own process group (to kill it whole); default SIGPIPE for the child.
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setpgroup(&attr, 0)
+
+        // The working directory through a tiny shell that then execs the real argv
+        // (posix_spawn's chdir action is a GNU extension Swift does not import).
+        let argv = ["/bin/sh", "-c", "cd -- \"$1\" && shift && exec \"$@\"", "sh", directory] + argv
+        let cArgs = argv.map { strdup($0) } + [nil]
+        let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            cArgs.forEach { free($0) }
+            cEnv.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, argv[0], &actions, &attr, cArgs, cEnv)
+        close(stdinR)
+        close(stdoutW)
+        close(stderrW)
+        guard rc == 0 else {
+            close(stdinW)
+            close(stdoutR)
+            close(stderrR)
+            throw SpawnError(description: String(cString: strerror(rc)))
+        }
+
         let group = DispatchGroup()
         let out = Collected(), err = Collected()
-        for (pipe, sink) in [(outPipe, out), (errPipe, err)] {
+        for (fd, sink) in [(stdoutR, out), (stderrR, err)] {
             group.enter()
             Thread {
-                sink.data = pipe.fileHandleForReading.readDataToEndOfFile()
+                sink.data = FileHandle(fileDescriptor: fd, closeOnDealloc: true).readDataToEndOfFile()
                 group.leave()
             }.start()
         }
-        let writer = inPipe.fileHandleForWriting
         Thread {
-            try? writer.write(contentsOf: input)
-            try? writer.close()
+            let h = FileHandle(fileDescriptor: stdinW, closeOnDealloc: true)
+            try? h.write(contentsOf: input)
+            try? h.close()
         }.start()
+
+        var status: Int32 = 0
         var timedOut = false
-        if exited.wait(timeout: .now() + timeout) == .timedOut {
-            timedOut = true
-            p.terminate()
-            if exited.wait(timeout: .now() + 2) == .timedOut {
-                kill(p.processIdentifier, SIGKILL)
-                exited.wait()
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid || (r < 0 && errno != EINTR) { break }
+            if Date() >= deadline {
+                timedOut = true
+                kill(-pid, SIGTERM)
+                let grace = Date().addingTimeInterval(2)
+                while waitpid(pid, &status, WNOHANG) == 0 && Date() < grace { usleep(10_000) }
+                kill(-pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                break
             }
+            usleep(5_000)
         }
-        // A grandchild may keep the pipes open; do not wait for it forever.
+        // Something the command left running in the background may hold the pipes; its
+        // output is not waited for.
         _ = group.wait(timeout: .now() + 2)
-        return Result(status: p.terminationStatus, stdout: out.data, stderr: err.data, timedOut: timedOut)
+        let exitCode: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return Result(status: exitCode, stdout: out.data, stderr: err.data, timedOut: timedOut)
     }
 }

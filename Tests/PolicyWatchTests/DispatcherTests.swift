@@ -1,0 +1,153 @@
+import Foundation
+import XCTest
+@testable import PolicyWatch
+
+/// The outbox semantics, with a scripted reporter: what is sent, when, and never twice.
+final class DispatcherTests: XCTestCase {
+    /// Fails while `failing` is set; records every batch it accepted.
+    struct Scripted: Reporter {
+        static let identifier = "scripted"
+        static let summary = "test reporter"
+        static let options: [ReporterOption] = []
+        static let granularity = DeliveryGranularity.perAlert
+
+        final class Box: @unchecked Sendable {
+            let lock = NSLock()
+            var failing = false
+            var down = false
+            var accepted: [[String]] = []
+            var attempts = 0
+        }
+
+        let box: Box
+        init(config: ReporterConfig, context: ReporterContext) throws { box = Box() }
+        init(box: Box) { self.box = box }
+
+        func deliver(_ batch: DeliveryBatch) throws {
+            try box.lock.withLock {
+                box.attempts += 1
+                if box.failing { throw DeliveryError("scripted failure", targetDown: box.down) }
+                box.accepted.append(batch.alerts.map(\.id))
+            }
+        }
+    }
+
+    func dispatcher(_ config: ReporterConfig, _ box: Scripted.Box, log: any DeliveryLog) -> Dispatcher {
+        Dispatcher(entries: [.init(config: config, reporter: Scripted(box: box))], log: log)
+    }
+
+    func testFailedDeliveriesAreRetriedAndAcknowledgedOnesNeverResent() throws {
+        let (alerts, run) = try ReporterFixtures.scan()
+        let log = InMemoryDeliveryLog()
+        let box = Scripted.Box()
+        let d = dispatcher(ReporterConfig(name: "scripted", target: "x"), box, log: log)
+        box.failing = true
+        let s1 = d.dispatch(newAlerts: Array(alerts.prefix(3)), run: run)[0]
+        XCTAssertEqual(s1.failed, 3, "not down: every alert tried")
+        XCTAssertEqual(try log.pending(for: "scripted:x").map(\.id), alerts.prefix(3).map(\.id))
+        box.failing = false
+        // The next run raises new alerts and one old one again.
+        let s2 = d.dispatch(newAlerts: Array(alerts[2..<5]), run: run)[0]
+        XCTAssertEqual(s2.delivered, 5)
+        XCTAssertEqual(box.accepted.flatMap { $0 }, alerts.prefix(5).map(\.id), "old failures first, then new, each once")
+        let s3 = d.dispatch(newAlerts: Array(alerts.prefix(5)), run: run)[0]
+        XCTAssertEqual(s3.delivered, 0)
+        XCTAssertEqual(box.accepted.count, 5)
+        XCTAssertEqual(try log.deliveries(for: nil).map(\.attempts), [2, 2, 2, 1, 1])
+    }
+
+    func testTargetDownDefersTheRestOfTheRun() throws {
+        let (alerts, run) = try ReporterFixtures.scan()
+        let log = InMemoryDeliveryLog()
+        let box = Scripted.Box()
+        box.failing = true
+        box.down = true
+        let s = dispatcher(ReporterConfig(name: "scripted", target: "x"), box, log: log).dispatch(newAlerts: alerts, run: run)[0]
+        XCTAssertEqual(box.attempts, 1, "one failure against a down target is enough")
+        XCTAssertEqual(s.failed, 1)
+        XCTAssertEqual(s.deferred, alerts.count - 1)
+        XCTAssertFalse(s.ok)
+        XCTAssertEqual(try log.pending(for: "scripted:x").count, alerts.count, "deferred alerts stay owed")
+        XCTAssertEqual(try log.deliveries(for: nil).filter { $0.status == .pending }.count, alerts.count - 1)
+    }
+
+    func testFiltersAndDigest() throws {
+        let (alerts, run) = try ReporterFixtures.scan()
+        let box = Scripted.Box()
+        var config = try ReporterConfig.parse(argument: "scripted[min_severity=medium,tags=export-control|joint-statement,digest=true]=x")
+        XCTAssertEqual(config.minSeverity, .medium)
+        XCTAssertEqual(config.tags, ["export-control", "joint-statement"])
+        XCTAssertTrue(config.digest)
+        let s = dispatcher(config, box, log: InMemoryDeliveryLog()).dispatch(newAlerts: alerts, run: run)[0]
+        let expected = alerts.filter { $0.rule.severity >= .medium && !Set($0.rule.tags).isDisjoint(with: ["export-control", "joint-statement"]) }
+        XCTAssertEqual(box.accepted, [expected.map(\.id)], "one digest holding the filtered alerts")
+        XCTAssertEqual(s.delivered, expected.count)
+        XCTAssertFalse(expected.isEmpty)
+        XCTAssertLessThan(expected.count, alerts.count)
+        config.digest = false
+        let box2 = Scripted.Box()
+        _ = dispatcher(config, box2, log: InMemoryDeliveryLog()).dispatch(newAlerts: alerts, run: run)
+        XCTAssertEqual(box2.accepted, expected.map { [$0.id] }, "one delivery per alert without digest")
+    }
+
+    func testTwoReportersHaveSeparateOutboxes() throws {
+        let (alerts, run) = try ReporterFixtures.scan()
+        let log = InMemoryDeliveryLog()
+        let a = Scripted.Box(), b = Scripted.Box()
+        b.failing = true
+        let d = Dispatcher(entries: [.init(config: ReporterConfig(name: "scripted", target: "a"), reporter: Scripted(box: a)),
+                                     .init(config: ReporterConfig(name: "scripted", target: "b"), reporter: Scripted(box: b))], log: log)
+        _ = d.dispatch(newAlerts: alerts, run: run)
+        XCTAssertEqual(try log.pending(for: "scripted:a").count, 0)
+        XCTAssertEqual(try log.pending(for: "scripted:b").count, alerts.count)
+        b.failing = false
+        let s = d.dispatch(newAlerts: [], run: run, isScan: false)
+        XCTAssertEqual(s.map(\.delivered), [0, alerts.count])
+        XCTAssertEqual(a.accepted.count, alerts.count)
+    }
+
+    func testSQLiteLogPersistsAcrossOpensAndKeepsDeliveredFinal() throws {
+        let (alerts, _) = try ReporterFixtures.scan()
+        let path = ReporterFixtures.tempDir() + "/sub/state.db"
+        do {
+            let log = try SQLiteDeliveryLog(path: path)
+            try log.enqueue(Array(alerts.prefix(3)), reporter: "r")
+            try log.record(alertIDs: [alerts[0].id], reporter: "r", result: .delivered)
+            try log.record(alertIDs: [alerts[1].id], reporter: "r", result: .failed("nope"))
+        }
+        let log = try SQLiteDeliveryLog(path: path)
+        // Enqueueing again (a rescan) must not revive the delivered one.
+        try log.enqueue(Array(alerts.prefix(3)), reporter: "r")
+        let pending = try log.pending(for: "r")
+        XCTAssertEqual(pending.map(\.id), [alerts[1].id, alerts[2].id])
+        XCTAssertEqual(pending[0], alerts[1], "the alert comes back whole from the state")
+        try log.record(alertIDs: [alerts[0].id], reporter: "r", result: .failed("late failure"))
+        let records = try log.deliveries(for: "r")
+        XCTAssertEqual(records.map(\.status), [.delivered, .failed, .pending])
+        XCTAssertEqual(records[0].attempts, 1, "a delivered record is final")
+        XCTAssertEqual(records[1].lastError, "nope")
+        XCTAssertEqual(try log.deliveries(for: "other"), [])
+    }
+
+    func testDuplicateReporterKeysAreRejected() throws {
+        let (ctx, _) = ReporterFixtures.context()
+        let c = ReporterConfig(name: "json", target: "out.json")
+        XCTAssertThrowsError(try Dispatcher(configs: [c, c], context: ctx, log: InMemoryDeliveryLog())) { e in
+            XCTAssertTrue("\(e)".contains("two reporters record deliveries under 'json:out.json'"), "\(e)")
+        }
+        var d = c
+        d.options["id"] = "daily"
+        XCTAssertNoThrow(try Dispatcher(configs: [c, d], context: ctx, log: InMemoryDeliveryLog()))
+        XCTAssertEqual(d.key, "daily")
+    }
+
+    func testCustomReporterRegistration() throws {
+        var registry = ReporterRegistry.builtIn
+        XCTAssertNil(registry.type(named: "scripted"))
+        registry.register(Scripted.self)
+        XCTAssertEqual(registry.names, ["command", "console", "html", "json", "jsonl", "scripted", "webhook"])
+        let (ctx, _) = ReporterFixtures.context()
+        XCTAssertNoThrow(try Dispatcher(configs: [ReporterConfig(name: "scripted")], registry: registry, context: ctx, log: InMemoryDeliveryLog()))
+        XCTAssertThrowsError(try Dispatcher(configs: [ReporterConfig(name: "scripted")], context: ctx, log: InMemoryDeliveryLog()))
+    }
+}

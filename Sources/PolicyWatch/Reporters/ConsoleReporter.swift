@@ -54,7 +54,7 @@ public struct ConsoleReporter: Reporter {
                 let sev = a.rule.severity.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)
                 let tags = a.rule.tags.isEmpty ? "" : "; " + a.rule.tags.joined(separator: ", ")
                 out += "  " + style(sev, Self.colour(a.rule.severity)) + " " + a.rule.title + style(" (\(a.rule.id)\(tags))", "2") + "\n"
-                for m in Self.distinctSnippets(a.matches).prefix(evidence) {
+                for m in Alert.MatchRecord.representative(a.matches, limit: evidence) {
                     let shown: String
                     if let h = m.highlighted {
                         // Without colour, brackets show what matched.
@@ -69,12 +69,6 @@ public struct ConsoleReporter: Reporter {
         }
         out += summaryLine(batch) + "\n"
         return out
-    }
-
-    /// One piece of evidence per snippet: two terms in one sentence need not print it twice.
-    static func distinctSnippets(_ matches: [Alert.MatchRecord]) -> [Alert.MatchRecord] {
-        var seen: Set<String> = []
-        return matches.filter { seen.insert($0.field.rawValue + $0.snippet).inserted }
     }
 
     private func summaryLine(_ batch: DeliveryBatch) -> String {

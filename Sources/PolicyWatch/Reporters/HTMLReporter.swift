@@ -112,7 +112,7 @@ public struct HTMLReporter: Reporter {
         h += "<p class=\"rule\">\(esc(a.rule.title)) <code>\(esc(a.rule.id))</code></p>\n"
         if !a.matches.isEmpty {
             h += "<ul class=\"evidence\">\n"
-            for m in ConsoleReporter.distinctSnippets(a.matches).prefix(3) {
+            for m in Alert.MatchRecord.representative(a.matches, limit: 3) {
                 let body: String
                 if let hl = m.highlighted {
                     body = esc(hl.before) + "<mark>" + esc(hl.match) + "</mark>" + esc(hl.after)

@@ -153,4 +153,22 @@ extension Alert.MatchRecord {
         guard !needle.isEmpty, let r = snippet.range(of: needle) else { return nil }
         return (String(snippet[..<r.lowerBound]), String(snippet[r]), String(snippet[r.upperBound...]))
     }
+
+    /// Up to `limit` pieces of evidence for people: each new term first (an export-control
+    /// alert should show "export controls", not the word "chips" three times), never the
+    /// same snippet twice, in the report's order.
+    public static func representative(_ matches: [Alert.MatchRecord], limit: Int) -> [Alert.MatchRecord] {
+        var terms: Set<String> = [], snippets: Set<String> = []
+        var chosen: [Int] = []
+        for pass in 0..<2 {
+            for (i, m) in matches.enumerated() where chosen.count < limit && !chosen.contains(i) {
+                if pass == 0 && terms.contains(m.term) { continue }
+                guard !snippets.contains(m.field.rawValue + m.snippet) else { continue }
+                terms.insert(m.term)
+                snippets.insert(m.field.rawValue + m.snippet)
+                chosen.append(i)
+            }
+        }
+        return chosen.sorted().map { matches[$0] }
+    }
 }

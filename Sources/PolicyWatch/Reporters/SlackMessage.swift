@@ -38,7 +38,7 @@ enum SlackMessage {
     static func alertBlocks(_ a: Alert) -> [[String: Any]] {
         let title = a.article.url.map { "<\(escape($0))|\(escape(a.article.title))>" } ?? "*\(escape(a.article.title))*"
         var body = "*\(escape(a.rule.title))* · \(a.rule.severity.rawValue.uppercased())\n\(title)"
-        for m in a.matches.prefix(2) {
+        for m in Alert.MatchRecord.representative(a.matches, limit: 2) {
             if let h = m.highlighted {
                 body += "\n> \(escape(h.before))*\(escape(h.match))*\(escape(h.after))"
             } else {

@@ -135,8 +135,7 @@ final class DispatcherTests: XCTestCase {
         XCTAssertThrowsError(try Dispatcher(configs: [c, c], context: ctx, log: InMemoryDeliveryLog())) { e in
             XCTAssertTrue("\(e)".contains("two reporters record deliveries under 'json:out.json'"), "\(e)")
         }
-        var d = c
-        d.options["id"] = "daily"
+        let d = try ReporterConfig.parse(argument: "json[name=daily]=out.json")
         XCTAssertNoThrow(try Dispatcher(configs: [c, d], context: ctx, log: InMemoryDeliveryLog()))
         XCTAssertEqual(d.key, "daily")
     }

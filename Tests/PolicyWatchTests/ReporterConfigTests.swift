@@ -38,42 +38,69 @@ final class ReporterConfigTests: XCTestCase {
         XCTAssertEqual(option?.error.hint, "did you mean 'format'?")
     }
 
-    func testYAMLConfigWithPositionedErrors() throws {
+    func testYAMLConfig() throws {
         let yaml = """
             reporters:
               - console
-              - name: webhook
-                target: https://hooks.example.org/${HOOK}
+              - type: webhook
+                url: https://hooks.example.org/${HOOK}
                 format: slack
                 min_severity: high
                 tags: [export-control, sanctions]
                 header:
                   - "Authorization: Bearer ${TOKEN}"
                   - "X-Team: trade"
-              - name: json
-                target: reports/{date}.json
+              - type: json
+                path: reports/{date}.json
+                name: daily
                 digest: true
-              - name: htlm
-                target: x.html
-              - name: json
-                mrege: true
-              - name: console
-                min_severity: urgent
+              - type: command
+                command: mail -s alerts team
             """
         let doc = try YAMLLoader.load(yaml, file: "policywatch.yaml")
         let (configs, diags) = ReporterConfig.parse(yaml: try XCTUnwrap(doc.first?["reporters"]))
-        XCTAssertEqual(configs.map(\.name), ["console", "webhook", "json"])
+        XCTAssertEqual(diags, [])
+        XCTAssertEqual(configs.map(\.name), ["console", "webhook", "json", "command"])
         let hook = configs[1]
         XCTAssertEqual(hook.target, "https://hooks.example.org/${HOOK}")
         XCTAssertEqual(hook.tags, ["export-control", "sanctions"])
         XCTAssertEqual(hook.minSeverity, .high)
-        XCTAssertEqual(hook.options["header"], "Authorization: Bearer ${TOKEN}\nX-Team: trade")
+        XCTAssertEqual(hook.options, ["format": "slack", "header": "Authorization: Bearer ${TOKEN}\nX-Team: trade"])
         XCTAssertEqual(hook.origin, "policywatch.yaml:3:5")
+        XCTAssertEqual(hook.key, "webhook:https://hooks.example.org/${HOOK}")
         XCTAssertTrue(configs[2].digest)
+        XCTAssertEqual(configs[2].key, "daily")
+        XCTAssertEqual(configs[3].target, "mail -s alerts team")
+    }
+
+    func testYAMLConfigErrorsArePositioned() throws {
+        let yaml = """
+            reporters:
+              - type: htlm
+                path: x.html
+              - type: json
+                mrege: true
+              - type: console
+                min_severity: urgent
+              - type: webhook
+                url: http://a.example/x
+                path: b
+              - path: c.json
+              - type: jsonl
+                path: a.jsonl
+              - type: jsonl
+                path: a.jsonl
+            """
+        let doc = try YAMLLoader.load(yaml, file: "policywatch.yaml")
+        let (configs, diags) = ReporterConfig.parse(yaml: try XCTUnwrap(doc.first?["reporters"]))
+        XCTAssertEqual(configs.count, 0, "nothing runs with an invalid config")
         XCTAssertEqual(diags.map(\.description), [
-            "policywatch.yaml:14:5: error: unknown reporter 'htlm'\n  hint: did you mean 'html'?",
-            "policywatch.yaml:17:5: error: unknown option 'mrege' for reporter 'json'\n  hint: did you mean 'merge'?",
-            "policywatch.yaml:19:5: error: unknown min_severity 'urgent'\n  hint: one of: info, low, medium, high, critical",
-        ].map { $0 })
+            "policywatch.yaml:2:5: error: unknown reporter 'htlm'\n  hint: did you mean 'html'?",
+            "policywatch.yaml:5:5: error: unknown option 'mrege' for reporter 'json'\n  hint: did you mean 'merge'?",
+            "policywatch.yaml:7:5: error: unknown min_severity 'urgent'\n  hint: one of: info, low, medium, high, critical",
+            "policywatch.yaml:10:5: error: a reporter has one target; 'path' repeats 'url'",
+            "policywatch.yaml:11:5: error: a reporter needs a 'type'\n  hint: types: command, console, html, json, jsonl, webhook",
+            "policywatch.yaml:14:5: error: two reporters record deliveries under 'jsonl:a.jsonl' (the first at policywatch.yaml:12:5)\n  hint: give one of them a distinct 'name'",
+        ])
     }
 }

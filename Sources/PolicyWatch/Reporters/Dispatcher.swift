@@ -40,7 +40,7 @@ public struct Dispatcher: Sendable {
             }
             guard keys.insert(c.key).inserted else {
                 throw ReporterConfigError("\(c.origin): two reporters record deliveries under '\(c.key)'",
-                                          hint: "give one of them another target, or an option id=NAME")
+                                          hint: "give one of them another target, or a distinct name (--reporter 'TYPE[name=NAME]=TARGET')")
             }
         }
         self.init(entries: entries, log: log)

@@ -68,7 +68,7 @@ public struct HTMLReporter: Reporter {
             <h1>\(esc(title))</h1>
             <p class="summary">\(alerts.count) alert\(alerts.count == 1 ? "" : "s") in \(articles) article\(articles == 1 ? "" : "s")\
              · \(counts(alerts))</p>
-            <p class="run">Run \(esc(batch.run.started)) to \(esc(batch.run.finished)) · \(batch.run.articles) articles scanned · \(batch.run.rules) rules</p>
+            <p class="run">Run of <time datetime="\(esc(batch.run.started))">\(esc(Self.readableTime(batch.run.started)))</time> · \(batch.run.articles) articles scanned · \(batch.run.rules) rules</p>
 
             """
         if tagOrder.count > 1 {
@@ -143,6 +143,12 @@ public struct HTMLReporter: Reporter {
 
     private func anchor(_ tag: String) -> String {
         "tag-" + (tag.isEmpty ? "untagged" : String(tag.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "." ? Character($0) : "_" }))
+    }
+
+    /// "2026-06-01T06:00:00Z" -> "2026-06-01 06:00 UTC" (the report's times are UTC).
+    static func readableTime(_ iso: String) -> String {
+        guard iso.count >= 16, iso.hasSuffix("Z") else { return iso }
+        return iso.prefix(10) + " " + iso.dropFirst(11).prefix(5) + " UTC"
     }
 
     /// Only web links: an article URL from a feed could be `javascript:...`.

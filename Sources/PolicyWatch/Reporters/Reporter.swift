@@ -50,7 +50,7 @@ public struct ReporterOption: Sendable, Hashable {
         .init("min_severity", "only alerts of this severity or higher (info, low, medium, high, critical)"),
         .init("tags", "only alerts of rules with one of these tags"),
         .init("digest", "true: one delivery per run instead of one per alert"),
-        .init("id", "the key deliveries are recorded under (default NAME:TARGET)"),
+        .init("name", "the name deliveries are recorded under in the state (default TYPE:TARGET)"),
     ]
 }
 

@@ -4,7 +4,7 @@ import YAMLLoader
 /// One configured reporter, from the command line (`--reporter NAME[=TARGET]`) or from the
 /// `reporters:` list of `policywatch.yaml`; both produce this.
 public struct ReporterConfig: Sendable, Hashable {
-    /// Registry name: json, jsonl, console, webhook, command, html.
+    /// The reporter's registry name (its type): json, jsonl, console, webhook, command, html.
     public var name: String
     /// Where to: a path, URL or shell command, as written (`${VAR}` unexpanded).
     public var target: String?
@@ -16,12 +16,15 @@ public struct ReporterConfig: Sendable, Hashable {
     public var tags: [String]
     /// One delivery per run instead of one per alert.
     public var digest: Bool
+    /// The name deliveries are recorded under, when given (YAML `name:`, CLI `[name=...]`).
+    public var id: String?
     /// Where the config was written (a YAML mark, or "--reporter"), for messages.
     public var origin: String
 
     public init(name: String, target: String? = nil, options: [String: String] = [:], minSeverity: Severity? = nil,
-                tags: [String] = [], digest: Bool = false, origin: String = "--reporter") {
+                tags: [String] = [], digest: Bool = false, id: String? = nil, origin: String = "--reporter") {
         self.name = name
+        self.id = id
         self.target = target
         self.options = options
         self.minSeverity = minSeverity
@@ -30,12 +33,13 @@ public struct ReporterConfig: Sendable, Hashable {
         self.origin = origin
     }
 
-    /// The key deliveries are recorded under in the state: `id` if given, else `NAME:TARGET`
-    /// (or `NAME` without a target). It uses the target as written, so `${SECRET}` never
-    /// lands in the state and `reports/{date}.json` stays one reporter across days. Changing
-    /// a target makes a new reporter, which receives only alerts raised from then on.
+    /// The key deliveries are recorded under in the state: the given `name` (`id`), else
+    /// `TYPE:TARGET` (or `TYPE` without a target). It uses the target as written, so
+    /// `${SECRET}` never lands in the state and `reports/{date}.json` stays one reporter
+    /// across days. Changing a target makes a new reporter, which receives only alerts raised
+    /// from then on; give a `name` to keep the history across such a change.
     public var key: String {
-        if let id = options["id"], !id.isEmpty { return id }
+        if let id, !id.isEmpty { return id }
         guard let target, !target.isEmpty else { return name }
         return "\(name):\(target)"
     }
@@ -96,6 +100,10 @@ public struct ReporterConfig: Sendable, Hashable {
         if let t = options.removeValue(forKey: "tags") {
             config.tags = t.split(whereSeparator: { $0 == " " || $0 == "|" || $0 == ";" }).map(String.init)
         }
+        if let n = options.removeValue(forKey: "name") {
+            guard !n.trimmingCharacters(in: .whitespaces).isEmpty else { throw ReporterConfigError("a reporter's name must not be empty") }
+            config.id = n
+        }
         if let d = options.removeValue(forKey: "digest") {
             guard let b = parseBool(d) else { throw ReporterConfigError("digest must be true or false, not '\(d)'") }
             config.digest = b
@@ -114,38 +122,46 @@ public struct ReporterConfig: Sendable, Hashable {
 
     // MARK: - YAML (`reporters:` in policywatch.yaml)
 
+    /// Keys that give the target; `path`, `url` and `command` read better than `target`.
+    static let targetKeys = ["target", "path", "url", "command"]
+
     /// Reads the `reporters:` list of a config file:
     /// ```yaml
     /// reporters:
-    ///   - name: webhook
-    ///     target: https://hooks.slack.com/services/${SLACK_HOOK}
+    ///   - type: webhook
+    ///     url: https://hooks.slack.com/services/${SLACK_HOOK}
     ///     format: slack
     ///     min_severity: high
     ///     tags: [export-control, sanctions]
     ///     header: "Authorization: Bearer ${TOKEN}"   # a list for several headers
-    ///   - name: json
-    ///     target: reports/{date}.json
-    ///   - console                                    # a bare name works too
+    ///   - type: json
+    ///     path: reports/{date}.json
+    ///     name: daily                                # the name in the state (default type:path)
+    ///   - console                                    # a bare type works too
     /// ```
-    /// Every problem is reported with its position; the registry checks names and options.
+    /// Every problem is reported with its position; the registry checks types and options.
     public static func parse(yaml node: Node, registry: ReporterRegistry = .builtIn) -> ([ReporterConfig], [Diagnostic]) {
         var configs: [ReporterConfig] = []
         var diags: [Diagnostic] = []
         guard let items = node.sequence else {
             return ([], [Diagnostic(.error, node.mark, "'reporters' must be a list, got \(node.typeDescription)",
-                                    hint: "reporters:\n    - name: json\n      target: reports/{date}.json")])
+                                    hint: "reporters:\n    - type: json\n      path: reports/{date}.json")])
         }
         for item in items {
-            var name: String?
+            var type: String?
             var target: String?
+            var targetKey: String?
             var options: [String: String] = [:]
             var marks: [String: Mark] = [:]
+            var broken = false
             if let s = item.scalar {
-                name = s
+                type = s
+                marks["type"] = item.mark
             } else if let pairs = item.mapping {
                 for (k, v) in pairs {
                     guard let key = k.scalar else {
                         diags.append(Diagnostic(.error, k.mark, "a reporter key must be a string"))
+                        broken = true
                         continue
                     }
                     marks[key] = k.mark
@@ -157,40 +173,58 @@ public struct ReporterConfig: Sendable, Hashable {
                         value = list.compactMap(\.scalar).joined(separator: key == "tags" ? " " : "\n")
                     } else {
                         diags.append(Diagnostic(.error, v.mark, "'\(key)' must be a string or a list of strings, got \(v.typeDescription)"))
+                        broken = true
                         continue
                     }
-                    switch key {
-                    case "name": name = value
-                    case "target": target = value
-                    default: options[key] = value
+                    if key == "type" {
+                        type = value
+                    } else if targetKeys.contains(key) {
+                        if let targetKey {
+                            diags.append(Diagnostic(.error, k.mark, "a reporter has one target; '\(key)' repeats '\(targetKey)'"))
+                            broken = true
+                        }
+                        target = value
+                        targetKey = key
+                    } else {
+                        options[key] = value
                     }
                 }
             } else {
-                diags.append(Diagnostic(.error, item.mark, "a reporter must be a name or a mapping, got \(item.typeDescription)",
-                                        hint: "- name: webhook\n      target: https://example.org/hook"))
+                diags.append(Diagnostic(.error, item.mark, "a reporter must be a type or a mapping, got \(item.typeDescription)",
+                                        hint: "- type: webhook\n      url: https://example.org/hook"))
                 continue
             }
-            guard let name else {
-                diags.append(Diagnostic(.error, item.mark, "reporter without a 'name'",
-                                        hint: "known reporters: \(registry.names.joined(separator: ", "))"))
+            guard let type else {
+                diags.append(Diagnostic(.error, item.mark, "a reporter needs a 'type'",
+                                        hint: "types: \(registry.names.joined(separator: ", "))"))
                 continue
             }
-            let origin = item.mark.description
+            if broken { continue }
             do {
-                let config = try make(name: name, target: target, options: options, origin: origin)
+                let config = try make(name: type, target: target, options: options, origin: item.mark.description)
                 if let problem = registry.check(config) {
-                    let mark = problem.option.flatMap { marks[$0] } ?? marks["name"] ?? item.mark
+                    let mark = problem.option.map { $0 == "name" ? "type" : $0 }.flatMap { marks[$0] } ?? item.mark
                     diags.append(Diagnostic(.error, mark, problem.error.message, hint: problem.error.hint))
                     continue
                 }
                 configs.append(config)
             } catch let e as ReporterConfigError {
-                let key = ["min_severity", "digest", "tags"].first { e.message.contains($0) }
+                let key = ["min_severity", "digest", "tags", "name"].first { e.message.contains($0) }
                 diags.append(Diagnostic(.error, key.flatMap { marks[$0] } ?? item.mark, e.message, hint: e.hint))
             } catch {
                 diags.append(Diagnostic(.error, item.mark, "\(error)"))
             }
         }
-        return (configs, diags)
+        // Two reporters recording under one name would share (and steal) deliveries.
+        var seen: [String: String] = [:]
+        for c in configs {
+            if let first = seen[c.key] {
+                let mark = items.first { $0.mark.description == c.origin }?.mark ?? node.mark
+                diags.append(Diagnostic(.error, mark, "two reporters record deliveries under '\(c.key)' (the first at \(first))",
+                                        hint: "give one of them a distinct 'name'"))
+            }
+            seen[c.key] = seen[c.key] ?? c.origin
+        }
+        return (diags.isEmpty ? configs : [], diags)
     }
 }

@@ -1,0 +1,35 @@
+// The outbox on the cron branch's state (`StateStore`, Sources/PolicyWatch/State/): compiled
+// only once that branch is merged. Until then the flag is unset and this file is empty; after
+// the merge, delete the `#if`/`#endif` lines (checked against the cron branch at fa8734d..d607de1:
+// see docs/reporters.md, "State").
+#if POLICYWATCH_STATE_STORE
+import Foundation
+
+extension StateStore: DeliveryLog {
+    /// The scan already queued its new alerts for the configured reporters when it committed
+    /// them (same transaction); this queues them for a reporter that was not (a filter that
+    /// changed, a reporter added on the command line). Only alerts in the state can be queued.
+    public func enqueue(_ alerts: [Alert], reporter: String) throws {
+        try enqueue(alertIDs: alerts.map(\.id), reporter: reporter, at: Timestamp.string())
+    }
+
+    public func pending(for reporter: String) throws -> [Alert] {
+        try undelivered(reporter: reporter)
+    }
+
+    public func record(alertIDs: [String], reporter: String, result: DeliveryResult) throws {
+        let now = Timestamp.string()
+        switch result {
+        case .delivered: try markDelivered(alertIDs: alertIDs, reporter: reporter, at: now)
+        case .failed(let message): try markFailed(alertIDs: alertIDs, reporter: reporter, error: message, at: now)
+        }
+    }
+
+    public func deliveries(for reporter: String?) throws -> [DeliveryRecord] {
+        try deliveries(alertID: nil, reporter: reporter).map {
+            DeliveryRecord(alertID: $0.alertID, reporter: $0.reporter, status: DeliveryStatus(rawValue: $0.status.rawValue) ?? .pending,
+                           attempts: $0.attempts, lastError: $0.lastError, updated: $0.updated)
+        }
+    }
+}
+#endif

@@ -43,7 +43,7 @@ extension CLITests {
         XCTAssertTrue(status.stdout.contains("command:test -f ok"), status.stdout)
         XCTAssertTrue(status.stdout.contains("delivered 0\tfailed 11\tpending 0"), status.stdout)
 
-        FileManager.default.createFile(atPath: dir.appendingPathComponent("ok").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("ok").path, contents: nil)
         let retry = try run(["deliver", "--state", state, "--reporter", cmd], cwd: dir)
         XCTAssertEqual(retry.status, 0, retry.stderr)
         XCTAssertEqual(try received(), 11)

@@ -46,7 +46,7 @@ final class CommandReporterTests: XCTestCase {
         XCTAssertEqual(s1.failed, 2)
         XCTAssertEqual(s1.errors, ["command 'test -f ok || { echo 'mailer: queue full' >&2; exit 7; }; cat > /dev/null' exited with status 7: mailer: queue full"])
         XCTAssertEqual(try log.deliveries(for: nil).map(\.lastError), Array(repeating: s1.errors[0], count: 2))
-        FileManager.default.createFile(atPath: dir + "/ok", contents: nil)
+        _ = FileManager.default.createFile(atPath: dir + "/ok", contents: nil)
         let s2 = try deliver(cmd, alerts: [], run: run, dir: dir, log: log)
         XCTAssertEqual(s2.delivered, 2)
     }

@@ -38,7 +38,7 @@ final class FileReporterTests: XCTestCase {
     func testJSONWriteFailureIsADeliveryFailure() throws {
         let (alerts, run) = try ReporterFixtures.scan()
         let dir = ReporterFixtures.tempDir()
-        FileManager.default.createFile(atPath: dir + "/blocker", contents: nil)
+        _ = FileManager.default.createFile(atPath: dir + "/blocker", contents: nil)
         let (ctx, _) = ReporterFixtures.context(directory: dir)
         let log = InMemoryDeliveryLog()
         let s = try Dispatcher(configs: [ReporterConfig.parse(argument: "json=blocker/out.json")], context: ctx, log: log)

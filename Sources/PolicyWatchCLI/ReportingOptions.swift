@@ -42,29 +42,39 @@ struct Delivery {
     let dispatcher: Dispatcher
     let persistent: Bool
 
-    init(configs: [ReporterConfig], statePath: String?, now: Date) throws {
-        let log: any DeliveryLog
-        if let statePath {
-            do { log = try SQLiteDeliveryLog(path: statePath) } catch {
-                throw ValidationError("--state \(statePath): cannot open the state: \(error)")
-            }
-        } else {
-            log = InMemoryDeliveryLog()
+    /// The outbox in the state file (SQLite), or in memory for one run.
+    static func openLog(statePath: String?) throws -> any DeliveryLog {
+        guard let statePath else { return InMemoryDeliveryLog() }
+        do { return try SQLiteDeliveryLog(path: statePath) } catch {
+            throw ValidationError("--state \(statePath): cannot open the state: \(error)")
         }
+    }
+
+    init(configs: [ReporterConfig], statePath: String?, now: Date) throws {
+        try self.init(configs: configs, log: Self.openLog(statePath: statePath), persistent: statePath != nil, now: now)
+    }
+
+    /// `persistent`: whether a failed delivery can be retried by a later run.
+    init(configs: [ReporterConfig], log: any DeliveryLog, persistent: Bool, now: Date) throws {
         do {
             dispatcher = try Dispatcher(configs: configs, context: ReporterContext(now: now), log: log)
         } catch let e as ReporterConfigError {
             throw ValidationError(e.description)
         }
-        persistent = statePath != nil
+        self.persistent = persistent
     }
 
     /// Sends and reports on stderr; returns false when a delivery failed.
     func run(newAlerts: [Alert], run info: Report.RunInfo, errors: [InputError], isScan: Bool) -> Bool {
-        let summaries = dispatcher.dispatch(newAlerts: newAlerts, run: info, errors: errors, isScan: isScan)
+        report(dispatcher.dispatch(newAlerts: newAlerts, run: info, errors: errors, isScan: isScan))
+    }
+
+    /// Prints what happened to each reporter (only failures when `quiet`); returns false
+    /// when a delivery failed.
+    func report(_ summaries: [Dispatcher.Summary], quiet: Bool = false) -> Bool {
         var ok = true
         for s in summaries {
-            if s.delivered > 0 {
+            if s.delivered > 0 && !quiet {
                 Console.error("\(s.reporter): delivered \(s.delivered) alert\(s.delivered == 1 ? "" : "s")")
             }
             for e in s.errors { Console.error("\(s.reporter): error: \(e)") }

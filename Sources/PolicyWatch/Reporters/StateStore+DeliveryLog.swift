@@ -25,9 +25,11 @@ extension StateStore: DeliveryLog {
         }
     }
 
-    public func deliveries(for reporter: String?) throws -> [DeliveryRecord] {
+    // Module-qualified: inside StateStore, `DeliveryRecord` is the state's own row type.
+    public func deliveries(for reporter: String?) throws -> [PolicyWatch.DeliveryRecord] {
         try deliveries(alertID: nil, reporter: reporter).map {
-            DeliveryRecord(alertID: $0.alertID, reporter: $0.reporter, status: DeliveryStatus(rawValue: $0.status.rawValue) ?? .pending,
+            PolicyWatch.DeliveryRecord(alertID: $0.alertID, reporter: $0.reporter,
+                                       status: PolicyWatch.DeliveryStatus(rawValue: $0.status.rawValue) ?? .pending,
                            attempts: $0.attempts, lastError: $0.lastError, updated: $0.updated)
         }
     }

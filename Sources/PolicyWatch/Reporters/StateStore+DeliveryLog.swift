@@ -1,7 +1,9 @@
 // The outbox on the cron branch's state (`StateStore`, Sources/PolicyWatch/State/): compiled
-// only once that branch is merged. Until then the flag is unset and this file is empty; after
-// the merge, delete the `#if`/`#endif` lines (checked against the cron branch at fa8734d..d607de1:
-// see docs/reporters.md, "State").
+// only once that branch is merged. Until then the flag is unset and this file is empty. After
+// the merge, delete the `#if`/`#endif` lines here and in StateDeliveryLogTests.swift, and let
+// the CLI open `StateStore` instead of `SQLiteDeliveryLog` (Delivery.openLog), then delete
+// SQLiteDeliveryLog.swift: both migrate the same file and must not be mixed. Checked against
+// the cron branch at b2a3380 (builds; reporter, state and CLI tests pass).
 #if POLICYWATCH_STATE_STORE
 import Foundation
 

@@ -19,7 +19,7 @@ struct PolicyWatchCommand: ParsableCommand {
               64  usage error (a bad flag or argument)
             """,
         version: "0.1.0",
-        subcommands: [ScanCommand.self, ValidateCommand.self, TestCommand.self, RulesCommand.self, EvalCommand.self, DeliverCommand.self],
+        subcommands: [ScanCommand.self, ValidateCommand.self, TestCommand.self, ExplainCommand.self, RulesCommand.self, EvalCommand.self, DeliverCommand.self],
         defaultSubcommand: nil
     )
 }

@@ -21,11 +21,15 @@ public struct Scanner: Sendable {
         let m = matches(article, normalizer: &normalizer)
         let evaluator = Evaluator(matches: m)
         var alerts: [Alert] = []
+        var entities: [String: [String]]?
         for rule in ruleSet.rules {
             if let anchors = rule.anchors, !m.containsAny(of: anchors) { continue }
             let outcome = evaluator.evaluate(rule.condition)
             guard outcome.holds else { continue }
-            alerts.append(makeAlert(rule, article: article, matches: m, evidence: outcome.evidence, now: now))
+            if entities == nil { entities = m.entities(ruleSet.entities) }
+            var alert = makeAlert(rule, article: article, matches: m, evidence: outcome.evidence, now: now)
+            alert.entities = entities ?? [:]
+            alerts.append(alert)
         }
         return alerts
     }
@@ -42,7 +46,7 @@ public struct Scanner: Sendable {
         }
         let records = unique.prefix(maxMatchesPerAlert).map { ev -> Alert.MatchRecord in
             let f = matches.fields.first { $0.field == ev.field }!
-            return Self.record(ev, in: f, term: ruleSet.matcher.terms[Int(ev.hit.term)].spec.display)
+            return Self.record(ev, in: f, term: ruleSet.display(term: ev.hit.term))
         }
         return Alert(
             id: Alert.id(rule: rule.rule.id, articleKey: article.key),

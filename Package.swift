@@ -10,8 +10,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        // State for cron runs: SQLite (system libsqlite3) with WAL and migrations.
+        // State for cron runs: SQLite (system libsqlite3) with WAL and migrations (the outbox of deliveries).
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // Webhook body templates.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // libyaml from the system (Debian: libyaml-dev).
@@ -37,6 +39,7 @@ let package = Package(
             dependencies: [
                 "YAMLLoader", "PolicyMatcher", "CLibXML2",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             plugins: ["EmbedRules"]
         ),

@@ -23,7 +23,7 @@ struct PolicyWatchCommand: ParsableCommand {
             Invalid config files exit 2, like invalid rules. See docs/cron.md.
             """,
         version: "0.1.0",
-        subcommands: [ScanCommand.self, ValidateCommand.self, TestCommand.self, ExplainCommand.self, RulesCommand.self, EvalCommand.self, AlertsCommand.self, InitCommand.self],
+        subcommands: [ScanCommand.self, ValidateCommand.self, TestCommand.self, ExplainCommand.self, RulesCommand.self, EvalCommand.self, AlertsCommand.self, InitCommand.self, DeliverCommand.self],
         defaultSubcommand: nil
     )
 }

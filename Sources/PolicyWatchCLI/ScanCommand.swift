@@ -17,15 +17,21 @@ struct ScanCommand: ParsableCommand {
             reads ./policywatch.yaml (or --config FILE); sources given on the command line make an
             ad-hoc scan that reads a config only when --config names one.
 
+            Alerts go to the reporters (--reporter, else the config's reporters:); with none, the
+            report goes to stdout, or to --output FILE. --output and --format add that report to
+            the --reporter ones and replace the config's. See docs/reporters.md.
+
             Examples:
               policywatch scan examples/
               policywatch scan --rules my-rules/ --output report.json news/
+              policywatch scan --reporter console --reporter 'webhook[format=slack]=https://hooks.example.org/x' news/
               policywatch scan --config policywatch.yaml --quiet
               cat article.txt | policywatch scan -
             """
     )
 
     @OptionGroup var rules: RuleOptions
+    @OptionGroup var reporting: ReportingOptions
 
     @Option(help: ArgumentHelp("Read settings from this config file (default: ./policywatch.yaml when no sources are given).", valueName: "FILE"))
     var config: String?
@@ -45,7 +51,7 @@ struct ScanCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Wait up to this many seconds for another run holding the state.", valueName: "SECONDS"))
     var wait: Double?
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write the report to FILE (atomically) instead of stdout or the config's reporters.", valueName: "FILE"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the report to FILE (atomically) instead of stdout; replaces the config's reporters.", valueName: "FILE"))
     var output: String?
 
     @Option(help: "Output format: json (one report) or jsonl (one alert per line).")
@@ -94,44 +100,28 @@ struct ScanCommand: ParsableCommand {
         }
         let maxBytes = maxBytes.flatMap(Units.bytes) ?? cfg.maxBytes ?? ArticleReader.defaultMaxBytes
         let statePath = noState ? nil : (state ?? cfg.state)
-        let targets: [ReportTarget] = (output != nil || format != nil || cfg.reporters.isEmpty)
-            ? [.output(format: ReportTarget.Format(rawValue: (format ?? .json).rawValue)!, path: output)]
-            : cfg.reporters
+        let startDate = Date()
+        let started = Timestamp.string(startDate)
+        let reporters = try reporterConfigs(cfg)
+        let entries = try Reporting.entries(reporters, now: startDate)
 
-        // One run per state: the lock lives until this function returns.
-        var lock: StateLock?
-        let store: StateStore
-        do {
-            if let statePath {
-                lock = try StateLock.acquire(statePath: statePath, wait: wait ?? cfg.wait ?? 0)
-                store = try StateStore.open(path: statePath)
-            } else {
-                store = try StateStore.inMemory()
-            }
-        } catch let busy as StateLock.Busy {
-            Console.error(busy.description)
-            throw Exit.locked
-        } catch {
-            Console.error("\(error)")
-            throw Exit.stateError
-        }
-        defer { withExtendedLifetime(lock) {} }
+        let state = try LockedState.open(path: statePath, wait: wait ?? cfg.wait ?? 0)
+        defer { withExtendedLifetime(state) {} }
 
-        let started = Timestamp.string()
         let policy = FetchPolicy(timeout: timeout ?? cfg.timeout ?? 30, retries: retries ?? cfg.retries ?? 2, maxBytes: maxBytes)
         let scanRun = ScanRun(
-            scanner: Scanner(ruleSet: set), reader: ArticleReader(maxBytes: maxBytes), state: store,
+            scanner: Scanner(ruleSet: set), reader: ArticleReader(maxBytes: maxBytes), state: state.store,
             fetcher: URLSessionFetcher(policy: policy),
-            options: .init(rescan: rescan, reporters: targets.map(\.name), now: started))
+            options: .init(rescan: rescan, reporters: reporters, now: started))
         let progress = !quiet && Console.stderrIsTerminal ? ProgressLine() : nil
         let outcome: ScanRun.Outcome
-        let results: [ReportDelivery.Result]
+        let summaries: [Dispatcher.Summary]
         do {
             outcome = try scanRun.run(sources, progress: progress.map { p in { p.show($0) } })
             progress?.clear()
             let info = Report.RunInfo(started: started, finished: Timestamp.string(), rules: set.rules.count,
                                       articles: outcome.articles, skipped: outcome.errors.count)
-            results = try ReportDelivery(state: store).deliver(to: targets, run: info, errors: outcome.errors, now: info.finished)
+            summaries = Dispatcher(entries: entries, outbox: state.store).dispatch(run: info, errors: outcome.errors)
         } catch {
             progress?.clear()
             Console.error("\(statePath ?? "state"): error: \(error)\n  hint: the alerts committed so far are kept and will be reported by the next run")
@@ -139,25 +129,36 @@ struct ScanCommand: ParsableCommand {
         }
 
         for e in outcome.errors { Console.error("\(e.source): error: \(e.message)") }
-        var failedDelivery = false
-        for r in results {
-            if let error = r.error {
-                failedDelivery = true
-                Console.error("\(r.target.displayName): error: cannot write the report: \(error)\n  hint: its \(r.alerts.count) alert\(r.alerts.count == 1 ? "" : "s") will be sent again by the next run")
-            }
-        }
-        if !quiet && (targets.contains { $0.path != nil } || statePath != nil) {
+        let delivered = Reporting.printSummaries(summaries, persistent: statePath != nil, quiet: quiet, summarised: [Self.outputName])
+        if !quiet && (statePath != nil || reporters.contains { ($0.target ?? "-") != "-" }) {
             var parts = ["\(outcome.raised.count) new alert\(outcome.raised.count == 1 ? "" : "s") in \(outcome.articles) article\(outcome.articles == 1 ? "" : "s")"]
             if outcome.unchangedArticles + outcome.unchangedFiles + outcome.notModified > 0 {
                 parts.append("unchanged: \(outcome.unchangedFiles) file\(outcome.unchangedFiles == 1 ? "" : "s"), \(outcome.notModified) feed\(outcome.notModified == 1 ? "" : "s"), \(outcome.unchangedArticles) article\(outcome.unchangedArticles == 1 ? "" : "s")")
             }
-            let written = results.filter { $0.error == nil }.map { $0.target.path ?? "stdout" }
-            if !written.isEmpty { parts.append("report\(written.count == 1 ? "" : "s") written to \(written.joined(separator: ", "))") }
+            if let output, summaries.contains(where: { $0.reporter == Self.outputName && $0.ok }) {
+                parts.append("report written to \(output)")
+            }
             Console.error(parts.joined(separator: "; "))
         }
-        if !outcome.errors.isEmpty || failedDelivery { throw Exit.partial }
-        let delivered = results.contains { $0.error == nil && !$0.alerts.isEmpty }
-        if (failOnAlert || cfg.failOnAlert == true) && delivered { throw Exit.alertsFound }
+        if !outcome.errors.isEmpty || !delivered { throw Exit.partial }
+        let alerted = !outcome.raised.isEmpty || summaries.contains { $0.delivered > 0 }
+        if (failOnAlert || cfg.failOnAlert == true) && alerted { throw Exit.alertsFound }
+    }
+
+    /// The name the plain report (stdout, --output, --format) records its deliveries under.
+    static let outputName = "output"
+
+    /// This run's reporters: --reporter, else the config's. The plain report (json, or
+    /// --format jsonl, on stdout or --output) is added when asked for, and is the default.
+    func reporterConfigs(_ cfg: Config) throws -> [ReporterConfig] {
+        let given = try reporting.configs
+        let plain = output != nil || format != nil
+        var configs = given.isEmpty && !plain ? cfg.reporters : given
+        if plain || configs.isEmpty {
+            configs.append(ReporterConfig(name: (format ?? .json).rawValue, target: output ?? "-", id: Self.outputName,
+                                          origin: output == nil ? "the report" : "--output"))
+        }
+        return configs
     }
 }
 

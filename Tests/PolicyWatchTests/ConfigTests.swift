@@ -44,8 +44,14 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.sources, [SourceSpec(base + "/news"), SourceSpec("https://news.example/feed.xml"),
                                    SourceSpec("https://other.example/atom", name: "Other"),
                                    SourceSpec(home + "/drop", name: "Drop box"), SourceSpec("-")])
-        XCTAssertEqual(c.reporters, [ReportTarget(name: "json", format: .json, path: base + "/reports/latest.json"),
-                                     ReportTarget(name: "stream", format: .jsonl, path: nil)])
+        // Reporters keep their target as written (it names them in the state); relative paths
+        // are resolved against the config's directory when they are built.
+        XCTAssertEqual(c.reporters.map(\.name), ["json", "jsonl"])
+        XCTAssertEqual(c.reporters.map(\.key), ["json:reports/latest.json", "stream"])
+        XCTAssertEqual(c.reporters.map(\.directory), [base, base])
+        let json = try c.reporters[0].directory.map { ReporterContext(directory: $0) }.map { $0.path(try XCTUnwrap(c.reporters[0].target)) }
+        XCTAssertEqual(json, base + "/reports/latest.json")
+        XCTAssertEqual(c.reporters[1].target, "-", "standard output")
         XCTAssertEqual(c.maxBytes, 2 * 1024 * 1024)
         XCTAssertEqual(c.timeout, 45)
         XCTAssertEqual(c.retries, 3)
@@ -62,10 +68,11 @@ final class ConfigTests: XCTestCase {
               - type: jsn
                 path: out.json
               - type: json
+                min_severity: urgent
               - type: jsonl
                 path: a.jsonl
               - type: jsonl
-                path: b.jsonl
+                path: a.jsonl
             options:
               max_bytes: lots
               retrys: 2
@@ -76,10 +83,10 @@ final class ConfigTests: XCTestCase {
             "pw.yaml:1:1: error: unknown key 'sorces' in the config\n  hint: did you mean 'sources'?",
             "pw.yaml:3:8: error: 'state' must be a single value, found a list",
             "pw.yaml:5:11: error: unknown reporter type 'jsn'\n  hint: did you mean 'json'?",
-            "pw.yaml:7:5: error: a json reporter needs a 'path' (a file, or - for standard output)\n  hint: path: reports/alerts.json",
-            "pw.yaml:10:5: error: two reporters are named 'jsonl' (the first at line 8)\n  hint: give each a distinct 'name': the state tracks deliveries by name",
-            "pw.yaml:13:14: error: 'lots' is not a size\n  hint: write bytes, or e.g. 512KB, 16MB, 1GB",
-            "pw.yaml:14:3: error: unknown option 'retrys'\n  hint: did you mean 'retries'?",
+            "pw.yaml:8:5: error: unknown min_severity 'urgent'\n  hint: one of: info, low, medium, high, critical",
+            "pw.yaml:11:5: error: two reporters record deliveries under 'jsonl:a.jsonl' (the first at pw.yaml:9:5)\n  hint: give one of them a distinct 'name'",
+            "pw.yaml:14:14: error: 'lots' is not a size\n  hint: write bytes, or e.g. 512KB, 16MB, 1GB",
+            "pw.yaml:15:3: error: unknown option 'retrys'\n  hint: did you mean 'retries'?",
         ])
     }
 

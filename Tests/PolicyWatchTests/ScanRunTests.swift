@@ -32,7 +32,7 @@ final class ScanRunTests: XCTestCase {
               now: String = Timestamp.string()) throws -> ScanRun.Outcome {
         let run = ScanRun(scanner: Scanner(ruleSet: try ruleSet(extra: extraRule)), reader: ArticleReader(maxBytes: maxBytes), state: state,
                           fetcher: URLSessionFetcher(policy: FetchPolicy(timeout: 5, retries: 0, maxBytes: maxBytes)),
-                          options: .init(rescan: rescan, reporters: ["output"], now: now))
+                          options: .init(rescan: rescan, reporters: [ReporterConfig(name: "output")], now: now))
         return try run.run(sources.map { SourceSpec($0) })
     }
 

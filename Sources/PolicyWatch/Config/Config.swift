@@ -25,7 +25,6 @@ public struct Config: Sendable {
     public static let defaultFileName = "policywatch.yaml"
     public static let topKeys = ["version", "state", "rules", "default_rules", "sources", "reporters", "options"]
     public static let optionKeys = ["max_bytes", "timeout", "retries", "wait", "fail_on_alert"]
-    public static let reporterKeys = ["type", "path", "name"]
     public static let sourceKeys = ["url", "path", "name"]
 
     public var file: String
@@ -33,7 +32,9 @@ public struct Config: Sendable {
     public var rules: [String] = []
     public var defaultRules: Bool?
     public var sources: [SourceSpec] = []
-    public var reporters: [ReportTarget] = []
+    /// `reporters:`, read by `ReporterConfig.parse(yaml:)`: relative paths in them are
+    /// relative to this file's directory too.
+    public var reporters: [ReporterConfig] = []
     public var maxBytes: Int?
     public var timeout: TimeInterval?
     public var retries: Int?
@@ -110,7 +111,9 @@ struct ConfigParser {
             case "sources":
                 config.sources = sources(value)
             case "reporters":
-                config.reporters = reporters(value)
+                let (reporters, problems) = ReporterConfig.parse(yaml: value, directory: baseDir)
+                config.reporters = reporters
+                diagnostics += problems
             case "options":
                 options(value, into: &config)
             default:
@@ -163,44 +166,6 @@ struct ConfigParser {
             return spec
         }
         return SourceSpec(s == "-" ? s : resolve(s), name: name)
-    }
-
-    private mutating func reporters(_ node: Node) -> [ReportTarget] {
-        guard let items = node.sequence else {
-            error(node.mark, "'reporters' must be a list, found \(node.typeDescription)", hint: "reporters:\n    - type: json\n      path: reports/latest.json")
-            return []
-        }
-        var out: [ReportTarget] = []
-        var names: [String: Mark] = [:]
-        for item in items {
-            guard let pairs = item.mapping else {
-                error(item.mark, "a reporter must be a mapping with 'type' and 'path', found \(item.typeDescription)", hint: "- type: json\n      path: reports/latest.json")
-                continue
-            }
-            checkKeys(pairs, allowed: Config.reporterKeys, context: "a reporter")
-            guard let typeNode = item["type"], let typeName = string(typeNode, key: "type") else {
-                error(item.mark, "a reporter needs a 'type'", hint: "types: \(ReportTarget.Format.allCases.map(\.rawValue).joined(separator: ", "))")
-                continue
-            }
-            guard let format = ReportTarget.Format(rawValue: typeName) else {
-                error(typeNode.mark, "unknown reporter type '\(typeName)'", hint: Suggest.hint(for: typeName, among: ReportTarget.Format.allCases.map(\.rawValue), noun: "types"))
-                continue
-            }
-            var outPath: String?
-            if let p = item["path"], let s = pathValue(p, key: "path") { outPath = s == "-" ? nil : s }
-            else if item["path"] == nil {
-                error(item.mark, "a \(typeName) reporter needs a 'path' (a file, or - for standard output)", hint: "path: reports/alerts.\(typeName)")
-                continue
-            }
-            let name = item["name"].flatMap { string($0, key: "name") } ?? typeName
-            if let first = names[name] {
-                error(item.mark, "two reporters are named '\(name)' (the first at line \(first.line))",
-                      hint: "give each a distinct 'name': the state tracks deliveries by name")
-            }
-            names[name] = item.mark
-            out.append(ReportTarget(name: name, format: format, path: outPath))
-        }
-        return out
     }
 
     private mutating func options(_ node: Node, into config: inout Config) {

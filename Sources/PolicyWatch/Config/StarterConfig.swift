@@ -26,13 +26,19 @@ public enum StarterConfig {
         #  - url: https://example.org/atom.xml
         #    name: Example Org        # shown as the articles' source
 
-        # Where alerts go. Each reporter gets every alert exactly once, even across crashes;
-        # 'name' identifies it in the state (default: its type).
+        # Where alerts go (types: json, jsonl, console, html, webhook, command; see docs/reporters.md).
+        # Each reporter gets every alert it wants exactly once, even across crashes; the state knows
+        # it by 'name', else TYPE:TARGET as written (json:reports/latest.json). Without reporters a
+        # run prints the report on stdout.
         reporters:
           - type: json                # this run's new alerts as one report, replaced each run
             path: reports/latest.json
           - type: jsonl               # one alert per line, appended
             path: reports/alerts.jsonl
+        #  - type: webhook            # a Slack message per high or critical alert
+        #    url: https://hooks.slack.com/services/${SLACK_HOOK}
+        #    format: slack
+        #    min_severity: high
 
         options:
           max_bytes: 16MB             # skip (and report) larger inputs

@@ -15,14 +15,14 @@ public struct ScanRun {
         /// Re-read and re-evaluate everything, ignoring file marks, feed validators and seen
         /// articles. Alerts already raised are still not raised again.
         public var rescan = false
-        /// Reporters each new alert is queued for.
-        public var reporters: [String] = []
+        /// Reporters each new alert is queued for, in the transaction that raises it.
+        public var reporters: [ReporterConfig] = []
         /// Articles per transaction.
         public var batchSize = 100
         /// When this run started: stamps `first_seen`, sightings and marks.
         public var now: String
 
-        public init(rescan: Bool = false, reporters: [String] = [], batchSize: Int = 100, now: String = Timestamp.string()) {
+        public init(rescan: Bool = false, reporters: [ReporterConfig] = [], batchSize: Int = 100, now: String = Timestamp.string()) {
             self.rescan = rescan
             self.reporters = reporters
             self.batchSize = batchSize

@@ -31,7 +31,7 @@ public struct StateError: Error, CustomStringConvertible, Sendable {
 /// - `sightings`: every place (file or feed) and URL a story was seen, for `also_seen`;
 /// - `alerts`: id (rule + story), rule, story, severity, when raised, the alert JSON; `alert_tags`;
 /// - `deliveries`: the outbox, one row per (alert, reporter): pending / delivered / failed,
-///   attempts, last error. A reporter is sent the alerts it has not yet delivered.
+///   attempts, last error. The `Dispatcher` sends each reporter what it has not yet delivered.
 public final class StateStore: Sendable {
     /// The file, or nil in memory.
     public let path: String?
@@ -292,12 +292,12 @@ public final class StateStore: Sendable {
         public var articles: [ScannedArticle] = []
         public var file: FileRecord?
         public var feed: FeedRecord?
-        /// Reporters each new alert is queued for.
-        public var reporters: [String] = []
+        /// Reporters each new alert is queued for (under `key`, when its filters accept it).
+        public var reporters: [ReporterConfig] = []
         /// When the alerts were raised.
         public var now: String
 
-        public init(articles: [ScannedArticle] = [], file: FileRecord? = nil, feed: FeedRecord? = nil, reporters: [String] = [], now: String) {
+        public init(articles: [ScannedArticle] = [], file: FileRecord? = nil, feed: FeedRecord? = nil, reporters: [ReporterConfig] = [], now: String) {
             self.articles = articles
             self.file = file
             self.feed = feed
@@ -350,7 +350,9 @@ public final class StateStore: Sendable {
                     try insertAlert.execute(arguments: [alert.id, alert.rule.id, story, a.key, alert.rule.severity.rawValue, batch.now, json])
                     guard db.changesCount == 1 else { continue }
                     for tag in alert.rule.tags { try insertTag.execute(arguments: [alert.id, tag]) }
-                    for reporter in batch.reporters { try insertDelivery.execute(arguments: [alert.id, reporter, batch.now]) }
+                    for reporter in batch.reporters where reporter.accepts(alert) {
+                        try insertDelivery.execute(arguments: [alert.id, reporter.key, batch.now])
+                    }
                     raised.append(alert)
                 }
             }
@@ -385,16 +387,7 @@ public final class StateStore: Sendable {
         }
     }
 
-    public struct DeliveryRecord: Sendable, Equatable {
-        public enum Status: String, Sendable { case pending, delivered, failed }
-        public var alertID: String
-        public var reporter: String
-        public var status: Status
-        public var attempts: Int
-        public var lastError: String?
-        public var updated: String
-    }
-
+    /// Recorded deliveries (of one alert, of one reporter, or all), oldest first.
     public func deliveries(alertID: String? = nil, reporter: String? = nil) throws -> [DeliveryRecord] {
         try writer.read { db in
             var sql = "SELECT * FROM deliveries WHERE 1"
@@ -402,12 +395,13 @@ public final class StateStore: Sendable {
             if let alertID { sql += " AND alert_id = ?"; args.append(alertID) }
             if let reporter { sql += " AND reporter = ?"; args.append(reporter) }
             return try Row.fetchAll(db, sql: sql + " ORDER BY rowid", arguments: StatementArguments(args)).map {
-                DeliveryRecord(alertID: $0["alert_id"], reporter: $0["reporter"], status: DeliveryRecord.Status(rawValue: $0["status"]) ?? .pending,
+                DeliveryRecord(alertID: $0["alert_id"], reporter: $0["reporter"], status: DeliveryStatus(rawValue: $0["status"]) ?? .pending,
                                attempts: $0["attempts"], lastError: $0["last_error"], updated: $0["updated"])
             }
         }
     }
 
+    /// Final: that reporter never receives these alerts again.
     public func markDelivered(alertIDs: [String], reporter: String, at time: String) throws {
         try mark(alertIDs, reporter: reporter, status: .delivered, error: nil, at: time)
     }
@@ -416,11 +410,12 @@ public final class StateStore: Sendable {
         try mark(alertIDs, reporter: reporter, status: .failed, error: error, at: time)
     }
 
-    private func mark(_ ids: [String], reporter: String, status: DeliveryRecord.Status, error: String?, at time: String) throws {
+    private func mark(_ ids: [String], reporter: String, status: DeliveryStatus, error: String?, at time: String) throws {
         try writer.write { db in
+            // A delivered row is never reopened: a late failure report must not resend it.
             let stmt = try db.cachedStatement(sql: """
                 UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, updated = ?
-                WHERE alert_id = ? AND reporter = ?
+                WHERE alert_id = ? AND reporter = ? AND status != 'delivered'
                 """)
             for id in ids { try stmt.execute(arguments: [status.rawValue, error, time, id, reporter]) }
         }
@@ -462,5 +457,36 @@ public final class StateStore: Sendable {
             }
         alert.alsoSeen = others.isEmpty ? nil : others
         return alert
+    }
+}
+
+/// The state of one (alert, reporter) delivery.
+public enum DeliveryStatus: String, Sendable, Codable {
+    /// Owed, not tried yet (or the run stopped before trying).
+    case pending
+    /// Tried and failed; retried on the next run or by `policywatch deliver`.
+    case failed
+    /// Acknowledged by the reporter's target: final.
+    case delivered
+}
+
+/// One row of the outbox (`deliveries`).
+public struct DeliveryRecord: Sendable, Hashable, Codable {
+    public var alertID: String
+    /// The reporter's key (`ReporterConfig.key`).
+    public var reporter: String
+    public var status: DeliveryStatus
+    public var attempts: Int
+    public var lastError: String?
+    /// UTC ISO 8601.
+    public var updated: String
+
+    public init(alertID: String, reporter: String, status: DeliveryStatus, attempts: Int, lastError: String?, updated: String) {
+        self.alertID = alertID
+        self.reporter = reporter
+        self.status = status
+        self.attempts = attempts
+        self.lastError = lastError
+        self.updated = updated
     }
 }

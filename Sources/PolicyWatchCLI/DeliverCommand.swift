@@ -7,17 +7,18 @@ struct DeliverCommand: ParsableCommand {
         commandName: "deliver",
         abstract: "Retry the deliveries still owed to reporters, now.",
         discussion: """
-            Every (alert, reporter) delivery is recorded in the state. A scan retries what failed
-            before; `deliver` does it at once, without scanning. It uses the state and reporters of
-            ./policywatch.yaml (or --config FILE), or --state and --reporter, which override them;
-            give the reporters as the scan did (a reporter is known by TYPE:TARGET as written, or by
-            its name). Exit 0 when everything owed was delivered, 3 when some deliveries failed
+            Every (alert, reporter) delivery is recorded in the state. A scan retries
+            what failed before; 'deliver' does it at once, without scanning. It uses
+            the state and reporters of ./policywatch.yaml (or --config FILE); --state
+            and --reporter override them. Give the reporters as the scan had them: a
+            reporter is known by its name, else by TYPE:TARGET as written.
+            Exit 0 when everything owed was delivered, 3 when some deliveries failed
             again (they stay owed), 75 while a scan holds the state.
 
             Examples:
               policywatch deliver
-              policywatch deliver --state state.db --reporter webhook=https://hooks.example.org/p
-              policywatch deliver --state state.db --status
+              policywatch deliver --status
+              policywatch deliver --state s.db --reporter webhook=https://h.example/p
             """
     )
 

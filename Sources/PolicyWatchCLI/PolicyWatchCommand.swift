@@ -16,7 +16,7 @@ struct PolicyWatchCommand: ParsableCommand {
               1   alerts found (only with --fail-on-alert)
               2   invalid rules, or failed rule tests
               3   partial failure: some inputs were skipped (see the report's errors), or a
-                  report could not be written (its alerts are sent again next run)
+                  reporter failed (its alerts are sent again next run, or by 'deliver')
               64  usage error (a bad flag or argument)
               74  the state file cannot be opened or written
               75  another run holds the state (try again later, or use --wait)

@@ -5,26 +5,29 @@ import PolicyWatch
 struct ScanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan",
-        abstract: "Scan articles with the rules and write a JSON report.",
+        abstract: "Scan articles with the rules; alerts go to reporters (a JSON report by default).",
         discussion: """
-            Inputs: .txt, .md, .json (one object), .jsonl (one object per line), .rss/.atom/.xml
-            feeds (each item an article), .html pages, directories (recursively), http(s) URLs of
-            feeds or pages, and - for stdin. A broken input is listed in the report's errors and
-            skipped; the scan goes on and exits 3.
+            Inputs: .txt, .md, .json (one object), .jsonl (one object per line),
+            .rss/.atom/.xml feeds (each item an article), .html pages, directories
+            (recursively), http(s) URLs of feeds or pages, and - for stdin. A broken
+            input is listed in the report's errors and skipped; the scan goes on and
+            exits 3.
 
-            With a state (--state, or state: in the config) a run reads only new or changed
-            inputs and reports each alert once; see docs/cron.md. 'policywatch scan' with no sources
-            reads ./policywatch.yaml (or --config FILE); sources given on the command line make an
-            ad-hoc scan that reads a config only when --config names one.
+            With a state (--state, or state: in the config) a run reads only new or
+            changed inputs and reports each alert once; see docs/cron.md.
+            'policywatch scan' with no sources reads ./policywatch.yaml (or --config
+            FILE); sources given on the command line make an ad-hoc scan that reads a
+            config only when --config names one.
 
-            Alerts go to the reporters (--reporter, else the config's reporters:); with none, the
-            report goes to stdout, or to --output FILE. --output and --format add that report to
-            the --reporter ones and replace the config's. See docs/reporters.md.
+            Alerts go to the reporters: --reporter, else the config's 'reporters:'.
+            With none, the report goes to stdout, or to --output FILE. --output and
+            --format add that report to the --reporter ones and replace the config's
+            reporters. See docs/reporters.md.
 
             Examples:
               policywatch scan examples/
               policywatch scan --rules my-rules/ --output report.json news/
-              policywatch scan --reporter console --reporter 'webhook[format=slack]=https://hooks.example.org/x' news/
+              policywatch scan --reporter console --reporter json=out.json news/
               policywatch scan --config policywatch.yaml --quiet
               cat article.txt | policywatch scan -
             """

@@ -1,4 +1,5 @@
 import Foundation
+import PolicyWatchTestSupport
 import XCTest
 @testable import PolicyWatch
 
@@ -9,7 +10,7 @@ final class WebhookReporterTests: XCTestCase {
     /// runs are); every alert must arrive exactly once, on the third run, with its id as
     /// the Idempotency-Key, and nothing more afterwards.
     func testFailingThenStalledThenAcceptingReceiverGetsEveryAlertOnceOnTheLaterRun() throws {
-        let server = try HookServer()
+        let server = try LoopbackHTTPServer()
         defer { server.stop() }
         let (alerts, run) = try ReporterFixtures.scan()
         XCTAssertGreaterThan(alerts.count, 5)
@@ -17,11 +18,18 @@ final class WebhookReporterTests: XCTestCase {
         let statePath = dir + "/state.db"
         let env = ["HOOK_TOKEN": "s3cret-token-value"]
         let config = try ReporterConfig.parse(argument:
-            "webhook[timeout=2,retries=1,backoff=0.01,header=Authorization: Bearer ${HOOK_TOKEN}]=\(server.url())")
+            "webhook[timeout=2,retries=1,backoff=0.01,header=Authorization: Bearer ${HOOK_TOKEN}]=\(server.url("/hook"))")
 
-        func runOnce(_ phase: Int, _ mode: HookServer.Mode, newAlerts: [Alert]) throws -> Dispatcher.Summary {
-            server.phase = phase
-            server.mode = mode
+        // Where each run's requests start in the server's log (requests are logged as they arrive).
+        var starts: [Int] = []
+        func requests(ofRun n: Int) -> ArraySlice<LoopbackHTTPServer.Request> {
+            let all = server.requests
+            return all[starts[n - 1]..<(n < starts.count ? starts[n] : all.count)]
+        }
+        func runOnce(_ phase: Int, _ answer: LoopbackHTTPServer.Resource, newAlerts: [Alert]) throws -> Dispatcher.Summary {
+            XCTAssertEqual(starts.count, phase - 1)
+            starts.append(server.requests.count)
+            server.set("/hook", answer)
             let (ctx, _) = ReporterFixtures.context(env: env)
             // A new dispatcher on the state file, as a separate cron run is.
             let d = try Dispatcher(configs: [config], context: ctx, outbox: StateStore.open(path: statePath))
@@ -31,11 +39,11 @@ final class WebhookReporterTests: XCTestCase {
         // Timeouts are 2 s, not less: on a loaded 2-core machine a tighter one can expire on a
         // request the server did accept, which is a (correct) at-least-once duplicate.
         // Run 1: HTTP 500. The first alert is tried twice (one retry), the rest deferred.
-        let r1 = try runOnce(1, .status(500), newAlerts: alerts)
+        let r1 = try runOnce(1, .answer(500), newAlerts: alerts)
         XCTAssertEqual(r1.delivered, 0)
         XCTAssertEqual(r1.failed + r1.deferred, alerts.count)
         XCTAssertTrue(r1.errors.first?.contains("HTTP 500") == true, "\(r1.errors)")
-        XCTAssertEqual(server.requests.filter { $0.phase == 1 }.count, 2, "one attempt and one retry, then the target counts as down")
+        XCTAssertEqual(requests(ofRun: 1).count, 2, "one attempt and one retry, then the target counts as down")
 
         // Run 2: the receiver stalls past the timeout. The scan raises the same alerts again.
         let started = Date()
@@ -46,22 +54,22 @@ final class WebhookReporterTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 7.5, "the client gave up at its timeout (2 s, twice), not the server's 8 s")
 
         // Run 3: the receiver accepts; everything owed goes out.
-        let r3 = try runOnce(3, .status(200), newAlerts: [])
+        let r3 = try runOnce(3, .answer(200), newAlerts: [])
         XCTAssertEqual(r3.delivered, alerts.count)
         XCTAssertTrue(r3.ok)
 
         // Run 4: the same alerts again (a rescan): nothing is sent twice.
-        let r4 = try runOnce(4, .status(200), newAlerts: alerts)
+        let r4 = try runOnce(4, .answer(200), newAlerts: alerts)
         XCTAssertEqual(r4.delivered, 0)
-        XCTAssertTrue(server.requests.filter { $0.phase == 4 }.isEmpty)
+        XCTAssertTrue(requests(ofRun: 4).isEmpty)
 
         let accepted = server.requests.filter { $0.status == 200 }
         XCTAssertEqual(accepted.count, alerts.count, "every alert arrives exactly once")
-        XCTAssertTrue(accepted.allSatisfy { $0.phase == 3 }, "and on the run after the failures")
+        XCTAssertEqual(requests(ofRun: 3).filter { $0.status == 200 }.count, accepted.count, "and on the run after the failures")
         let keys = accepted.map { $0.headers["idempotency-key"] ?? "" }
         XCTAssertEqual(keys.sorted(), alerts.map(\.id).sorted(), "Idempotency-Key = the alert id")
         // The key is stable: the failed attempts carried the same key for the first alert.
-        let firstKey = server.requests.first { $0.phase == 1 }?.headers["idempotency-key"]
+        let firstKey = requests(ofRun: 1).first?.headers["idempotency-key"]
         XCTAssertEqual(firstKey, alerts[0].id)
         XCTAssertEqual(server.requests.filter { $0.headers["idempotency-key"] == alerts[0].id }.count, 2 + 2 + 1)
 
@@ -79,7 +87,7 @@ final class WebhookReporterTests: XCTestCase {
         // The outbox agrees, and the secret is nowhere in the state.
         let records = try StateStore.open(path: statePath).deliveries()
         XCTAssertEqual(records.count, alerts.count)
-        XCTAssertTrue(records.allSatisfy { $0.status == .delivered && $0.reporter == "webhook:\(server.url())" })
+        XCTAssertTrue(records.allSatisfy { $0.status == .delivered && $0.reporter == "webhook:\(server.url("/hook"))" })
         XCTAssertEqual(records.first { $0.alertID == alerts[0].id }?.attempts, 3)
         let stateBytes = try Data(contentsOf: URL(fileURLWithPath: statePath))
             + ((try? Data(contentsOf: URL(fileURLWithPath: statePath + "-wal"))) ?? Data())
@@ -87,9 +95,9 @@ final class WebhookReporterTests: XCTestCase {
     }
 
     func testSecretsAreScrubbedFromErrors() throws {
-        let server = try HookServer()
+        let server = try LoopbackHTTPServer()
         defer { server.stop() }
-        server.mode = .status(401)
+        server.set("/T000/B000/very-secret-path", .answer(401))
         // The secret is in the URL (as in a Slack webhook URL) and in a header.
         let env = ["HOOK_PATH": "T000/B000/very-secret-path", "TOKEN": "tok-123456"]
         let config = try ReporterConfig.parse(argument: "webhook[header=X-Token: ${TOKEN},retries=0]=\(server.url("/${HOOK_PATH}"))")
@@ -117,10 +125,11 @@ final class WebhookReporterTests: XCTestCase {
     }
 
     func testDigestIsOneRequestWithAllAlertsAndAStableKey() throws {
-        let server = try HookServer()
+        let server = try LoopbackHTTPServer()
         defer { server.stop() }
+        server.set("/hook", .answer(200))
         let (alerts, run) = try ReporterFixtures.scan()
-        let config = try ReporterConfig.parse(argument: "webhook[digest=true,min_severity=high]=\(server.url())")
+        let config = try ReporterConfig.parse(argument: "webhook[digest=true,min_severity=high]=\(server.url("/hook"))")
         let (ctx, _) = ReporterFixtures.context()
         let s = try Dispatcher(configs: [config], context: ctx, outbox: StateStore.inMemory()).dispatch(raising: alerts, run: run)[0]
         let high = alerts.filter { $0.rule.severity >= .high }
@@ -134,8 +143,10 @@ final class WebhookReporterTests: XCTestCase {
     }
 
     func testSlackFormat() throws {
-        let server = try HookServer()
+        let server = try LoopbackHTTPServer()
         defer { server.stop() }
+        server.set("/one", .answer(200))
+        server.set("/digest", .answer(200))
         let (alerts, run) = try ReporterFixtures.scan()
         let (ctx, _) = ReporterFixtures.context()
         for arg in ["webhook[format=slack]=\(server.url("/one"))", "webhook[format=slack,digest=true]=\(server.url("/digest"))"] {

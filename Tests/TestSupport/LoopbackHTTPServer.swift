@@ -6,8 +6,9 @@ import Glibc
 /// A tiny HTTP/1.1 server on 127.0.0.1 for tests: no network beyond loopback.
 ///
 /// Each path serves a `Resource`; a resource with an ETag or Last-Modified answers 304 to a
-/// matching conditional request, as a real feed server would. Every request is logged so
-/// tests can check what the client sent (conditional headers, retries).
+/// matching conditional request, as a real feed server would. Every request is logged, with
+/// its body, as it arrives, so tests can check what the client sent (conditional headers,
+/// retries, webhook posts) even while a slow answer is still pending.
 public final class LoopbackHTTPServer: @unchecked Sendable {
     public struct Resource: Sendable {
         public var status: Int
@@ -41,7 +42,9 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         public var path: String
         /// Header names lower-cased.
         public var headers: [String: String]
-        /// The status the server answered.
+        /// The request body (read by Content-Length).
+        public var body: Data
+        /// The status the server answers; 0 when it hangs up without answering.
         public var status: Int
     }
 
@@ -122,7 +125,8 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
             buffer += chunk[0..<n]
             if buffer.count > 65536 { return }
         }
-        let head = String(decoding: buffer, as: UTF8.self).components(separatedBy: "\r\n\r\n")[0]
+        let headerEnd = buffer.headerEnd!
+        let head = String(decoding: buffer[..<headerEnd], as: UTF8.self)
         var lines = head.components(separatedBy: "\r\n")
         let requestLine = lines.removeFirst().split(separator: " ")
         guard requestLine.count >= 2 else { return }
@@ -130,6 +134,17 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         for line in lines {
             guard let colon = line.firstIndex(of: ":") else { continue }
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        // The body, by Content-Length; curl (URLSession on Linux) asks first for one over 1 KB.
+        let length = Int(headers["content-length"] ?? "0") ?? 0
+        if headers["expect"]?.lowercased() == "100-continue" {
+            _ = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8).withUnsafeBytes { write(conn, $0.baseAddress!, $0.count) }
+        }
+        var body = Array(buffer[(headerEnd + 4)...])
+        while body.count < length {
+            let n = read(conn, &chunk, chunk.count)
+            if n <= 0 { return }
+            body += chunk[0..<n]
         }
         let method = String(requestLine[0]), path = String(requestLine[1])
         let resource: Resource = lock.withLock {
@@ -140,24 +155,21 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
             }
             return resources[path] ?? Resource(status: 404, body: Data("not found".utf8), contentType: "text/plain")
         }
-        if resource.delay > 0 { Thread.sleep(forTimeInterval: resource.delay) }
-        if resource.hangUp {
-            lock.withLock { log.append(Request(method: method, path: path, headers: headers, status: 0)) }
-            return
-        }
-        var status = resource.status
+        var status = resource.hangUp ? 0 : resource.status
         if status == 200 {
             if let etag = resource.etag, headers["if-none-match"] == etag { status = 304 }
             else if resource.etag == nil, let lm = resource.lastModified, headers["if-modified-since"] == lm { status = 304 }
         }
-        lock.withLock { log.append(Request(method: method, path: path, headers: headers, status: status)) }
-        let body = status == 304 || method == "HEAD" ? Data() : resource.body
+        lock.withLock { log.append(Request(method: method, path: path, headers: headers, body: Data(body), status: status)) }
+        if resource.delay > 0 { Thread.sleep(forTimeInterval: resource.delay) }
+        if resource.hangUp { return }
+        let answer = status == 304 || method == "HEAD" ? Data() : resource.body
         var response = "HTTP/1.1 \(status) \(Self.reason(status))\r\n"
-        response += "Content-Type: \(resource.contentType)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n"
+        response += "Content-Type: \(resource.contentType)\r\nContent-Length: \(answer.count)\r\nConnection: close\r\n"
         if let etag = resource.etag { response += "ETag: \(etag)\r\n" }
         if let lm = resource.lastModified { response += "Last-Modified: \(lm)\r\n" }
         response += "\r\n"
-        let bytes = Array(response.utf8) + Array(body)
+        let bytes = Array(response.utf8) + Array(answer)
         var sent = 0
         while sent < bytes.count {
             let n = bytes.withUnsafeBytes { write(conn, $0.baseAddress! + sent, $0.count - sent) }
@@ -170,6 +182,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         switch status {
         case 200: "OK"
         case 304: "Not Modified"
+        case 401: "Unauthorized"
         case 404: "Not Found"
         case 429: "Too Many Requests"
         case 500: "Internal Server Error"
@@ -180,11 +193,14 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
 }
 
 private extension Array where Element == UInt8 {
-    var containsHeaderEnd: Bool {
-        guard count >= 4 else { return false }
+    /// Where the blank line after the headers starts.
+    var headerEnd: Int? {
+        guard count >= 4 else { return nil }
         for i in 0...(count - 4) where self[i] == 13 && self[i + 1] == 10 && self[i + 2] == 13 && self[i + 3] == 10 {
-            return true
+            return i
         }
-        return false
+        return nil
     }
+
+    var containsHeaderEnd: Bool { headerEnd != nil }
 }

@@ -10,6 +10,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // State for cron runs: SQLite (system libsqlite3) with WAL and migrations (the outbox of deliveries).
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // Webhook body templates.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // libyaml from the system (Debian: libyaml-dev).
@@ -18,6 +22,13 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
         ),
+        // libxml2's tolerant HTML parser, from the system (Debian: libxml2-dev). FoundationXML
+        // links the same library, so this adds no new runtime dependency.
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"]), .brew(["libxml2"])]
+        ),
         // YAML text -> node tree where every node knows file:line:column.
         .target(name: "YAMLLoader", dependencies: ["CYAML"]),
         // Text normalisation and multi-pattern term matching; knows nothing of rules or YAML.
@@ -25,7 +36,11 @@ let package = Package(
         // The engine: rules (parse, validate, compile), articles, scanner, report.
         .target(
             name: "PolicyWatch",
-            dependencies: ["YAMLLoader", "PolicyMatcher"],
+            dependencies: [
+                "YAMLLoader", "PolicyMatcher", "CLibXML2",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
             plugins: ["EmbedRules"]
         ),
         // Thin command line over the engine.
@@ -40,13 +55,16 @@ let package = Package(
         .executableTarget(name: "EmbedRulesTool"),
         .plugin(name: "EmbedRules", capability: .buildTool(), dependencies: ["EmbedRulesTool"]),
 
+        // Helpers shared by test targets (a loopback HTTP server); not shipped.
+        .target(name: "PolicyWatchTestSupport", path: "Tests/TestSupport"),
+
         .testTarget(name: "YAMLLoaderTests", dependencies: ["YAMLLoader"]),
         .testTarget(name: "PolicyMatcherTests", dependencies: ["PolicyMatcher"]),
+        // Fixtures are read from the source tree (#filePath): golden files stay plain files.
         .testTarget(
             name: "PolicyWatchTests",
-            dependencies: ["PolicyWatch"],
-            resources: [.copy("Fixtures")]
+            dependencies: ["PolicyWatch", "PolicyMatcher", "YAMLLoader", "PolicyWatchTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "CLITests", dependencies: ["PolicyWatchCLI"]),
+        .testTarget(name: "CLITests", dependencies: ["PolicyWatchCLI", "PolicyWatch", "PolicyWatchTestSupport"]),
     ]
 )

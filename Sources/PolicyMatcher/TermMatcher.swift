@@ -119,7 +119,7 @@ public struct TermMatcher: Sendable {
                 i += wl
             }
             for (t, target, k) in targets where target.count >= 5 && abs(target.count - word.count) <= k {
-                if Levenshtein.distance(word, target, limit: k) <= k {
+                if NameDistance.distance(word, target, limit: k) <= k {
                     hits.append(TermHit(term: t, start: Int32(start), end: Int32(i)))
                 }
             }

@@ -15,11 +15,15 @@ struct PolicyWatchCommand: ParsableCommand {
               0   success
               1   alerts found (only with --fail-on-alert)
               2   invalid rules, or failed rule tests
-              3   partial failure: some inputs were skipped (see the report's errors)
+              3   partial failure: some inputs were skipped (see the report's errors), or a
+                  reporter failed (its alerts are sent again next run, or by 'deliver')
               64  usage error (a bad flag or argument)
+              74  the state file cannot be opened or written
+              75  another run holds the state (try again later, or use --wait)
+            Invalid config files exit 2, like invalid rules. See docs/cron.md.
             """,
         version: "0.1.0",
-        subcommands: [ScanCommand.self, ValidateCommand.self, TestCommand.self, RulesCommand.self],
+        subcommands: [ScanCommand.self, ValidateCommand.self, TestCommand.self, ExplainCommand.self, RulesCommand.self, EvalCommand.self, AlertsCommand.self, InitCommand.self, DeliverCommand.self],
         defaultSubcommand: nil
     )
 }
@@ -29,6 +33,10 @@ enum Exit {
     static let alertsFound = ExitCode(1)
     static let invalidRules = ExitCode(2)
     static let partial = ExitCode(3)
+    /// EX_IOERR: the state cannot be opened or written.
+    static let stateError = ExitCode(74)
+    /// EX_TEMPFAIL: another run holds the state's lock; cron may simply try again.
+    static let locked = ExitCode(75)
 }
 
 /// Options shared by every command that loads rules.
@@ -40,8 +48,9 @@ struct RuleOptions: ParsableArguments {
     var noDefaultRules = false
 
     /// Compiles the rules, printing diagnostics to stderr; throws exit code 2 on errors.
-    func compile(extraPaths: [String] = [], quietWarnings: Bool = false) throws -> RuleSet {
-        let (set, diagnostics) = RuleLoader.compile(paths: rulePaths + extraPaths, includeBuiltin: !noDefaultRules)
+    /// `defaultRules: false` (a config's `default_rules: false`) drops the pack like the flag.
+    func compile(extraPaths: [String] = [], defaultRules: Bool = true, quietWarnings: Bool = false) throws -> RuleSet {
+        let (set, diagnostics) = RuleLoader.compile(paths: rulePaths + extraPaths, includeBuiltin: !noDefaultRules && defaultRules)
         for d in diagnostics where d.level == .error || !quietWarnings {
             Console.error(d.description)
         }

@@ -5,65 +5,194 @@ import PolicyWatch
 struct ScanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan",
-        abstract: "Scan articles with the rules and write a JSON report.",
+        abstract: "Scan articles with the rules; alerts go to reporters (a JSON report by default).",
         discussion: """
-            Inputs: .txt, .md, .json (one object), .jsonl (one object per line), directories
-            (recursively) and - for stdin. A broken input is listed in the report's errors and
-            skipped; the scan goes on and exits 3.
+            Inputs: .txt, .md, .json (one object), .jsonl (one object per line),
+            .rss/.atom/.xml feeds (each item an article), .html pages, directories
+            (recursively), http(s) URLs of feeds or pages, and - for stdin. A broken
+            input is listed in the report's errors and skipped; the scan goes on and
+            exits 3.
+
+            With a state (--state, or state: in the config) a run reads only new or
+            changed inputs and reports each alert once; see docs/cron.md.
+            'policywatch scan' with no sources reads ./policywatch.yaml (or --config
+            FILE); sources given on the command line make an ad-hoc scan that reads a
+            config only when --config names one.
+
+            Alerts go to the reporters: --reporter, else the config's 'reporters:'.
+            With none, the report goes to stdout, or to --output FILE. --output and
+            --format add that report to the --reporter ones and replace the config's
+            reporters. See docs/reporters.md.
+
+            --stream scans large corpora in bounded memory: JSON Lines (files and
+            stdin) are read as they come and the report is written while the scan
+            runs. It works without state and reporters: every alert of every article
+            is reported (copies of a story are not merged). See docs/performance.md.
 
             Examples:
               policywatch scan examples/
               policywatch scan --rules my-rules/ --output report.json news/
+              policywatch scan --reporter console --reporter json=out.json news/
+              policywatch scan --config policywatch.yaml --quiet
               cat article.txt | policywatch scan -
+              policywatch scan --stream --output report.json corpus.jsonl
             """
     )
 
     @OptionGroup var rules: RuleOptions
+    @OptionGroup var reporting: ReportingOptions
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write the report to FILE (atomically) instead of stdout.", valueName: "FILE"))
+    @Option(help: ArgumentHelp("Read settings from this config file (default: ./policywatch.yaml when no sources are given).", valueName: "FILE"))
+    var config: String?
+
+    @Flag(help: "Ignore ./policywatch.yaml.")
+    var noConfig = false
+
+    @Option(help: ArgumentHelp("Remember what was seen and raised in this SQLite file.", valueName: "PATH"))
+    var state: String?
+
+    @Flag(help: "Run without state, even if the config names one: every alert is reported.")
+    var noState = false
+
+    @Flag(help: "Re-read and re-evaluate inputs seen before (after changing rules); alerts already raised stay silent.")
+    var rescan = false
+
+    @Option(help: ArgumentHelp("Wait up to this many seconds for another run holding the state.", valueName: "SECONDS"))
+    var wait: Double?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the report to FILE (atomically) instead of stdout; replaces the config's reporters.", valueName: "FILE"))
     var output: String?
 
     @Option(help: "Output format: json (one report) or jsonl (one alert per line).")
-    var format: OutputFormat = .json
+    var format: OutputFormat?
 
     @Flag(help: "Exit 1 when any alert is raised.")
     var failOnAlert = false
 
-    @Option(help: ArgumentHelp("Skip inputs (for JSON Lines: lines) larger than this many bytes.", valueName: "BYTES"))
-    var maxBytes: Int = ArticleReader.defaultMaxBytes
+    @Option(help: ArgumentHelp("Skip inputs larger than this (bytes, or e.g. 16MB).", valueName: "SIZE"))
+    var maxBytes: String?
 
-    @Argument(help: ArgumentHelp("Files, directories, or - for stdin.", valueName: "PATH"))
-    var paths: [String]
+    @Option(help: ArgumentHelp("Seconds one HTTP attempt may take.", valueName: "SECONDS"))
+    var timeout: Double?
+
+    @Option(help: ArgumentHelp("More attempts for failing URLs (network errors, 5xx, 429), with backoff.", valueName: "N"))
+    var retries: Int?
+
+    @Flag(help: "Stream: bounded memory for large corpora, no state or reporters (see below).")
+    var stream = false
+
+    @Flag(name: .shortAndLong, help: "Print only errors on stderr (no summary, no progress).")
+    var quiet = false
+
+    @Argument(help: ArgumentHelp("Files, directories, feed or page URLs, or - for stdin (default: the config's sources).", valueName: "SOURCE"))
+    var paths: [String] = []
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
         case json, jsonl
     }
 
     func validate() throws {
-        if paths.isEmpty { throw ValidationError("give at least one file or directory to scan, or - for stdin (e.g. policywatch scan examples/)") }
-        if maxBytes <= 0 { throw ValidationError("--max-bytes must be a positive number of bytes") }
+        if let maxBytes, Units.bytes(maxBytes) == nil { throw ValidationError("--max-bytes must be a positive size, e.g. 1048576 or 16MB") }
+        if let wait, wait < 0 { throw ValidationError("--wait must be 0 or more seconds") }
+        if let timeout, timeout <= 0 { throw ValidationError("--timeout must be more than 0 seconds") }
+        if let retries, retries < 0 || retries > 10 { throw ValidationError("--retries must be from 0 to 10") }
+        if noState && state != nil { throw ValidationError("--state and --no-state contradict each other") }
+        if rescan && noState { throw ValidationError("--rescan needs a state (without one every run reads everything)") }
+        if stream {
+            if state != nil || rescan || wait != nil { throw ValidationError("--stream runs without state: drop --state, --rescan and --wait") }
+            if !reporting.reporterArguments.isEmpty { throw ValidationError("--stream writes one report (stdout or --output): drop --reporter") }
+            if paths.isEmpty { throw ValidationError("--stream needs the files, directories or - to scan on the command line") }
+            if let url = paths.first(where: { $0.hasPrefix("http://") || $0.hasPrefix("https://") }) {
+                throw ValidationError("--stream reads files, directories and stdin, not URLs (\(url))")
+            }
+        }
     }
 
     func run() throws {
-        let set = try rules.compile(quietWarnings: true)
+        if stream {
+            try runStreaming()
+            return
+        }
+        // An ad-hoc scan (sources on the command line) does not pick up ./policywatch.yaml's
+        // state and reporters by surprise; --config still applies.
+        let cfg = try ConfigOptions.load(explicit: config, ignoreDefault: noConfig || !paths.isEmpty) ?? Config(file: "")
+        let set = try rules.compile(extraPaths: cfg.rules, defaultRules: cfg.defaultRules ?? true, quietWarnings: true)
+
+        let sources = paths.isEmpty ? cfg.sources : paths.map { SourceSpec($0) }
+        if sources.isEmpty {
+            throw ValidationError("give at least one file, directory or URL to scan, or - for stdin (e.g. policywatch scan examples/), or list sources in policywatch.yaml")
+        }
+        let maxBytes = maxBytes.flatMap(Units.bytes) ?? cfg.maxBytes ?? ArticleReader.defaultMaxBytes
+        let statePath = noState ? nil : (state ?? cfg.state)
+        let startDate = Date()
+        let started = Timestamp.string(startDate)
+        let reporters = try reporterConfigs(cfg)
+        let entries = try Reporting.entries(reporters, now: startDate)
+
+        let state = try LockedState.open(path: statePath, wait: wait ?? cfg.wait ?? 0)
+        defer { withExtendedLifetime(state) {} }
+
+        let policy = FetchPolicy(timeout: timeout ?? cfg.timeout ?? 30, retries: retries ?? cfg.retries ?? 2, maxBytes: maxBytes)
+        let scanRun = ScanRun(
+            scanner: Scanner(ruleSet: set), reader: ArticleReader(maxBytes: maxBytes), state: state.store,
+            fetcher: URLSessionFetcher(policy: policy),
+            options: .init(rescan: rescan, reporters: reporters, now: started))
+        let progress = !quiet && Console.stderrIsTerminal ? ProgressLine() : nil
+        let outcome: ScanRun.Outcome
+        let summaries: [Dispatcher.Summary]
+        do {
+            outcome = try scanRun.run(sources, progress: progress.map { p in { p.show($0) } })
+            progress?.clear()
+            let info = Report.RunInfo(started: started, finished: Timestamp.string(), rules: set.rules.count,
+                                      articles: outcome.articles, skipped: outcome.errors.count)
+            summaries = Dispatcher(entries: entries, outbox: state.store).dispatch(run: info, errors: outcome.errors)
+        } catch {
+            progress?.clear()
+            Console.error("\(statePath ?? "state"): error: \(error)\n  hint: the alerts committed so far are kept and will be reported by the next run")
+            throw Exit.stateError
+        }
+
+        for e in outcome.errors { Console.error("\(e.source): error: \(e.message)") }
+        let delivered = Reporting.printSummaries(summaries, persistent: statePath != nil, quiet: quiet, summarised: [Self.outputName])
+        if !quiet && (statePath != nil || reporters.contains { ($0.target ?? "-") != "-" }) {
+            var parts = ["\(outcome.raised.count) new alert\(outcome.raised.count == 1 ? "" : "s") in \(outcome.articles) article\(outcome.articles == 1 ? "" : "s")"]
+            if outcome.unchangedArticles + outcome.unchangedFiles + outcome.notModified > 0 {
+                parts.append("unchanged: \(outcome.unchangedFiles) file\(outcome.unchangedFiles == 1 ? "" : "s"), \(outcome.notModified) feed\(outcome.notModified == 1 ? "" : "s"), \(outcome.unchangedArticles) article\(outcome.unchangedArticles == 1 ? "" : "s")")
+            }
+            if let output, summaries.contains(where: { $0.reporter == Self.outputName && $0.ok }) {
+                parts.append("report written to \(output)")
+            }
+            Console.error(parts.joined(separator: "; "))
+        }
+        if !outcome.errors.isEmpty || !delivered { throw Exit.partial }
+        let alerted = !outcome.raised.isEmpty || summaries.contains { $0.delivered > 0 }
+        if (failOnAlert || cfg.failOnAlert == true) && alerted { throw Exit.alertsFound }
+    }
+
+    /// `--stream`: read, scan (on all cores) and write the report as the inputs come, so memory
+    /// stays flat whatever the corpus size; the report is the same as a sequential scan's.
+    func runStreaming() throws {
+        let cfg = try ConfigOptions.load(explicit: config, ignoreDefault: true) ?? Config(file: "")
+        let set = try rules.compile(extraPaths: cfg.rules, defaultRules: cfg.defaultRules ?? true, quietWarnings: true)
+        let maxBytes = maxBytes.flatMap(Units.bytes) ?? cfg.maxBytes ?? ArticleReader.defaultMaxBytes
         let started = Timestamp.string()
+        let format: ReportWriter.Format = (format ?? .json) == .json ? .json : .jsonl
         let writer: ReportWriter
         do {
-            writer = try ReportWriter(format: format == .json ? .json : .jsonl, path: output)
+            writer = try ReportWriter(format: format, path: output)
         } catch {
             Console.error("\(output ?? "-"): error: cannot write the report: \(error.localizedDescription)")
-            throw ExitCode(3)
+            throw Exit.partial
         }
-        // Parallel, streaming, in input order; alerts are encoded on the workers.
         let scan = ParallelScan(scanner: Scanner(ruleSet: set), reader: ArticleReader(maxBytes: maxBytes))
-        let encoding: ReportWriter.Format = format == .json ? .json : .jsonl
         var errors: [InputError] = []
         var articles = 0
         do {
+            // Alerts are encoded on the workers; this thread only writes them, in input order.
             try scan.run(paths: paths, now: started, transform: { items in
                 var alerts: [Alert] = []
                 for case .article(_, let a) in items { alerts += a }
-                return (items, ReportWriter.encode(alerts, format: encoding))
+                return (items, ReportWriter.encode(alerts, format: format))
             }) { items, encoded in
                 var alerts = 0
                 for item in items {
@@ -81,13 +210,68 @@ struct ScanCommand: ParsableCommand {
         } catch {
             writer.discard()
             Console.error("\(output ?? "-"): error: cannot write the report: \(error.localizedDescription)")
-            throw ExitCode(3)
+            throw Exit.partial
         }
         let alerts = writer.alertCount
-        if let output {
+        if !quiet, let output {
             Console.error("\(alerts) alert\(alerts == 1 ? "" : "s") in \(articles) article\(articles == 1 ? "" : "s"); report written to \(output)")
         }
         if !errors.isEmpty { throw Exit.partial }
-        if failOnAlert && alerts > 0 { throw Exit.alertsFound }
+        if (failOnAlert || cfg.failOnAlert == true) && alerts > 0 { throw Exit.alertsFound }
+    }
+
+    /// The name the plain report (stdout, --output, --format) records its deliveries under.
+    static let outputName = "output"
+
+    /// This run's reporters: --reporter, else the config's. The plain report (json, or
+    /// --format jsonl, on stdout or --output) is added when asked for, and is the default.
+    func reporterConfigs(_ cfg: Config) throws -> [ReporterConfig] {
+        let given = try reporting.configs
+        let plain = output != nil || format != nil
+        var configs = given.isEmpty && !plain ? cfg.reporters : given
+        if plain || configs.isEmpty {
+            configs.append(ReporterConfig(name: (format ?? .json).rawValue, target: output ?? "-", id: Self.outputName,
+                                          origin: output == nil ? "the report" : "--output"))
+        }
+        return configs
+    }
+}
+
+/// Loads the config named by --config, else ./policywatch.yaml when present (unless ignored).
+enum ConfigOptions {
+    static func load(explicit: String?, ignoreDefault: Bool) throws -> Config? {
+        let path: String
+        if let explicit {
+            path = explicit
+        } else if !ignoreDefault, FileManager.default.fileExists(atPath: Config.defaultFileName) {
+            path = Config.defaultFileName
+        } else {
+            return nil
+        }
+        let (config, diagnostics) = Config.load(path: path)
+        for d in diagnostics { Console.error(d.description) }
+        guard let config else {
+            let n = diagnostics.filter { $0.level == .error }.count
+            Console.error("\(n) error\(n == 1 ? "" : "s") in the config; nothing was scanned.")
+            throw Exit.invalidRules
+        }
+        return config
+    }
+}
+
+/// One self-erasing progress line on a terminal's stderr, at most five times a second.
+final class ProgressLine {
+    private var last = Date.distantPast
+
+    func show(_ p: ScanProgress) {
+        let now = Date()
+        guard now.timeIntervalSince(last) >= 0.2 else { return }
+        last = now
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + p.line).utf8))
+    }
+
+    func clear() {
+        guard last != .distantPast else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
 }

@@ -1,9 +1,9 @@
 import Foundation
 import XCTest
 
-/// `policywatch scan` end to end on a JSON Lines file larger than one read chunk: every
-/// article is scanned, alerts come out in input order, and the JSON and JSON Lines reports
-/// hold the same alerts.
+/// `policywatch scan --stream` end to end on a JSON Lines file larger than one read chunk:
+/// every article is scanned, alerts come out in input order, the JSON and JSON Lines reports
+/// hold the same alerts, and the report is the one the default (stateful) scan writes.
 final class ScanStreamingCLITests: XCTestCase {
     var dir: URL!
 
@@ -68,7 +68,7 @@ final class ScanStreamingCLITests: XCTestCase {
         try lines.joined(separator: "\n").write(to: input, atomically: true, encoding: .utf8)
 
         let report = dir.appendingPathComponent("report.json")
-        let r = try run(["scan", "--no-default-rules", "--rules", rules.path, "--output", report.path, input.path])
+        let r = try run(["scan", "--stream", "--no-default-rules", "--rules", rules.path, "--output", report.path, input.path])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("\(expected.count) alerts in 6000 articles"), r.stderr)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: report)) as? [String: Any])
@@ -78,7 +78,7 @@ final class ScanStreamingCLITests: XCTestCase {
         XCTAssertEqual((json["run"] as? [String: Any])?["articles"] as? Int, 6000)
 
         // The same alerts as JSON Lines, on stdout.
-        let l = try run(["scan", "--no-default-rules", "--rules", rules.path, "--format", "jsonl", input.path])
+        let l = try run(["scan", "--stream", "--no-default-rules", "--rules", rules.path, "--format", "jsonl", input.path])
         XCTAssertEqual(l.status, 0, l.stderr)
         let jsonl = String(decoding: l.stdout, as: UTF8.self).split(separator: "\n")
         XCTAssertEqual(jsonl.count, expected.count)
@@ -95,8 +95,28 @@ final class ScanStreamingCLITests: XCTestCase {
         let big = dir.appendingPathComponent("big.jsonl")
         try (0..<8).map { _ in lines.joined(separator: "\n") }.joined(separator: "\n").write(to: big, atomically: true, encoding: .utf8)
         let piped = dir.appendingPathComponent("piped.json")
-        let s = try run(["scan", "--no-default-rules", "--rules", rules.path, "--max-bytes", "1000000", "--output", piped.path, "-"], stdin: big)
+        let s = try run(["scan", "--stream", "--no-default-rules", "--rules", rules.path, "--max-bytes", "1000000", "--output", piped.path, "-"], stdin: big)
         XCTAssertEqual(s.status, 0, s.stderr)
         XCTAssertTrue(s.stderr.contains("\(expected.count * 8) alerts in 48000 articles"), s.stderr)
+
+        // The default scan (in-memory state, reporters) writes the same report.
+        let plain = dir.appendingPathComponent("plain.json")
+        let d = try run(["scan", "--no-default-rules", "--rules", rules.path, "--output", plain.path, input.path])
+        XCTAssertEqual(d.status, 0, d.stderr)
+        func withoutTimes(_ url: URL) throws -> [String] {
+            try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
+                .filter { !$0.contains("\"first_seen\"") && !$0.contains("\"started\"") && !$0.contains("\"finished\"") }
+        }
+        XCTAssertEqual(try withoutTimes(plain), try withoutTimes(report))
+    }
+
+    func testStreamRefusesStateReportersAndURLs() throws {
+        guard FileManager.default.fileExists(atPath: binary.path) else { throw XCTSkip("policywatch binary not built at \(binary.path)") }
+        for args in [["--state", dir.appendingPathComponent("s.db").path, "x.jsonl"], ["--reporter", "console", "x.jsonl"],
+                     ["https://example.com/feed.xml"], []] {
+            let r = try run(["scan", "--stream", "--no-default-rules"] + args)
+            XCTAssertEqual(r.status, 64, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("--stream"), r.stderr)
+        }
     }
 }

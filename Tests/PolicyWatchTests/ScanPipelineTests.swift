@@ -236,6 +236,8 @@ final class ScanPipelineTests: XCTestCase {
         var odd = scanner.scan(Article(id: "q\"\\/\u{1}\u{1F}\u{7F}", title: "ti\ttle\r\n\u{8}\u{C}", body: "export controls on chips 🇰🇷 é\u{2028}"))[0]
         odd.entities = ["country": ["US", "CN"], "b_kind": [], "organisation": ["BIS"]]
         odd.rule.tags = []
+        odd.alsoSeen = [Alert.Sighting(key: "k2", url: "https://b.example/x", source: nil, path: "feed.xml", seen: "2024-05-06T07:08:09Z"),
+                        Alert.Sighting(key: "k3", url: nil, source: "wire", path: nil, seen: "2024-05-07T00:00:00Z")]
         odd.matches.append(Alert.MatchRecord(term: "x", field: .title, start: -1, end: 1_000_000_000_000, text: "", snippet: "…"))
         alerts.append(odd)
         return alerts

@@ -1,6 +1,7 @@
 /// One document to scan (BRIEF §2, §4).
 public struct Article: Sendable, Hashable {
-    /// Stable key: url, else id, else a hash of the content.
+    /// Stable key: the canonical url (tracking parameters and fragment dropped, see
+    /// URLCanonicalizer), else id, else a hash of the content.
     public var key: String
     /// The id given in the input, if any.
     public var id: String?
@@ -25,7 +26,7 @@ public struct Article: Sendable, Hashable {
         self.path = path
         self.language = language ?? LanguageDetector.detect(title + "\n" + body)
         if let url, !url.isEmpty {
-            key = url
+            key = URLCanonicalizer.canonical(url)
         } else if let id, !id.isEmpty {
             key = id
         } else {

@@ -15,11 +15,13 @@ public struct InputError: Error, Codable, Hashable, Sendable {
 /// Reads articles from files, directories and stdin (BRIEF §4).
 ///
 /// Formats by extension: `.txt`, `.md`/`.markdown` (title = first heading or first line),
-/// `.json` (one object), `.jsonl`/`.ndjson` (one object per line). Anything else in a
-/// directory is ignored; named on the command line, it is read as text.
+/// `.json` (one object), `.jsonl`/`.ndjson` (one object per line), `.rss`/`.atom`/`.xml`
+/// (feeds: each item an article), `.html`/`.htm` (a page). Without a telling extension the
+/// content decides (InputFormat.sniff). Anything else in a directory is ignored; named on the
+/// command line, it is read as text unless it looks like a feed or a page.
 public struct ArticleReader: Sendable {
     public static let defaultMaxBytes = 16 * 1024 * 1024
-    public static let directoryExtensions: Set<String> = ["txt", "md", "markdown", "json", "jsonl", "ndjson"]
+    public static let directoryExtensions = InputFormat.directoryExtensions
 
     public var maxBytes: Int
 
@@ -76,35 +78,71 @@ public struct ArticleReader: Sendable {
         return parse(data: data, path: path)
     }
 
-    /// Parses bytes whose format is given by `path`'s extension.
-    public func parse(data: Data, path: String) -> (articles: [Article], errors: [InputError]) {
+    /// Parses bytes. The format is `format` if given, else `path`'s extension, else what the
+    /// bytes look like (InputFormat.sniff), else plain text. `sourceName` fills feed items'
+    /// and pages' `source`; `charset` is an HTTP header's, for pages not in UTF-8.
+    public func parse(data: Data, path: String, format: InputFormat? = nil, sourceName: String? = nil,
+                      charset: String? = nil) -> (articles: [Article], errors: [InputError]) {
         if data.count > maxBytes {
             return ([], [InputError(source: path, message: "input is \(data.count) bytes, over the limit of \(maxBytes) (raise it with --max-bytes)")])
         }
-        let ext = (path as NSString).pathExtension.lowercased()
-        if ext == "jsonl" || ext == "ndjson" { return parseJSONLines(data, path: path) }
+        if data.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
+            return ([], [InputError(source: path, message: "empty input")])
+        }
+        if data.prefix(8192).contains(0) {
+            return ([], [InputError(source: path, message: "binary file (NUL bytes found); skipped")])
+        }
+        let ext = path.hasPrefix("http://") || path.hasPrefix("https://") ? "" : (path as NSString).pathExtension.lowercased()
+        guard let format = format ?? InputFormat.fromExtension(ext) ?? InputFormat.sniff(data) ?? (ext == "xml" ? nil : .text) else {
+            return ([], [InputError(source: path, message: "XML that is neither an RSS nor an Atom feed; skipped")])
+        }
+        switch format {
+        case .jsonLines:
+            return parseJSONLines(data, path: path)
+        case .feed:
+            let feed = FeedParser.parse(data, source: path, sourceName: sourceName)
+            return (feed.articles, feed.errors)
+        case .html:
+            return parseHTML(data, path: path, sourceName: sourceName, charset: charset)
+        case .text, .markdown, .json:
+            break
+        }
         guard let text = Self.decodeText(data, source: path) else {
             return ([], [InputError(source: path, message: Self.whyNotText(data))])
         }
         if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             return ([], [InputError(source: path, message: "empty input")])
         }
-        switch ext {
-        case "json":
+        switch format {
+        case .json:
             do {
                 return ([try Self.article(fromJSON: Data(text.utf8), path: path)], [])
             } catch {
                 return ([], [InputError(source: path, message: Self.describe(error))])
             }
-        case "md", "markdown":
+        case .markdown:
             return ([Self.article(fromMarkdown: text, path: path)], [])
         default:
-            if path == "-", text.first == "{" {
-                // A JSON object or JSON Lines piped in.
-                return parseJSONLines(Data(text.utf8), path: path)
-            }
             return ([Self.article(fromPlainText: text, path: path)], [])
         }
+    }
+
+    /// A web page: title, date and readable body (HTMLExtractor). Its URL is the one it was
+    /// fetched from, else the page's `<link rel="canonical">`.
+    private func parseHTML(_ data: Data, path: String, sourceName: String?, charset: String?) -> (articles: [Article], errors: [InputError]) {
+        let page: HTMLPage
+        do {
+            page = try HTMLExtractor.page(from: data, charset: charset)
+        } catch {
+            return ([], [InputError(source: path, message: "\(error)")])
+        }
+        if page.title.isEmpty && page.body.isEmpty {
+            return ([], [InputError(source: path, message: "page has no readable text; skipped")])
+        }
+        let fetched = path.hasPrefix("http://") || path.hasPrefix("https://") ? path : nil
+        let canonical = page.canonicalURL.flatMap { $0.hasPrefix("http://") || $0.hasPrefix("https://") ? $0 : nil }
+        return ([Article(title: page.title, body: page.body, url: fetched ?? canonical, published: page.published,
+                         source: sourceName, path: path)], [])
     }
 
     private func parseJSONLines(_ data: Data, path: String) -> (articles: [Article], errors: [InputError]) {

@@ -29,8 +29,7 @@ extension ArticleReader {
     }
 
     static func isJSONLines(_ path: String) -> Bool {
-        let ext = (path as NSString).pathExtension.lowercased()
-        return ext == "jsonl" || ext == "ndjson"
+        InputFormat.fromExtension((path as NSString).pathExtension) == .jsonLines
     }
 
     /// Articles and errors of one chunk, each in input order.
@@ -95,19 +94,16 @@ extension ArticleReader {
         }
     }
 
-    /// Stdin is JSON Lines when it starts with "{" (as `parse(data:path:)` decides): then it
-    /// is streamed like a file; anything else is read whole.
+    /// Stdin is streamed like a file when its start looks like JSON Lines (`InputFormat.sniff`,
+    /// as `parse(data:path:)` decides); anything else is read whole.
     private func streamStandardInput(chunkBytes: Int, _ emit: (InputChunk) -> Bool) -> Bool {
         let stdin = FileHandle.standardInput
         var first = Data()
-        // Enough bytes to see the first character that is not white space.
-        while first.count < chunkBytes, let more = try? stdin.read(upToCount: chunkBytes), !more.isEmpty {
+        // Enough for sniffing (it looks at 4 KB), or all of a short input.
+        while first.count < max(chunkBytes, 4096), let more = try? stdin.read(upToCount: max(chunkBytes, 4096) - first.count), !more.isEmpty {
             first.append(more)
-            if first.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D && $0 != 0x0A }) { break }
         }
-        var body = first.starts(with: [0xEF, 0xBB, 0xBF]) ? first.dropFirst(3) : first[...]
-        body = body.drop { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
-        if body.first == UInt8(ascii: "{") {
+        if InputFormat.sniff(first) == .jsonLines {
             return streamJSONLines(handle: stdin, source: "-", initial: first, chunkBytes: chunkBytes, emit)
         }
         first.append(stdin.readDataToEndOfFile())

@@ -61,10 +61,26 @@ public struct Alert: Codable, Hashable, Sendable {
     /// Entity kind -> ids found in the article.
     public var entities: [String: [String]]
     public var firstSeen: String
+    /// Other places the same story was seen (another feed, a copy with another URL), when
+    /// state merged them (BRIEF §7). Absent when there are none.
+    public var alsoSeen: [Sighting]? = nil
 
     enum CodingKeys: String, CodingKey {
         case id, rule, article, matches, entities
         case firstSeen = "first_seen"
+        case alsoSeen = "also_seen"
+    }
+
+    /// One more place a story was seen.
+    public struct Sighting: Codable, Hashable, Sendable {
+        /// The copy's article key.
+        public var key: String
+        public var url: String?
+        public var source: String?
+        /// The file or feed URL it came from.
+        public var path: String?
+        /// When it was first seen there (UTC ISO 8601).
+        public var seen: String
     }
 
     public static func id(rule: String, articleKey: String) -> String {

@@ -254,6 +254,21 @@ struct JSONBytes {
     /// An alert; `articleJSON` is its article already written by `articleObject` one level deeper.
     mutating func alert(_ a: Alert, articleJSON: [UInt8]? = nil) {
         open(0x7B)
+        if let seen = a.alsoSeen {
+            key("also_seen")
+            open(0x5B)
+            for s in seen {
+                element()
+                open(0x7B)
+                key("key"); string(s.key)
+                if let v = s.path { key("path"); string(v) }
+                key("seen"); string(s.seen)
+                if let v = s.source { key("source"); string(v) }
+                if let v = s.url { key("url"); string(v) }
+                close(0x7D)
+            }
+            close(0x5D)
+        }
         key("article")
         if let articleJSON {
             bytes.append(contentsOf: articleJSON)

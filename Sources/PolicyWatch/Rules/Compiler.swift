@@ -1,30 +1,50 @@
+import Foundation
 import PolicyMatcher
 import YAMLLoader
 
 /// A compiled match expression: terms are resolved to ids of the shared matcher.
+///
+/// Term ids index `RuleSet.matcher.terms`; regex matches are reported as hits with negative
+/// ids (`-1 - index` into `RuleSet.regexes`), so both flow through the same evidence.
 public indirect enum Condition: Sendable {
-    /// Any of these terms occurs (a term, a `$list`, or a sequence of plain terms).
+    /// Any of these terms occurs (a term, a `$list`, an `@entity`, or a sequence of plain terms).
     case terms([Int32], label: String)
     case all([Condition])
     case any([Condition])
     case none([Condition])
+    /// At least `n` operands hold.
+    case atLeast(Int, [Condition])
+    /// Every operand occurs in one field, the hits within `within` words of each other.
+    case near([Condition], within: Int, ordered: Bool)
+    /// Every operand holds inside one sentence. `anchors`: terms one of which the sentence
+    /// must contain (only those sentences are tried); nil means try every sentence.
+    case sentence([Condition], anchors: [Int32]?)
+    case paragraph([Condition], anchors: [Int32]?)
+    /// The condition holds inside this field.
+    case field(Field, Condition)
+    /// The article's language is one of these (see `LanguageFilter`).
+    case language(Set<String>)
+    /// A regex; `anchors` are literal terms one of which every match contains.
+    case regex(id: Int32, LinearRegex, anchors: [Int32]?)
 
     /// Term ids one of which must occur for the condition to hold, or nil when the
     /// condition can hold without any term (e.g. only `none`).
     var anchors: Set<Int32>? {
         switch self {
         case .terms(let ids, _): return Set(ids)
-        case .any(let items):
+        case .any(let items), .atLeast(_, let items):
             var all = Set<Int32>()
             for i in items {
                 guard let a = i.anchors else { return nil }
                 all.formUnion(a)
             }
             return all
-        case .all(let items):
+        case .all(let items), .near(let items, _, _), .sentence(let items, _), .paragraph(let items, _):
             // Any one positive operand's anchors are necessary; pick the smallest set.
             return items.compactMap(\.anchors).min(by: { $0.count < $1.count })
-        case .none: return nil
+        case .field(_, let c): return c.anchors
+        case .regex(_, _, let anchors): return anchors.map(Set.init)
+        case .none, .language: return nil
         }
     }
 }
@@ -38,15 +58,48 @@ public struct CompiledRule: Sendable {
     public var file: String { rule.mark.file }
 }
 
+/// An entity with the term ids of its aliases.
+public struct CompiledEntity: Sendable {
+    public var kind: String
+    public var id: String
+    public var terms: [Int32]
+}
+
 /// Every rule compiled against one shared term matcher.
 public struct RuleSet: Sendable {
     public let rules: [CompiledRule]
     public let matcher: TermMatcher
     /// Warnings found while compiling (errors stop compilation).
     public let warnings: [Diagnostic]
+    /// Regexes of every rule; a hit with term id `-1 - k` is a match of `regexes[k]`.
+    public let regexes: [LinearRegex]
+    /// Every entity defined, sorted by kind then id.
+    public let entities: [CompiledEntity]
+    /// Literal terms that only pre-filter regexes (never evidence).
+    public let anchorOnlyTerms: Set<Int32>
+    /// Ids of the rules `disable:` switched off.
+    public let disabledRules: [String]
+
+    init(rules: [CompiledRule], matcher: TermMatcher, warnings: [Diagnostic], regexes: [LinearRegex] = [],
+         entities: [CompiledEntity] = [], anchorOnlyTerms: Set<Int32> = [], disabledRules: [String] = []) {
+        self.rules = rules
+        self.matcher = matcher
+        self.warnings = warnings
+        self.regexes = regexes
+        self.entities = entities
+        self.anchorOnlyTerms = anchorOnlyTerms
+        self.disabledRules = disabledRules
+    }
 
     /// Rules that always run because no term anchors them.
     public var unanchoredRules: [CompiledRule] { rules.filter { $0.anchors == nil } }
+
+    /// How a hit's term is shown in evidence: the term as written, or `/regex/`.
+    public func display(term id: Int32) -> String {
+        id >= 0 ? matcher.terms[Int(id)].spec.display : "/" + regexes[Int(-1 - id)].pattern + "/"
+    }
+
+    public func rule(id: String) -> CompiledRule? { rules.first { $0.rule.id == id } }
 }
 
 /// Validates parsed rule files and compiles them (BRIEF §9: parse -> validate -> compile).
@@ -57,6 +110,10 @@ public struct Compiler {
     private var lists: [String: TermList] = [:]
     private var resolvedLists: [String: [Int32]] = [:]
     private var resolving: Set<String> = []
+    private var entities: [String: [String: EntityDef]] = [:]
+    private var resolvedEntities: [String: [Int32]] = [:]
+    private var regexes: [LinearRegex] = []
+    private var anchorIndex: [String: Int32] = [:]
 
     public init() {}
 
@@ -70,16 +127,31 @@ public struct Compiler {
         for file in files {
             for list in file.lists {
                 if let other = lists[list.name] {
-                    error(list.mark, "list '\(list.name)' is defined twice", hint: "the other definition is at \(other.mark)")
+                    error(list.mark, "list '\(list.name)' is defined twice", hint: "the other definition is at \(other.mark); to add terms to it write extend: {lists: {\(list.name): [...]}}")
                 } else {
                     lists[list.name] = list
                 }
             }
+            for e in file.entities {
+                if let other = entities[e.kind]?[e.id] {
+                    error(e.mark, "entity '\(e.reference)' is defined twice", hint: "the other definition is at \(other.mark); to add aliases write extend: {entities: ...}")
+                } else {
+                    entities[e.kind, default: [:]][e.id] = e
+                }
+            }
+        }
+        applyExtensions(files)
+        var disabled: [String: Mark] = [:]
+        for file in files { for d in file.disables where disabled[d.id] == nil { disabled[d.id] = d.mark } }
+        let allIDs = Set(files.flatMap { $0.rules.map(\.id) })
+        for (id, mark) in disabled where !allIDs.contains(id) {
+            diagnostics.append(Diagnostic(.warning, mark, "disable: no rule has the id '\(id)'",
+                                          hint: Suggest.closest(to: id, in: allIDs.sorted()).map { "did you mean '\($0)'?" } ?? "list the rules with: policywatch rules"))
         }
         var seen: [String: Mark] = [:]
         var compiled: [CompiledRule] = []
         for file in files {
-            for rule in file.rules {
+            for rule in file.rules where disabled[rule.id] == nil {
                 if let other = seen[rule.id] {
                     error(rule.mark, "duplicate rule id '\(rule.id)'", hint: "the other rule with this id is at \(other)")
                     continue
@@ -89,19 +161,50 @@ public struct Compiler {
                 let anchors = cond.anchors
                 if anchors == nil {
                     diagnostics.append(Diagnostic(.warning, rule.mark, "rule '\(rule.id)' has no term that must occur, so it runs on every article",
-                                                  hint: "add a positive term with 'all:' or 'any:'"))
+                                                  hint: "add a positive term with 'all:' or 'any:' (a regex anchors a rule only through a literal of three or more bytes every match holds)"))
                 }
                 compiled.append(CompiledRule(rule: rule, condition: cond, anchors: anchors))
             }
         }
-        // Lists nobody uses still get validated.
+        // Lists and entities nobody uses still get validated; every entity is reported in alerts.
         for name in lists.keys.sorted() where resolvedLists[name] == nil { _ = resolve(list: name, at: lists[name]!.mark) }
+        var compiledEntities: [CompiledEntity] = []
+        for kind in entities.keys.sorted() {
+            for id in entities[kind]!.keys.sorted() {
+                let ids = resolve(entity: kind, id: id, at: entities[kind]![id]!.mark) ?? []
+                compiledEntities.append(CompiledEntity(kind: kind, id: id, terms: ids))
+            }
+        }
         let errors = diagnostics.filter { $0.level == .error }
         let sorted = diagnostics.sorted(by: Diagnostic.ordered)
         guard errors.isEmpty else { return (nil, sorted) }
         compiled.sort { $0.rule.id < $1.rule.id }
-        let set = RuleSet(rules: compiled, matcher: TermMatcher(terms: terms), warnings: sorted)
+        let set = RuleSet(rules: compiled, matcher: TermMatcher(terms: terms), warnings: sorted, regexes: regexes,
+                          entities: compiledEntities, anchorOnlyTerms: Set(anchorIndex.values), disabledRules: disabled.keys.sorted())
         return (set, sorted)
+    }
+
+    /// `extend:` adds terms to lists and aliases to entities defined in any file.
+    private mutating func applyExtensions(_ files: [RuleFile]) {
+        for file in files {
+            for ext in file.listExtensions {
+                guard lists[ext.name] != nil else {
+                    let defined = lists.keys.sorted()
+                    var hint = defined.isEmpty ? "no lists are defined" : "defined lists: \(defined.joined(separator: ", "))"
+                    if let close = Suggest.closest(to: ext.name, in: defined) { hint = "did you mean '\(close)'? " + hint }
+                    error(ext.mark, "extend: list '\(ext.name)' is not defined", hint: hint)
+                    continue
+                }
+                lists[ext.name]!.items += ext.items
+            }
+            for ext in file.entityExtensions {
+                guard entities[ext.kind]?[ext.id] != nil else {
+                    error(ext.mark, "extend: entity '\(ext.reference)' is not defined", hint: entityHint(kind: ext.kind, id: ext.id))
+                    continue
+                }
+                entities[ext.kind]![ext.id]!.items += ext.items
+            }
+        }
     }
 
     private mutating func compile(_ expr: Expr) -> Condition? {
@@ -112,6 +215,9 @@ public struct Compiler {
         case .list(let name, let mark):
             guard let ids = resolve(list: name, at: mark) else { return nil }
             return .terms(ids, label: "$" + name)
+        case .entity(let kind, let id, let mark):
+            guard let ids = resolve(entity: kind, id: id, at: mark) else { return nil }
+            return .terms(ids, label: "@\(kind):\(id)")
         case .any(let items, _):
             let parts = items.compactMap { compile($0) }
             guard parts.count == items.count else { return nil }
@@ -132,7 +238,56 @@ public struct Compiler {
         case .none(let items, _):
             let parts = items.compactMap { compile($0) }
             return parts.count == items.count ? .none(parts) : nil
+        case .atLeast(let n, let items, let mark):
+            if items.count == 1, case .list(let name, let m) = items[0] {
+                // `of: $list`: N distinct terms of the list.
+                guard let ids = resolve(list: name, at: m) else { return nil }
+                let distinct = Array(Set(ids)).sorted()
+                if n > distinct.count {
+                    error(mark, "'at_least: \(n)' can never hold: list '$\(name)' has only \(distinct.count) distinct term\(distinct.count == 1 ? "" : "s")",
+                          hint: "lower the number, or add terms to the list")
+                    return nil
+                }
+                return .atLeast(n, distinct.map { .terms([$0], label: terms[Int($0)].spec.display) })
+            }
+            let parts = items.compactMap { compile($0) }
+            return parts.count == items.count ? .atLeast(n, parts) : nil
+        case .near(let items, let within, let ordered, _):
+            let parts = items.compactMap { compile($0) }
+            return parts.count == items.count ? .near(parts, within: within, ordered: ordered) : nil
+        case .sentence(let items, _), .paragraph(let items, _):
+            let parts = items.compactMap { compile($0) }
+            guard parts.count == items.count else { return nil }
+            let anchors = Condition.all(parts).anchors.map { $0.sorted() }
+            if case .sentence = expr { return .sentence(parts, anchors: anchors) }
+            return .paragraph(parts, anchors: anchors)
+        case .field(let f, let inner, _):
+            return compile(inner).map { .field(f, $0) }
+        case .language(let codes, _):
+            return .language(Set(codes))
+        case .regex(let spec, _):
+            for (m, message) in spec.notes {
+                diagnostics.append(Diagnostic(.warning, m, "regex '\(spec.regex.pattern)' can never match here: \(message)",
+                                              hint: "write the text as normalised: lower case, one space, no space between CJK characters"))
+            }
+            let id = Int32(-1 - regexes.count)
+            regexes.append(spec.regex)
+            // A regex with no literal leaves its rule unanchored: the rule-level warning says so.
+            let anchors = spec.regex.requiredLiterals.map { $0.map { anchorTerm($0) } }
+            return .regex(id: id, spec.regex, anchors: anchors)
         }
+    }
+
+    /// A literal a regex needs, matched anywhere (no word boundaries): a pre-filter term.
+    private mutating func anchorTerm(_ literal: String) -> Int32 {
+        if let id = anchorIndex[literal] { return id }
+        var term = CompiledTerm(TermSpec(text: literal))
+        term.leftBoundary = false
+        term.rightBoundary = false
+        let id = Int32(terms.count)
+        terms.append(term)
+        anchorIndex[literal] = id
+        return id
     }
 
     private mutating func resolve(list name: String, at mark: Mark) -> [Int32]? {
@@ -150,18 +305,55 @@ public struct Compiler {
         }
         resolving.insert(name)
         defer { resolving.remove(name) }
+        let ids = resolveItems(list.items, owner: "list '\(name)'")
+        resolvedLists[name] = ids
+        return ids
+    }
+
+    private mutating func resolve(entity kind: String, id: String, at mark: Mark) -> [Int32]? {
+        let key = kind + ":" + id
+        if let ids = resolvedEntities[key] { return ids }
+        guard let def = entities[kind]?[id] else {
+            error(mark, "entity '@\(kind):\(id)' is not defined", hint: entityHint(kind: kind, id: id))
+            return nil
+        }
+        let ids = resolveItems(def.items, owner: "entity '\(def.reference)'")
+        resolvedEntities[key] = ids
+        return ids
+    }
+
+    private func entityHint(kind: String, id: String) -> String {
+        guard let ids = entities[kind] else {
+            let kinds = entities.keys.sorted()
+            if kinds.isEmpty { return "no entities are defined; add them under 'entities:'" }
+            let close = Suggest.closest(to: kind, in: kinds).map { "did you mean '@\($0):'? " } ?? ""
+            return close + "defined kinds: \(kinds.joined(separator: ", "))"
+        }
+        let defined = ids.keys.sorted()
+        // Short ids ("KR" vs "CN") are all within two edits of each other: suggest only real near-misses.
+        var close = ""
+        if let c = Suggest.closest(to: id, in: defined),
+           Suggest.editDistance(Array(c.lowercased().unicodeScalars), Array(id.lowercased().unicodeScalars)) < min(c.count, id.count) {
+            close = "did you mean '@\(kind):\(c)'? "
+        }
+        return close + "defined \(kind) ids: \(defined.joined(separator: ", "))"
+    }
+
+    /// Terms and `$lists` of a list or an entity.
+    private mutating func resolveItems(_ items: [Expr], owner: String) -> [Int32] {
         var ids: [Int32] = []
-        for item in list.items {
+        for item in items {
             switch item {
             case .term(let spec, let m):
                 if let id = intern(spec, at: m) { ids.append(id) }
             case .list(let other, let m):
                 if let more = resolve(list: other, at: m) { ids += more }
+            case .any(let inner, _):
+                ids += resolveItems(inner, owner: owner)
             default:
-                error(item.mark, "list '\(name)' may hold only terms and $lists", hint: "move operators such as 'all:' into the rule's match")
+                error(item.mark, "\(owner) may hold only terms and $lists", hint: "move operators such as 'all:' into the rule's match")
             }
         }
-        resolvedLists[name] = ids
         return ids
     }
 
@@ -176,10 +368,47 @@ public struct Compiler {
             diagnostics.append(Diagnostic(.warning, mark, "wildcard on fewer than three letters ('\(spec.display)') matches very many words",
                                           hint: "write a longer stem"))
         }
+        termWarnings(spec, term, at: mark)
         let id = Int32(terms.count)
         terms.append(term)
         termIndex[spec] = id
         return id
+    }
+
+    /// Terms the normaliser or the matcher will not treat as written.
+    private mutating func termWarnings(_ spec: TermSpec, _ term: CompiledTerm, at mark: Mark) {
+        func warn(_ message: String, _ hint: String) { diagnostics.append(Diagnostic(.warning, mark, message, hint: hint)) }
+        let text = String(decoding: term.bytes, as: UTF8.self)
+        let scalars = Array(text.unicodeScalars)
+        let endsCJK = scalars.last.map { ScriptInfo.isCJK($0.value) } ?? false
+        if spec.maxEdits > 0 {
+            if text.contains(" ") {
+                warn("'~\(spec.maxEdits)' on '\(spec.text)' is ignored: typo tolerance applies to single words",
+                     "list the name's words separately, e.g. [Gina Raimondo, Raimondo~1]")
+            } else if scalars.contains(where: { ScriptInfo.isCJK($0.value) }) {
+                warn("'~\(spec.maxEdits)' on '\(spec.text)' is ignored: typo tolerance applies to words of spaced scripts",
+                     "list spelling variants instead, e.g. [레이몬도, 라이몬도]")
+            } else if scalars.count < 5 {
+                warn("'~\(spec.maxEdits)' on '\(spec.text)' is ignored: names under five letters get no typo tolerance",
+                     "short names match too many other words with a typo; list the variants you see")
+            }
+        }
+        if spec.prefix && endsCJK {
+            warn("the '*' in '\(spec.display)' does nothing: Korean, Japanese and Chinese terms already match inside words",
+                 "remove the '*'")
+        }
+        if spec.text.dropLast().contains("*") {
+            warn("'*' inside '\(spec.display)' is matched as a literal asterisk: wildcards work only at the end of a term",
+                 "write restrict* or list the forms")
+        }
+        if spec.cased, let cased = term.casedBytes,
+           String(decoding: cased, as: UTF8.self).lowercased() == String(decoding: cased, as: UTF8.self).uppercased() {
+            warn("'cased' has no effect on '\(spec.text)': it has no upper- or lower-case letters", "drop 'cased: true'")
+        }
+        if spec.cased, spec.text != spec.text.precomposedStringWithCompatibilityMapping {
+            warn("'\(spec.text)' changes under normalisation (full-width or compatibility characters), so a cased match compares the normalised form",
+                 "write the term in plain characters")
+        }
     }
 
     private mutating func error(_ mark: Mark, _ message: String, hint: String? = nil) {

@@ -4,14 +4,18 @@ import YAMLLoader
 /// Reads the YAML of one rule file into a `RuleFile`, collecting every problem in one
 /// pass rather than stopping at the first (BRIEF §3, "Errors").
 struct RuleParser {
-    static let fileKeys = ["pack", "lists", "rules"]
-    static let ruleKeys = ["id", "title", "description", "severity", "tags", "references", "match", "tests",
+    static let fileKeys = ["pack", "lists", "entities", "rules", "disable", "extend"]
+    static let ruleKeys = ["id", "title", "description", "severity", "tags", "references", "match", "query", "tests",
                            "author", "status", "date"]
-    static let operatorKeys = ["all", "any", "none", "term", "cased"]
+    /// Every key a match mapping may hold (did-you-mean for unknown operators).
+    static let operatorKeys = ["all", "any", "none", "at_least", "of", "near", "within", "ordered", "sentence", "paragraph",
+                               "regex", "title", "body", "language", "query", "term", "cased"]
     static let testKeys = ["match", "no_match", "todo_match", "todo_no_match", "title", "body", "language"]
 
     private(set) var diagnostics: [Diagnostic] = []
     let path: String
+    /// Positions inside `query:` and `regex:` strings.
+    private var locator: SourceLocator?
 
     init(path: String) { self.path = path }
 
@@ -27,6 +31,7 @@ struct RuleParser {
             diagnostics.append(Diagnostic(.error, Mark(file: path, line: 1, column: 1), "\(error)"))
             return nil
         }
+        locator = SourceLocator(file: path, text: text)
         var file = RuleFile(path: path)
         for doc in documents where !doc.isNull {
             guard let pairs = doc.mapping else {
@@ -37,8 +42,11 @@ struct RuleParser {
             for (key, value) in pairs {
                 switch key.scalar ?? "" {
                 case "pack": file.packName = value["name"]?.scalar
-                case "lists": parseLists(value, into: &file)
+                case "lists": file.lists += parseLists(value, key: "lists")
+                case "entities": file.entities += parseEntities(value, key: "entities")
                 case "rules": parseRules(value, into: &file)
+                case "disable": parseDisable(value, into: &file)
+                case "extend": parseExtend(value, into: &file)
                 case let k:
                     error(key.mark, "unknown top-level key '\(k)'", hint: Suggest.hint(for: k, among: Self.fileKeys))
                 }
@@ -49,11 +57,13 @@ struct RuleParser {
 
     // MARK: - Lists
 
-    private mutating func parseLists(_ node: Node, into file: inout RuleFile) {
+    private mutating func parseLists(_ node: Node, key: String) -> [TermList] {
         guard let pairs = node.mapping else {
-            return error(node.mark, "'lists' must be a mapping of list names to terms, found \(node.typeDescription)",
-                         hint: "lists:\n    chips: [semiconductor*, chip, 반도체]")
+            error(node.mark, "'\(key)' must be a mapping of list names to terms, found \(node.typeDescription)",
+                  hint: "\(key):\n    chips: [semiconductor*, chip, 반도체]")
+            return []
         }
+        var lists: [TermList] = []
         for (key, value) in pairs {
             let name = key.scalar ?? ""
             if !Self.isValidName(name) {
@@ -66,12 +76,92 @@ struct RuleParser {
             }
             if items.isEmpty { error(value.mark, "list '\(name)' is empty", hint: "give it at least one term") }
             let exprs = items.compactMap { parseExpr($0, context: "list '\(name)'") }
-            file.lists.append(TermList(name: name, items: exprs, mark: key.mark))
+            lists.append(TermList(name: name, items: exprs, mark: key.mark))
+        }
+        return lists
+    }
+
+    // MARK: - Entities, disable, extend
+
+    /// `entities: {kind: {ID: [aliases]}}`.
+    private mutating func parseEntities(_ node: Node, key: String) -> [EntityDef] {
+        guard let kinds = node.mapping else {
+            error(node.mark, "'\(key)' must map entity kinds to ids, found \(node.typeDescription)",
+                  hint: "\(key):\n    country:\n      CN: [China, 중국, 中国]")
+            return []
+        }
+        var defs: [EntityDef] = []
+        for (kindNode, ids) in kinds {
+            let kind = kindNode.scalar ?? ""
+            if !Self.isValidName(kind) {
+                error(kindNode.mark, "invalid entity kind '\(kind)'", hint: "kinds use a-z, 0-9 and _ (e.g. country, person)")
+            }
+            guard let pairs = ids.mapping else {
+                error(ids.mark, "entity kind '\(kind)' must map ids to aliases, found \(ids.typeDescription)",
+                      hint: "\(kind):\n      CN: [China, 중국, 中国]")
+                continue
+            }
+            for (idNode, aliases) in pairs {
+                let id = idNode.scalar ?? ""
+                if !Self.isValidEntityID(id) {
+                    error(idNode.mark, "invalid entity id '\(id)'", hint: "ids use letters, digits, '_', '-' and '.' (e.g. CN, raimondo)")
+                }
+                let items: [Node]
+                if let seq = aliases.sequence {
+                    items = seq
+                } else if aliases.scalar != nil && !aliases.isNull {
+                    items = [aliases]
+                } else {
+                    error(aliases.mark, "entity '@\(kind):\(id)' needs a list of aliases, found \(aliases.typeDescription)",
+                          hint: "\(id): [alias one, alias two]")
+                    continue
+                }
+                if items.isEmpty { error(aliases.mark, "entity '@\(kind):\(id)' has no aliases", hint: "give it at least one") }
+                let exprs = items.compactMap { parseExpr($0, context: "entity '@\(kind):\(id)'") }
+                defs.append(EntityDef(kind: kind, id: id, items: exprs, mark: idNode.mark))
+            }
+        }
+        return defs
+    }
+
+    /// `disable: [rule.id, ...]`.
+    private mutating func parseDisable(_ node: Node, into file: inout RuleFile) {
+        let items = node.sequence ?? (node.scalar != nil && !node.isNull ? [node] : nil)
+        guard let items else {
+            return error(node.mark, "'disable' must be a list of rule ids, found \(node.typeDescription)", hint: "disable: [export-control.semiconductors]")
+        }
+        for item in items {
+            guard let id = item.scalar, Self.isValidRuleID(id) else {
+                error(item.mark, "'disable' holds rule ids, found '\(item.scalar ?? item.typeDescription)'", hint: "ids look like export-control.semiconductors")
+                continue
+            }
+            file.disables.append(RuleDisable(id: id, mark: item.mark))
+        }
+    }
+
+    /// `extend: {lists: {...}, entities: {...}}`: more terms for lists and entities defined elsewhere.
+    private mutating func parseExtend(_ node: Node, into file: inout RuleFile) {
+        guard let pairs = node.mapping else {
+            return error(node.mark, "'extend' must be a mapping with 'lists' and/or 'entities', found \(node.typeDescription)",
+                         hint: "extend:\n  lists:\n    chips: [more, terms]")
+        }
+        for (key, value) in pairs {
+            switch key.scalar ?? "" {
+            case "lists": file.listExtensions += parseLists(value, key: "extend.lists")
+            case "entities": file.entityExtensions += parseEntities(value, key: "extend.entities")
+            case let k: error(key.mark, "unknown key '\(k)' in 'extend'", hint: Suggest.hint(for: k, among: ["lists", "entities"]))
+            }
         }
     }
 
     static func isValidName(_ s: String) -> Bool {
         !s.isEmpty && s.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+    }
+
+    static func isValidEntityID(_ s: String) -> Bool {
+        !s.isEmpty && s.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "_" || $0 == "-"
+        }
     }
 
     static func isValidRuleID(_ s: String) -> Bool {
@@ -125,10 +215,13 @@ struct RuleParser {
         let tags = strings(node["tags"], key: "tags", rule: name)
         let references = strings(node["references"], key: "references", rule: name)
         var expr: Expr?
-        if let m = node["match"] {
-            expr = parseExpr(m, context: "rule \(name)")
-        } else {
-            error(node.mark, "rule \(name) has no 'match'", hint: "add 'match:' with the terms to look for")
+        switch (node["match"], node["query"]) {
+        case (let m?, nil): expr = parseExpr(m, context: "rule \(name)")
+        case (nil, let q?): expr = parseQuery(q, context: "rule \(name)")
+        case (_?, let q?):
+            error(q.mark, "rule \(name) has both 'match' and 'query'", hint: "keep one: a query string compiles to the same expression as 'match'")
+        case (nil, nil):
+            error(node.mark, "rule \(name) has no 'match'", hint: "add 'match:' with the terms to look for (or a 'query:' string)")
         }
         let tests = parseTests(node["tests"], rule: name)
         guard let expr else { return nil }
@@ -240,21 +333,194 @@ struct RuleParser {
             for (key, value) in pairs {
                 let k = key.scalar ?? ""
                 switch k {
-                case "all", "any", "none":
+                case "all", "any", "none", "sentence", "paragraph":
                     guard let items = operands(value, op: k, context: context) else { ok = false; continue }
                     switch k {
                     case "all": parts.append(.all(items, key.mark))
                     case "any": parts.append(.any(items, key.mark))
-                    default: parts.append(.none(items, key.mark))
+                    case "none": parts.append(.none(items, key.mark))
+                    case "sentence": parts.append(.sentence(items, key.mark))
+                    default: parts.append(.paragraph(items, key.mark))
                     }
+                case "near":
+                    guard let e = parseNear(node, key: key, value: value, context: context) else { ok = false; continue }
+                    parts.append(e)
+                case "at_least":
+                    guard let e = parseAtLeast(node, key: key, value: value, context: context) else { ok = false; continue }
+                    parts.append(e)
+                case "within", "ordered", "of":
+                    let owner = k == "of" ? "at_least" : "near"
+                    if node[owner] == nil {
+                        error(key.mark, "'\(k)' in \(context) goes with '\(owner)', which is missing",
+                              hint: owner == "near" ? "near: [term one, term two]\n        \(k): ..." : "at_least: 2\n        of: [a, b, c]")
+                        ok = false
+                    }
+                case "title", "body":
+                    guard let inner = parseExpr(value, context: context) else { ok = false; continue }
+                    parts.append(.field(Field(rawValue: k)!, inner, key.mark))
+                case "language":
+                    guard let e = parseLanguage(value, key: key, context: context) else { ok = false; continue }
+                    parts.append(e)
+                case "regex":
+                    guard let e = parseRegexes(value, context: context) else { ok = false; continue }
+                    parts.append(e)
+                case "query":
+                    guard let e = parseQuery(value, context: context) else { ok = false; continue }
+                    parts.append(e)
+                case "cased":
+                    error(key.mark, "'cased' in \(context) goes with 'term'", hint: "{term: BIS, cased: true}")
+                    ok = false
                 default:
                     error(key.mark, "unknown operator '\(k)' in \(context)", hint: Suggest.hint(for: k, among: Self.operatorKeys, noun: "operators"))
                     ok = false
                 }
             }
-            guard ok else { return nil }
-            return parts.count == 1 ? parts[0] : .all(parts, node.mark)
+            guard ok, !parts.isEmpty else { return nil }
+            if parts.count == 1 { return parts[0] }
+            // Several keys all hold; an explicit `all:` among them joins the same list.
+            let flat = parts.flatMap { e -> [Expr] in
+                if case .all(let items, _) = e { return items }
+                return [e]
+            }
+            return .all(flat, node.mark)
         }
+    }
+
+    /// `near: [...]` with its `within:` and `ordered:` in the same mapping.
+    private mutating func parseNear(_ node: Node, key: Node, value: Node, context: String) -> Expr? {
+        guard let items = operands(value, op: "near", context: context) else { return nil }
+        var ok = true
+        if items.count < 2 {
+            error(value.mark, "'near' in \(context) needs at least two operands", hint: "near: [export control*, $chips]")
+            ok = false
+        }
+        for item in items where !item.findsText {
+            error(item.mark, "an operand of 'near' in \(context) must find text ('none' and 'language' have no position)",
+                  hint: "put exclusions beside the near: {near: [a, b], none: [c]}")
+            ok = false
+        }
+        var within = 10
+        if let w = node["within"] {
+            if let n = w.scalar.flatMap({ Int($0) }), n >= 0, n <= 1000 {
+                within = n
+            } else {
+                error(w.mark, "'within' in \(context) must be a number of words from 0 to 1000, found '\(w.scalar ?? w.typeDescription)'",
+                      hint: "within: 5")
+                ok = false
+            }
+        }
+        var ordered = false
+        if let o = node["ordered"] {
+            guard let b = boolean(o, key: "ordered", context: context) else { return nil }
+            ordered = b
+        }
+        return ok ? .near(items, within: within, ordered: ordered, key.mark) : nil
+    }
+
+    /// `at_least: N` with `of: [...]` (or `of: $list`: N distinct terms of the list).
+    private mutating func parseAtLeast(_ node: Node, key: Node, value: Node, context: String) -> Expr? {
+        guard let n = value.scalar.flatMap({ Int($0) }), n >= 1 else {
+            error(value.mark, "'at_least' in \(context) must be a whole number of 1 or more, found '\(value.scalar ?? value.typeDescription)'",
+                  hint: "at_least: 2\n        of: [a, b, c]")
+            return nil
+        }
+        guard let of = node["of"] else {
+            error(key.mark, "'at_least' in \(context) needs 'of' with the operands to count", hint: "at_least: \(n)\n        of: [a, b, c]")
+            return nil
+        }
+        guard let items = operands(of, op: "of", context: context) else { return nil }
+        let singleList: Bool
+        if items.count == 1, case .list = items[0] { singleList = true } else { singleList = false }
+        if !singleList && n > items.count {
+            error(value.mark, "'at_least: \(n)' in \(context) can never hold: 'of' has only \(items.count) operand\(items.count == 1 ? "" : "s")",
+                  hint: "lower the number, or add operands")
+            return nil
+        }
+        return .atLeast(n, items, key.mark)
+    }
+
+    private mutating func boolean(_ node: Node, key: String, context: String) -> Bool? {
+        switch node.scalar?.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default:
+            error(node.mark, "'\(key)' in \(context) must be true or false, found '\(node.scalar ?? node.typeDescription)'")
+            return nil
+        }
+    }
+
+    /// `language: ko` or `language: [ko, en]`. Codes as in BCP 47 (`ko`, `zh-Hant`), plus `mixed` and `und`.
+    private mutating func parseLanguage(_ node: Node, key: Node, context: String) -> Expr? {
+        let items = node.sequence ?? [node]
+        var codes: [String] = []
+        for item in items {
+            guard let code = item.scalar, !item.isNull else {
+                error(item.mark, "'language' in \(context) holds language codes, found \(item.typeDescription)", hint: "language: [ko, en]")
+                return nil
+            }
+            let parts = code.split(separator: "-", omittingEmptySubsequences: false)
+            let valid = parts.first.map { $0.count >= 2 && $0.count <= 8 && $0.allSatisfy { $0.isASCII && $0.isLetter } } == true
+                && parts.dropFirst().allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
+            guard valid else {
+                error(item.mark, "invalid language code '\(code)' in \(context)", hint: "use codes such as ko, ja, zh, en, or mixed")
+                return nil
+            }
+            codes.append(code.lowercased())
+        }
+        if codes.isEmpty {
+            error(node.mark, "'language' in \(context) is empty", hint: "language: [ko, en]")
+            return nil
+        }
+        return .language(codes, key.mark)
+    }
+
+    /// `regex: "..."` or a list of them (any).
+    private mutating func parseRegexes(_ node: Node, context: String) -> Expr? {
+        let items = node.sequence ?? [node]
+        var out: [Expr] = []
+        for item in items {
+            guard var pattern = item.scalar, !item.isNull else {
+                error(item.mark, "'regex' in \(context) must be a string, found \(item.typeDescription)", hint: "regex: 'export(ed|s)? controls?'")
+                return nil
+            }
+            // A block scalar (`|`, `>`) keeps its final line break: not part of the pattern.
+            if item.style == .literal || item.style == .folded {
+                while pattern.hasSuffix("\n") { pattern.removeLast() }
+            }
+            do {
+                let r = try LinearRegex(pattern)
+                out.append(.regex(RegexSpec(regex: r, notes: r.notes.map { (locate(item, $0.offset), $0.message) }), item.mark))
+            } catch {
+                diagnostics.append(Diagnostic(.error, locate(item, error.offset), "invalid regex in \(context): \(error.message)", hint: error.hint))
+                return nil
+            }
+        }
+        if out.isEmpty {
+            error(node.mark, "'regex' in \(context) is empty")
+            return nil
+        }
+        return out.count == 1 ? out[0] : .any(out, node.mark)
+    }
+
+    /// A `query:` string: parsed into the same tree; errors point inside the string.
+    private mutating func parseQuery(_ node: Node, context: String) -> Expr? {
+        guard let q = node.scalar, !node.isNull else {
+            error(node.mark, "'query' in \(context) must be a string, found \(node.typeDescription)",
+                  hint: "query: '\"export control*\" AND $chips'")
+            return nil
+        }
+        let locator = self.locator
+        var parser = QueryParser(q, locate: { locator?.mark(in: node, offset: $0) ?? node.mark })
+        do {
+            return try parser.parse()
+        } catch {
+            diagnostics.append(Diagnostic(.error, locate(node, error.offset), "invalid query in \(context): \(error.message)", hint: error.hint))
+            return nil
+        }
+    }
+
+    private func locate(_ node: Node, _ offset: Int) -> Mark {
+        locator?.mark(in: node, offset: offset) ?? node.mark
     }
 
     private mutating func operands(_ node: Node, op: String, context: String) -> [Expr]? {
@@ -275,7 +541,16 @@ struct RuleParser {
         return parsed.count == items.count ? parsed : nil
     }
 
-    private mutating func parseTerm(_ s: String, node: Node, context: String, cased: Bool = false) -> Expr? {
+    private mutating func parseTerm(_ s: String, node: Node, context: String, cased: Bool = false, literal: Bool = false) -> Expr? {
+        if s.hasPrefix("@") && !literal {
+            let parts = s.dropFirst().split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2, Self.isValidName(parts[0]), Self.isValidEntityID(parts[1]) else {
+                error(node.mark, "invalid entity reference '\(s)' in \(context)",
+                      hint: "write @kind:ID, e.g. @country:CN (for a literal term starting with '@' write {term: '\(s)'})")
+                return nil
+            }
+            return .entity(kind: parts[0], id: parts[1], node.mark)
+        }
         if s.hasPrefix("$") {
             let name = String(s.dropFirst())
             if !Self.isValidName(name) {
@@ -316,7 +591,7 @@ struct RuleParser {
             error(termNode.mark, "'term' takes a literal, not a list reference ('\(text)')", hint: "write the list reference on its own: \(text)")
             return nil
         }
-        return parseTerm(text, node: termNode, context: context, cased: cased)
+        return parseTerm(text, node: termNode, context: context, cased: cased, literal: true)
     }
 
     private mutating func error(_ mark: Mark, _ message: String, hint: String? = nil) {

@@ -35,14 +35,14 @@ public struct RuleTester {
 
     private func describe(_ outcome: Evaluator.Outcome, matches: ArticleMatches) -> String {
         let found = matches.fields.flatMap { f in
-            f.hitsByTerm.values.joined().sorted { $0.start < $1.start }.map { hit -> String in
-                let r = Scanner.record(Evidence(field: f.field, hit: hit), in: f, term: ruleSet.matcher.terms[Int(hit.term)].spec.display)
+            f.hitsByTerm.values.joined().filter { !ruleSet.anchorOnlyTerms.contains($0.term) }.sorted { $0.start < $1.start }.map { hit -> String in
+                let r = Scanner.record(Evidence(field: f.field, hit: hit), in: f, term: ruleSet.display(term: hit.term))
                 return "'\(r.text)' (\(r.term))"
             }
         }
         let evidence = outcome.evidence.map { ev -> String in
             let f = matches.fields.first { $0.field == ev.field }!
-            let r = Scanner.record(ev, in: f, term: ruleSet.matcher.terms[Int(ev.hit.term)].spec.display)
+            let r = Scanner.record(ev, in: f, term: ruleSet.display(term: ev.hit.term))
             return "'\(r.text)' (\(r.term))"
         }
         if outcome.holds {

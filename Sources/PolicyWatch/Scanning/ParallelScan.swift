@@ -92,6 +92,26 @@ public struct ParallelScan: Sendable {
         try run(paths: paths, now: now, transform: { $0 }, consume: consume)
     }
 
+    /// The alerts of each of `articles`, in order, scanned on up to `workers` threads (for
+    /// callers that already hold a batch of articles, such as a run with state).
+    public static func scan(_ articles: [Article], with scanner: Scanner, now: String,
+                            workers: Int = ProcessInfo.processInfo.activeProcessorCount) -> [[Alert]] {
+        let n = min(max(1, workers), articles.count)
+        guard n > 1 else {
+            var normalizer = TextNormalizer()
+            return articles.map { scanner.scan($0, normalizer: &normalizer, now: now) }
+        }
+        let results = ResultSlots<[Alert]>(count: articles.count)
+        // Contiguous shares: worker w takes articles[w * count / n ..< (w + 1) * count / n].
+        DispatchQueue.concurrentPerform(iterations: n) { w in
+            var normalizer = TextNormalizer()
+            for i in (w * articles.count / n)..<((w + 1) * articles.count / n) {
+                results.set(i, scanner.scan(articles[i], normalizer: &normalizer, now: now))
+            }
+        }
+        return results.values
+    }
+
     static func scan(_ chunk: InputChunk, reader: ArticleReader, scanner: Scanner, normalizer: inout TextNormalizer,
                      now: String) -> [ScanItem] {
         let (articles, errors) = reader.read(chunk)
@@ -179,5 +199,27 @@ final class OrderedPipe<Work: Sendable, Result: Sendable>: @unchecked Sendable {
         stopped = true
         cond.broadcast()
         cond.unlock()
+    }
+}
+
+/// One result slot per index, filled from several threads (each slot by one), read after.
+final class ResultSlots<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [T?]
+
+    init(count: Int) {
+        slots = [T?](repeating: nil, count: count)
+    }
+
+    func set(_ i: Int, _ value: T) {
+        lock.lock()
+        slots[i] = value
+        lock.unlock()
+    }
+
+    var values: [T] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots.map { $0! }
     }
 }

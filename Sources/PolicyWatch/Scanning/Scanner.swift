@@ -52,11 +52,15 @@ public struct Scanner: Sendable {
         let evaluator = Evaluator(matches: m)
         var alerts: [Alert] = []
         var scalars = FieldScalars()
+        var entities: [String: [String]]?
         for index in candidates(m) {
             let rule = ruleSet.rules[Int(index)]
             let outcome = evaluator.evaluate(rule.condition)
             guard outcome.holds else { continue }
-            alerts.append(makeAlert(rule, article: article, matches: m, evidence: outcome.evidence, now: now, scalars: &scalars))
+            if entities == nil { entities = m.entities(ruleSet.entities) }
+            var alert = makeAlert(rule, article: article, matches: m, evidence: outcome.evidence, now: now, scalars: &scalars)
+            alert.entities = entities ?? [:]
+            alerts.append(alert)
         }
         return alerts
     }
@@ -97,7 +101,7 @@ public struct Scanner: Sendable {
         }
         let records = unique.prefix(maxMatchesPerAlert).map { ev -> Alert.MatchRecord in
             let f = matches.fields.first { $0.field == ev.field }!
-            return Self.record(ev, in: f, scalars: scalars.get(f), term: ruleSet.matcher.terms[Int(ev.hit.term)].spec.display)
+            return Self.record(ev, in: f, scalars: scalars.get(f), term: ruleSet.display(term: ev.hit.term))
         }
         return Alert(
             id: Alert.id(rule: rule.rule.id, articleKey: article.key),

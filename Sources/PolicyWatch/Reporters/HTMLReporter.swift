@@ -1,0 +1,213 @@
+import Foundation
+
+/// `html`: a self-contained digest page (inline CSS, no scripts, no external assets):
+/// alerts grouped by tag, then severity; evidence with the matched text in `<mark>`; links
+/// to the articles; readable on a phone. Every text from rules and articles is escaped, and
+/// only http(s) URLs become links.
+public struct HTMLReporter: Reporter {
+    public static let identifier = "html"
+    public static let summary = "a self-contained HTML digest page; the path may hold {date}"
+    public static let options: [ReporterOption] = [
+        .init("title", "the page title (default 'policywatch digest')"),
+    ]
+    public static let granularity = DeliveryGranularity.perRun
+    public static let deliversEmptyRuns = true
+
+    let pathTemplate: String?
+    let title: String
+    let context: ReporterContext
+
+    public init(config: ReporterConfig, context: ReporterContext) throws {
+        pathTemplate = config.target == "-" ? nil : config.target
+        title = config.options["title"] ?? "policywatch digest"
+        self.context = context
+    }
+
+    public func deliver(_ batch: DeliveryBatch) throws {
+        let data = Data(render(batch).utf8)
+        guard let pathTemplate else {
+            context.standardOutput(data)
+            return
+        }
+        try FileOutput.write(data, to: context.path(PathTemplate.expand(pathTemplate, at: context.now)))
+    }
+
+    /// The page, exposed for tests.
+    public func render(_ batch: DeliveryBatch) -> String {
+        let alerts = batch.alerts
+        // Tags in order of first appearance; an alert appears under each of its tags.
+        var tagOrder: [String] = []
+        var byTag: [String: [Alert]] = [:]
+        for a in alerts {
+            for t in a.rule.tags.isEmpty ? [""] : a.rule.tags {
+                if byTag[t] == nil { tagOrder.append(t) }
+                byTag[t, default: []].append(a)
+            }
+        }
+        // Most severe tags first, then the busiest, then by name; untagged last.
+        tagOrder.sort { a, b in
+            if a.isEmpty != b.isEmpty { return b.isEmpty }
+            let sa = byTag[a]!.map(\.rule.severity).max()!, sb = byTag[b]!.map(\.rule.severity).max()!
+            if sa != sb { return sa > sb }
+            if byTag[a]!.count != byTag[b]!.count { return byTag[a]!.count > byTag[b]!.count }
+            return a < b
+        }
+        let articles = Set(alerts.map(\.article.key)).count
+        var h = """
+            <!doctype html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <meta name="generator" content="policywatch">
+            <title>\(esc(title))</title>
+            <style>\(Self.css)</style>
+            </head>
+            <body>
+            <header>
+            <h1>\(esc(title))</h1>
+            <p class="summary">\(alerts.count) alert\(alerts.count == 1 ? "" : "s") in \(articles) article\(articles == 1 ? "" : "s")\
+             · \(counts(alerts))</p>
+            <p class="run">Run of <time datetime="\(esc(batch.run.started))">\(esc(Self.readableTime(batch.run.started)))</time> · \(batch.run.articles) articles scanned · \(batch.run.rules) rules</p>
+
+            """
+        if tagOrder.count > 1 {
+            h += "<nav aria-label=\"Tags\"><ul class=\"tags\">"
+            for t in tagOrder {
+                h += "<li><a href=\"#\(anchor(t))\">\(esc(t.isEmpty ? "untagged" : t))</a> <span class=\"n\">\(byTag[t]!.count)</span></li>"
+            }
+            h += "</ul></nav>\n"
+        }
+        h += "</header>\n<main>\n"
+        if alerts.isEmpty { h += "<p class=\"empty\">No new alerts in this run.</p>\n" }
+        for t in tagOrder {
+            let group = byTag[t]!
+            h += "<section class=\"tag\" id=\"\(anchor(t))\">\n<h2>\(esc(t.isEmpty ? "untagged" : t)) <span class=\"n\">\(group.count)</span></h2>\n"
+            for sev in Severity.allCases.reversed() {
+                let inSev = group.filter { $0.rule.severity == sev }
+                guard !inSev.isEmpty else { continue }
+                h += "<section class=\"severity sev-\(sev.rawValue)\">\n<h3><span class=\"badge sev-\(sev.rawValue)\">\(sev.rawValue)</span> \(inSev.count)</h3>\n"
+                for a in inSev { h += card(a) }
+                h += "</section>\n"
+            }
+            h += "</section>\n"
+        }
+        if !batch.errors.isEmpty {
+            h += "<section class=\"errors\">\n<h2>Skipped inputs <span class=\"n\">\(batch.errors.count)</span></h2>\n<ul>\n"
+            for e in batch.errors { h += "<li><code>\(esc(e.source))</code>: \(esc(e.message))</li>\n" }
+            h += "</ul>\n</section>\n"
+        }
+        h += "</main>\n<footer>policywatch · report format v\(Report.currentVersion)</footer>\n</body>\n</html>\n"
+        return h
+    }
+
+    private func card(_ a: Alert) -> String {
+        var h = "<article class=\"alert\" id=\"alert-\(esc(a.id))\">\n"
+        let articleTitle = esc(a.article.title.isEmpty ? "(untitled)" : a.article.title)
+        if let url = a.article.url, Self.isWebLink(url) {
+            h += "<h4><a href=\"\(esc(url))\" rel=\"noopener noreferrer\">\(articleTitle)</a></h4>\n"
+        } else {
+            h += "<h4>\(articleTitle)</h4>\n"
+        }
+        h += "<p class=\"rule\">\(esc(a.rule.title)) <code>\(esc(a.rule.id))</code></p>\n"
+        if !a.matches.isEmpty {
+            h += "<ul class=\"evidence\">\n"
+            for m in Alert.MatchRecord.representative(a.matches, limit: 3) {
+                let body: String
+                if let hl = m.highlighted {
+                    body = esc(hl.before) + "<mark>" + esc(hl.match) + "</mark>" + esc(hl.after)
+                } else {
+                    body = esc(m.snippet)
+                }
+                h += "<li><span class=\"field\">\(m.field.rawValue)</span> \(body)</li>\n"
+            }
+            h += "</ul>\n"
+        }
+        var meta: [String] = []
+        if let s = a.article.source { meta.append(esc(s)) }
+        if let p = a.article.published { meta.append(esc(p)) }
+        meta.append(esc(a.article.language))
+        if a.article.url == nil, let path = a.article.path { meta.append("<code>\(esc(path))</code>") }
+        if let url = a.article.url, !Self.isWebLink(url) { meta.append("<code>\(esc(url))</code>") }
+        h += "<p class=\"meta\">\(meta.joined(separator: " · "))</p>\n</article>\n"
+        return h
+    }
+
+    private func counts(_ alerts: [Alert]) -> String {
+        let parts = Severity.allCases.reversed().compactMap { s -> String? in
+            let n = alerts.filter { $0.rule.severity == s }.count
+            return n == 0 ? nil : "<span class=\"badge sev-\(s.rawValue)\">\(n) \(s.rawValue)</span>"
+        }
+        return parts.isEmpty ? "nothing to report" : parts.joined(separator: " ")
+    }
+
+    private func anchor(_ tag: String) -> String {
+        "tag-" + (tag.isEmpty ? "untagged" : String(tag.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "." ? Character($0) : "_" }))
+    }
+
+    /// "2026-06-01T06:00:00Z" -> "2026-06-01 06:00 UTC" (the report's times are UTC).
+    static func readableTime(_ iso: String) -> String {
+        guard iso.count >= 16, iso.hasSuffix("Z") else { return iso }
+        return iso.prefix(10) + " " + iso.dropFirst(11).prefix(5) + " UTC"
+    }
+
+    /// Only web links: an article URL from a feed could be `javascript:...`.
+    static func isWebLink(_ url: String) -> Bool {
+        let lower = url.lowercased()
+        return lower.hasPrefix("https://") || lower.hasPrefix("http://")
+    }
+
+    /// Escapes text for element content and quoted attributes.
+    static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for c in s.unicodeScalars {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+
+    private func esc(_ s: String) -> String { Self.escape(s) }
+
+    static let css = """
+
+        :root{color-scheme:light dark;--fg:#1d2327;--muted:#5f6b73;--bg:#fff;--card:#f6f7f8;--line:#dde1e4;--mark:#ffe066;\
+        --critical:#8f1020;--high:#c62828;--medium:#b26a00;--low:#1e6fa8;--info:#5f6b73}
+        @media (prefers-color-scheme:dark){:root{--fg:#e7eaec;--muted:#9aa5ad;--bg:#15191c;--card:#1f2529;--line:#323a40;--mark:#8a6d00}}
+        *{box-sizing:border-box}
+        body{margin:0 auto;max-width:46rem;padding:1rem;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK KR","Apple SD Gothic Neo",sans-serif;\
+        color:var(--fg);background:var(--bg);overflow-wrap:anywhere;-webkit-text-size-adjust:100%}
+        h1{font-size:1.5rem;margin:.2rem 0}
+        h2{font-size:1.2rem;margin:1.6rem 0 .4rem;padding-bottom:.2rem;border-bottom:2px solid var(--line)}
+        h3{font-size:.95rem;margin:1rem 0 .4rem}
+        h4{font-size:1.05rem;margin:0 0 .3rem;line-height:1.35}
+        a{color:inherit;text-decoration-thickness:1px;text-underline-offset:2px}
+        .summary,.run,.meta,footer{color:var(--muted);font-size:.9rem;margin:.2rem 0}
+        .n{color:var(--muted);font-weight:normal;font-size:.85em}
+        nav ul.tags{list-style:none;padding:0;margin:.8rem 0 0;display:flex;flex-wrap:wrap;gap:.4rem}
+        nav ul.tags li{background:var(--card);border:1px solid var(--line);border-radius:999px;padding:.15rem .7rem;font-size:.9rem}
+        nav a{text-decoration:none}
+        .badge{display:inline-block;border-radius:.3rem;padding:0 .45rem;color:#fff;font-size:.8rem;font-weight:600;text-transform:uppercase;letter-spacing:.02em}
+        .badge.sev-critical{background:var(--critical)}.badge.sev-high{background:var(--high)}.badge.sev-medium{background:var(--medium)}\
+        .badge.sev-low{background:var(--low)}.badge.sev-info{background:var(--info)}
+        article.alert{background:var(--card);border:1px solid var(--line);border-left:4px solid var(--line);border-radius:.5rem;padding:.75rem .9rem;margin:.6rem 0}
+        .sev-critical article.alert{border-left-color:var(--critical)}.sev-high article.alert{border-left-color:var(--high)}\
+        .sev-medium article.alert{border-left-color:var(--medium)}.sev-low article.alert{border-left-color:var(--low)}
+        .rule{margin:.1rem 0 .4rem;font-weight:600}
+        code{font:.8rem/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;color:var(--muted);font-weight:normal}
+        ul.evidence{margin:.3rem 0;padding-left:1.1rem}
+        ul.evidence li{margin:.25rem 0}
+        .field{font-size:.75rem;color:var(--muted);text-transform:uppercase;margin-right:.3rem}
+        mark{background:var(--mark);color:inherit;border-radius:.15rem;padding:0 .1rem}
+        .empty{font-size:1.1rem;color:var(--muted)}
+        footer{margin-top:2rem;border-top:1px solid var(--line);padding-top:.5rem}
+
+        """
+}

@@ -1,0 +1,66 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One run at a time per state file: an exclusive `flock` on `STATE.lock` (BRIEF §7). The
+/// kernel drops the lock when the process ends, however it ends, so a killed run never
+/// leaves a stale lock behind.
+public final class StateLock: Sendable {
+    public let path: String
+    private let fd: Int32
+
+    public struct Busy: Error, CustomStringConvertible, Sendable {
+        public var lockPath: String
+        /// The pid written by the holder, if readable.
+        public var holder: Int32?
+        public var waited: TimeInterval
+
+        public var description: String {
+            let who = holder.map { "another policywatch run (pid \($0))" } ?? "another policywatch run"
+            let how = waited > 0 ? "still held after waiting \(Int(waited.rounded())) s" : "held"
+            return "\(lockPath): error: \(who) is using this state (lock \(how))\n  hint: let it finish, or add --wait SECONDS to wait for it"
+        }
+    }
+
+    /// Takes the lock for `statePath`, polling for up to `wait` seconds. Throws `Busy` if
+    /// another process holds it, or a StateError if the lock file cannot be opened.
+    public static func acquire(statePath: String, wait: TimeInterval = 0) throws -> StateLock {
+        let lockPath = statePath + ".lock"
+        let dir = (lockPath as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw StateError(path: lockPath, message: "cannot open the lock file: \(String(cString: strerror(errno)))")
+        }
+        let deadline = Date().addingTimeInterval(max(0, wait))
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let err = errno
+            guard err == EWOULDBLOCK || err == EINTR else {
+                close(fd)
+                throw StateError(path: lockPath, message: "cannot lock: \(String(cString: strerror(err)))")
+            }
+            if Date() >= deadline {
+                let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+                close(fd)
+                throw Busy(lockPath: lockPath, holder: holder, waited: wait)
+            }
+            usleep(50_000)
+        }
+        // Who holds it, for the message a second run prints.
+        let pid = Array("\(getpid())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        return StateLock(path: lockPath, fd: fd)
+    }
+
+    private init(path: String, fd: Int32) {
+        self.path = path
+        self.fd = fd
+    }
+
+    deinit {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}

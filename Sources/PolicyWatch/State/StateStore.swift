@@ -1,0 +1,492 @@
+import Foundation
+import GRDB
+
+/// A problem with the state database, shown as `PATH: error: message` with a hint.
+public struct StateError: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var message: String
+    public var hint: String?
+
+    public init(path: String, message: String, hint: String? = nil) {
+        self.path = path
+        self.message = message
+        self.hint = hint
+    }
+
+    public var description: String {
+        var s = "\(path): error: \(message)"
+        if let hint { s += "\n  hint: \(hint)" }
+        return s
+    }
+}
+
+/// What earlier runs saw and raised (BRIEF §7), in one SQLite file (WAL mode, versioned
+/// migrations). Stateless runs use the same code on an in-memory database, so "each alert
+/// once" and "same story from two feeds" behave alike with and without a state file.
+///
+/// Tables (migration v1):
+/// - `files`: path, size, mtime, content hash, when scanned, and the content error if any;
+/// - `feeds`: URL, ETag, Last-Modified, last fetch and status;
+/// - `articles`: key, story (the key of the first copy of the story), content hash, first/last seen;
+/// - `sightings`: every place (file or feed) and URL a story was seen, for `also_seen`;
+/// - `alerts`: id (rule + story), rule, story, severity, when raised, the alert JSON; `alert_tags`;
+/// - `deliveries`: the outbox, one row per (alert, reporter): pending / delivered / failed,
+///   attempts, last error. The `Dispatcher` sends each reporter what it has not yet delivered.
+public final class StateStore: Sendable {
+    /// The file, or nil in memory.
+    public let path: String?
+    let writer: any DatabaseWriter
+
+    /// Articles whose normalised text has fewer letters are never merged by content alone:
+    /// "Read more" must not make unrelated stories one.
+    public static let minimumLettersForContentMatch = 100
+
+    private init(path: String?, writer: any DatabaseWriter) {
+        self.path = path
+        self.writer = writer
+    }
+
+    /// Opens (creating it and its directory if needed) the state at `path` and migrates it.
+    public static func open(path: String, create: Bool = true) throws -> StateStore {
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: path) {
+            guard create else {
+                throw StateError(path: path, message: "no state file here", hint: "run 'policywatch scan --state \(path) ...' first, or give the right --state/--config")
+            }
+            let dir = (path as NSString).deletingLastPathComponent
+            if !dir.isEmpty {
+                do {
+                    try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                } catch {
+                    throw StateError(path: path, message: "cannot create the state directory: \(error.localizedDescription)")
+                }
+            }
+        }
+        var config = Configuration()
+        config.busyMode = .timeout(30)
+        config.prepareDatabase { db in
+            // WAL + NORMAL: a commit survives the process being killed at any moment (the
+            // kernel has the WAL pages); only a power cut may drop the last commits, and
+            // then whole transactions, never half of one.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            let pool = try DatabasePool(path: path, configuration: config)
+            let store = StateStore(path: path, writer: pool)
+            try store.migrate()
+            return store
+        } catch let e as StateError {
+            throw e
+        } catch let e as DatabaseError {
+            throw StateError(path: path, message: "cannot open the state: \(e.message ?? "\(e.resultCode)")",
+                             hint: "if the file is damaged, move it away (and its -wal and -shm files): the next run starts afresh and re-reads every input")
+        }
+    }
+
+    /// A state that lives for one run (no --state): every alert is new, duplicates still merge.
+    public static func inMemory() throws -> StateStore {
+        let store = StateStore(path: nil, writer: try DatabaseQueue())
+        try store.migrate()
+        return store
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE files (
+                    path TEXT PRIMARY KEY NOT NULL,
+                    size INTEGER NOT NULL,
+                    mtime REAL NOT NULL,
+                    hash TEXT NOT NULL,
+                    scanned TEXT NOT NULL,
+                    error TEXT
+                );
+                CREATE TABLE feeds (
+                    url TEXT PRIMARY KEY NOT NULL,
+                    etag TEXT,
+                    last_modified TEXT,
+                    fetched TEXT NOT NULL,
+                    status INTEGER NOT NULL
+                );
+                CREATE TABLE articles (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    story TEXT NOT NULL,
+                    content_hash TEXT NOT NULL,
+                    letters INTEGER NOT NULL,
+                    first_seen TEXT NOT NULL,
+                    last_seen TEXT NOT NULL
+                );
+                CREATE INDEX articles_content ON articles(content_hash);
+                CREATE TABLE sightings (
+                    story TEXT NOT NULL,
+                    origin TEXT NOT NULL,
+                    url TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    source TEXT,
+                    seen TEXT NOT NULL,
+                    PRIMARY KEY (story, origin, url)
+                );
+                CREATE TABLE alerts (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    rule TEXT NOT NULL,
+                    story TEXT NOT NULL,
+                    article_key TEXT NOT NULL,
+                    severity TEXT NOT NULL,
+                    raised TEXT NOT NULL,
+                    json TEXT NOT NULL
+                );
+                CREATE INDEX alerts_raised ON alerts(raised);
+                CREATE INDEX alerts_story ON alerts(story);
+                CREATE TABLE alert_tags (
+                    alert_id TEXT NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+                    tag TEXT NOT NULL,
+                    PRIMARY KEY (alert_id, tag)
+                );
+                CREATE INDEX alert_tags_tag ON alert_tags(tag);
+                -- No foreign key to alerts: the outbox stands alone, so reporters may queue
+                -- alerts that another component stored.
+                CREATE TABLE deliveries (
+                    alert_id TEXT NOT NULL,
+                    reporter TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    last_error TEXT,
+                    updated TEXT NOT NULL,
+                    PRIMARY KEY (alert_id, reporter)
+                );
+                CREATE INDEX deliveries_open ON deliveries(reporter, status);
+                """)
+        }
+        return m
+    }
+
+    private func migrate() throws {
+        let migrator = Self.migrator
+        let superseded = try writer.read { db in try migrator.hasBeenSuperseded(db) }
+        if superseded {
+            throw StateError(path: path ?? ":memory:", message: "the state was written by a newer policywatch",
+                             hint: "use that version, or start a new state file")
+        }
+        try migrator.migrate(writer)
+    }
+
+    // MARK: - Files
+
+    public struct FileRecord: Sendable, Equatable {
+        public var path: String
+        public var size: Int
+        public var mtime: Double
+        public var hash: String
+        public var scanned: String
+        /// The problem with its content (invalid UTF-8, empty...), reported once until it changes.
+        public var error: String?
+
+        public init(path: String, size: Int, mtime: Double, hash: String, scanned: String, error: String? = nil) {
+            self.path = path
+            self.size = size
+            self.mtime = mtime
+            self.hash = hash
+            self.scanned = scanned
+            self.error = error
+        }
+    }
+
+    public func file(_ path: String) throws -> FileRecord? {
+        try writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM files WHERE path = ?", arguments: [path]).map {
+                FileRecord(path: $0["path"], size: $0["size"], mtime: $0["mtime"], hash: $0["hash"], scanned: $0["scanned"], error: $0["error"])
+            }
+        }
+    }
+
+    /// Records a file whose content did not change (same hash, new mtime): nothing to commit but the mark.
+    public func recordFile(_ f: FileRecord) throws {
+        try writer.write { db in try Self.upsert(f, db) }
+    }
+
+    static func upsert(_ f: FileRecord, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO files (path, size, mtime, hash, scanned, error) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, hash = excluded.hash,
+                scanned = excluded.scanned, error = excluded.error
+            """, arguments: [f.path, f.size, f.mtime, f.hash, f.scanned, f.error])
+    }
+
+    // MARK: - Feeds
+
+    public struct FeedRecord: Sendable, Equatable {
+        public var url: String
+        public var etag: String?
+        public var lastModified: String?
+        public var fetched: String
+        public var status: Int
+
+        public init(url: String, etag: String?, lastModified: String?, fetched: String, status: Int) {
+            self.url = url
+            self.etag = etag
+            self.lastModified = lastModified
+            self.fetched = fetched
+            self.status = status
+        }
+    }
+
+    public func feed(_ url: String) throws -> FeedRecord? {
+        try writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM feeds WHERE url = ?", arguments: [url]).map {
+                FeedRecord(url: $0["url"], etag: $0["etag"], lastModified: $0["last_modified"], fetched: $0["fetched"], status: $0["status"])
+            }
+        }
+    }
+
+    /// Records a fetch that brought nothing new (304): the validators stay as they were.
+    public func recordFeedNotModified(url: String, at time: String) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE feeds SET fetched = ?, status = 304 WHERE url = ?", arguments: [time, url])
+        }
+    }
+
+    static func upsert(_ f: FeedRecord, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO feeds (url, etag, last_modified, fetched, status) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
+                fetched = excluded.fetched, status = excluded.status
+            """, arguments: [f.url, f.etag, f.lastModified, f.fetched, f.status])
+    }
+
+    // MARK: - Articles and alerts
+
+    /// Content hashes of the articles already seen, by key.
+    public func seenContentHashes(keys: [String]) throws -> [String: String] {
+        guard !keys.isEmpty else { return [:] }
+        return try writer.read { db in
+            var out: [String: String] = [:]
+            let stmt = try db.cachedStatement(sql: "SELECT content_hash FROM articles WHERE key = ?")
+            for key in Set(keys) {
+                if let h = try String.fetchOne(stmt, arguments: [key]) { out[key] = h }
+            }
+            return out
+        }
+    }
+
+    /// One article's outcome in a batch. `alerts` is nil when the article was not evaluated
+    /// (seen before, unchanged): it still counts as a sighting.
+    public struct ScannedArticle: Sendable {
+        public var article: Article
+        public var contentHash: String
+        public var letters: Int
+        public var alerts: [Alert]?
+
+        public init(article: Article, contentHash: String, letters: Int, alerts: [Alert]?) {
+            self.article = article
+            self.contentHash = contentHash
+            self.letters = letters
+            self.alerts = alerts
+        }
+    }
+
+    /// What one source's articles become in one transaction: the articles and their alerts,
+    /// and, with the last batch of a source, the mark that says the source is done (a file's
+    /// size/mtime/hash, a feed's validators). Nothing of a batch is stored unless all of it is.
+    public struct Batch: Sendable {
+        public var articles: [ScannedArticle] = []
+        public var file: FileRecord?
+        public var feed: FeedRecord?
+        /// Reporters each new alert is queued for (under `key`, when its filters accept it).
+        public var reporters: [ReporterConfig] = []
+        /// When the alerts were raised.
+        public var now: String
+
+        public init(articles: [ScannedArticle] = [], file: FileRecord? = nil, feed: FeedRecord? = nil, reporters: [ReporterConfig] = [], now: String) {
+            self.articles = articles
+            self.file = file
+            self.feed = feed
+            self.reporters = reporters
+            self.now = now
+        }
+    }
+
+    /// Stores a batch; returns the alerts raised for the first time (ids rewritten to the
+    /// story's first key, so a copy of a story raises nothing new).
+    @discardableResult
+    public func commit(_ batch: Batch) throws -> [Alert] {
+        try writer.write { db in
+            var raised: [Alert] = []
+            let encoder = Report.encoder(pretty: false)
+            let findArticle = try db.cachedStatement(sql: "SELECT story, content_hash FROM articles WHERE key = ?")
+            let findByContent = try db.cachedStatement(sql: "SELECT story FROM articles WHERE content_hash = ? AND letters >= ? ORDER BY rowid LIMIT 1")
+            let insertArticle = try db.cachedStatement(sql: """
+                INSERT INTO articles (key, story, content_hash, letters, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+                """)
+            let updateArticle = try db.cachedStatement(sql: "UPDATE articles SET content_hash = ?, letters = ?, last_seen = ? WHERE key = ?")
+            let insertSighting = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO sightings (story, origin, url, key, source, seen) VALUES (?, ?, ?, ?, ?, ?)
+                """)
+            let insertAlert = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO alerts (id, rule, story, article_key, severity, raised, json) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            let insertTag = try db.cachedStatement(sql: "INSERT OR IGNORE INTO alert_tags (alert_id, tag) VALUES (?, ?)")
+            let insertDelivery = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO deliveries (alert_id, reporter, status, attempts, updated) VALUES (?, ?, 'pending', 0, ?)
+                """)
+            for item in batch.articles {
+                let a = item.article
+                let story: String
+                if let row = try Row.fetchOne(findArticle, arguments: [a.key]) {
+                    story = row["story"]
+                    if (row["content_hash"] as String) != item.contentHash {
+                        try updateArticle.execute(arguments: [item.contentHash, item.letters, batch.now, a.key])
+                    }
+                } else {
+                    let twin = item.letters >= Self.minimumLettersForContentMatch
+                        ? try String.fetchOne(findByContent, arguments: [item.contentHash, Self.minimumLettersForContentMatch]) : nil
+                    story = twin ?? a.key
+                    try insertArticle.execute(arguments: [a.key, story, item.contentHash, item.letters, batch.now, batch.now])
+                }
+                try insertSighting.execute(arguments: [story, a.path ?? "", a.url ?? "", a.key, a.source, batch.now])
+                for var alert in item.alerts ?? [] {
+                    alert.id = Alert.id(rule: alert.rule.id, articleKey: story)
+                    let json = String(decoding: try encoder.encode(alert), as: UTF8.self)
+                    try insertAlert.execute(arguments: [alert.id, alert.rule.id, story, a.key, alert.rule.severity.rawValue, batch.now, json])
+                    guard db.changesCount == 1 else { continue }
+                    for tag in alert.rule.tags { try insertTag.execute(arguments: [alert.id, tag]) }
+                    for reporter in batch.reporters where reporter.accepts(alert) {
+                        try insertDelivery.execute(arguments: [alert.id, reporter.key, batch.now])
+                    }
+                    raised.append(alert)
+                }
+            }
+            if let f = batch.file { try Self.upsert(f, db) }
+            if let f = batch.feed { try Self.upsert(f, db) }
+            return raised
+        }
+    }
+
+    // MARK: - Outbox (deliveries)
+
+    /// Queues alerts for a reporter (a reporter added later, or a re-send). Already queued ones stay as they are.
+    public func enqueue(alertIDs: [String], reporter: String, at time: String) throws {
+        try writer.write { db in
+            let stmt = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO deliveries (alert_id, reporter, status, attempts, updated)
+                SELECT id, ?, 'pending', 0, ? FROM alerts WHERE id = ?
+                """)
+            for id in alertIDs { try stmt.execute(arguments: [reporter, time, id]) }
+        }
+    }
+
+    /// Alerts not yet delivered to `reporter` (pending, or failed last time), oldest first,
+    /// with `also_seen` filled in.
+    public func undelivered(reporter: String) throws -> [Alert] {
+        try writer.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT a.json, a.story FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+                WHERE d.reporter = ? AND d.status != 'delivered' ORDER BY a.rowid
+                """, arguments: [reporter])
+            return try rows.map { try Self.decodeAlert($0, db) }
+        }
+    }
+
+    /// Recorded deliveries (of one alert, of one reporter, or all), oldest first.
+    public func deliveries(alertID: String? = nil, reporter: String? = nil) throws -> [DeliveryRecord] {
+        try writer.read { db in
+            var sql = "SELECT * FROM deliveries WHERE 1"
+            var args: [any DatabaseValueConvertible] = []
+            if let alertID { sql += " AND alert_id = ?"; args.append(alertID) }
+            if let reporter { sql += " AND reporter = ?"; args.append(reporter) }
+            return try Row.fetchAll(db, sql: sql + " ORDER BY rowid", arguments: StatementArguments(args)).map {
+                DeliveryRecord(alertID: $0["alert_id"], reporter: $0["reporter"], status: DeliveryStatus(rawValue: $0["status"]) ?? .pending,
+                               attempts: $0["attempts"], lastError: $0["last_error"], updated: $0["updated"])
+            }
+        }
+    }
+
+    /// Final: that reporter never receives these alerts again.
+    public func markDelivered(alertIDs: [String], reporter: String, at time: String) throws {
+        try mark(alertIDs, reporter: reporter, status: .delivered, error: nil, at: time)
+    }
+
+    public func markFailed(alertIDs: [String], reporter: String, error: String, at time: String) throws {
+        try mark(alertIDs, reporter: reporter, status: .failed, error: error, at: time)
+    }
+
+    private func mark(_ ids: [String], reporter: String, status: DeliveryStatus, error: String?, at time: String) throws {
+        try writer.write { db in
+            // A delivered row is never reopened: a late failure report must not resend it.
+            let stmt = try db.cachedStatement(sql: """
+                UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, updated = ?
+                WHERE alert_id = ? AND reporter = ? AND status != 'delivered'
+                """)
+            for id in ids { try stmt.execute(arguments: [status.rawValue, error, time, id, reporter]) }
+        }
+    }
+
+    // MARK: - History
+
+    /// Raised alerts, oldest first: raised at or after `since` (ISO 8601 UTC), carrying every
+    /// tag in `tags`, of rule `rule`.
+    public func alerts(since: String? = nil, tags: [String] = [], rule: String? = nil) throws -> [Alert] {
+        try writer.read { db in
+            var sql = "SELECT a.json, a.story FROM alerts a WHERE 1"
+            var args: [any DatabaseValueConvertible] = []
+            if let since { sql += " AND a.raised >= ?"; args.append(since) }
+            if let rule { sql += " AND a.rule = ?"; args.append(rule) }
+            for tag in tags {
+                sql += " AND EXISTS (SELECT 1 FROM alert_tags t WHERE t.alert_id = a.id AND t.tag = ?)"
+                args.append(tag)
+            }
+            return try Row.fetchAll(db, sql: sql + " ORDER BY a.rowid", arguments: StatementArguments(args)).map { try Self.decodeAlert($0, db) }
+        }
+    }
+
+    /// Counts for tests and `policywatch alerts`: rows per table.
+    public func count(_ table: String) throws -> Int {
+        precondition(["files", "feeds", "articles", "sightings", "alerts", "alert_tags", "deliveries"].contains(table))
+        return try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
+    }
+
+    static func decodeAlert(_ row: Row, _ db: Database) throws -> Alert {
+        var alert = try JSONDecoder().decode(Alert.self, from: Data((row["json"] as String).utf8))
+        let story: String = row["story"]
+        let own = (alert.article.path ?? "", alert.article.url ?? "")
+        let others = try Row.fetchAll(db, sql: "SELECT * FROM sightings WHERE story = ? ORDER BY rowid", arguments: [story])
+            .filter { ($0["origin"] as String, $0["url"] as String) != own }
+            .map { r -> Alert.Sighting in
+                let url: String = r["url"], origin: String = r["origin"]
+                return Alert.Sighting(key: r["key"], url: url.isEmpty ? nil : url, source: r["source"], path: origin.isEmpty ? nil : origin, seen: r["seen"])
+            }
+        alert.alsoSeen = others.isEmpty ? nil : others
+        return alert
+    }
+}
+
+/// The state of one (alert, reporter) delivery.
+public enum DeliveryStatus: String, Sendable, Codable {
+    /// Owed, not tried yet (or the run stopped before trying).
+    case pending
+    /// Tried and failed; retried on the next run or by `policywatch deliver`.
+    case failed
+    /// Acknowledged by the reporter's target: final.
+    case delivered
+}
+
+/// One row of the outbox (`deliveries`).
+public struct DeliveryRecord: Sendable, Hashable, Codable {
+    public var alertID: String
+    /// The reporter's key (`ReporterConfig.key`).
+    public var reporter: String
+    public var status: DeliveryStatus
+    public var attempts: Int
+    public var lastError: String?
+    /// UTC ISO 8601.
+    public var updated: String
+
+    public init(alertID: String, reporter: String, status: DeliveryStatus, attempts: Int, lastError: String?, updated: String) {
+        self.alertID = alertID
+        self.reporter = reporter
+        self.status = status
+        self.attempts = attempts
+        self.lastError = lastError
+        self.updated = updated
+    }
+}

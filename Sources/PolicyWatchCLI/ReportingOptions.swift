@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import PolicyWatch
+
+/// `--reporter NAME[=TARGET]` (repeatable), shared by `scan` and `deliver`.
+struct ReportingOptions: ParsableArguments {
+    @Option(name: .customLong("reporter"), help: ArgumentHelp(
+        "Send alerts to a reporter (repeatable; replaces the config's reporters): console, json=FILE, jsonl=FILE, html=FILE, "
+            + "webhook=URL, command=CMD. Options in brackets: 'webhook[format=slack,min_severity=high]=URL'. See docs/reporters.md.",
+        valueName: "NAME[=TARGET]"))
+    var reporterArguments: [String] = []
+
+    var configs: [ReporterConfig] {
+        get throws {
+            try reporterArguments.map { arg in
+                do {
+                    let c = try ReporterConfig.parse(argument: arg)
+                    if let p = ReporterRegistry.builtIn.check(c) { throw p.error }
+                    return c
+                } catch let e as ReporterConfigError {
+                    throw ValidationError("--reporter \(arg): \(e.message)" + (e.hint.map { "\n  hint: \($0)" } ?? ""))
+                }
+            }
+        }
+    }
+
+    func validate() throws {
+        _ = try configs
+    }
+}
+
+enum Reporting {
+    /// Builds the reporters of a run before the state is opened or anything is scanned, so a
+    /// missing secret or a bad option is a usage error (64) that costs nothing.
+    static func entries(_ configs: [ReporterConfig], now: Date) throws -> [Dispatcher.Entry] {
+        do {
+            return try Dispatcher.entries(configs, context: ReporterContext(now: now))
+        } catch let e as ReporterConfigError {
+            throw ValidationError(e.description)
+        }
+    }
+
+    /// Prints what happened to each reporter on stderr: failures always; deliveries unless
+    /// `quiet`, or the reporter is in `summarised` (the plain report, which the scan's own
+    /// summary line mentions). `persistent`: whether a failed delivery waits in a state file.
+    /// Returns false when a delivery failed.
+    static func printSummaries(_ summaries: [Dispatcher.Summary], persistent: Bool, quiet: Bool, summarised: Set<String> = []) -> Bool {
+        var ok = true
+        for s in summaries {
+            if s.delivered > 0 && !quiet && !summarised.contains(s.reporter) {
+                Console.error("\(s.reporter): delivered \(s.delivered) alert\(s.delivered == 1 ? "" : "s")")
+            }
+            for e in s.errors { Console.error("\(s.reporter): error: \(e)") }
+            guard !s.ok else { continue }
+            ok = false
+            let owed = s.failed + s.deferred
+            if owed > 0 {
+                Console.error("\(s.reporter): \(owed) alert\(owed == 1 ? "" : "s") not delivered; "
+                    + (persistent ? "kept in the state for the next run (or 'policywatch deliver')" : "lost: give --state PATH to retry later"))
+            }
+        }
+        return ok
+    }
+}
+
+/// The state a run works on, locked for it: one run (scan or deliver) at a time per state
+/// file. The lock lasts as long as this value.
+struct LockedState {
+    let store: StateStore
+    let lock: StateLock?
+
+    /// Locks and opens the state at `path`, or makes an in-memory one when `path` is nil.
+    /// Prints the problem and throws the documented exit code (75 busy, 74 state error).
+    static func open(path: String?, wait: TimeInterval, create: Bool = true) throws -> LockedState {
+        guard let path else {
+            do { return LockedState(store: try StateStore.inMemory(), lock: nil) } catch {
+                Console.error("state: error: \(error)")
+                throw Exit.stateError
+            }
+        }
+        do {
+            if !create && !FileManager.default.fileExists(atPath: path) {
+                _ = try StateStore.open(path: path, create: false)  // throws "no state file here", with a hint
+            }
+            let lock = try StateLock.acquire(statePath: path, wait: wait)
+            return LockedState(store: try StateStore.open(path: path, create: create), lock: lock)
+        } catch let busy as StateLock.Busy {
+            Console.error(busy.description)
+            throw Exit.locked
+        } catch {
+            Console.error("\(error)")
+            throw Exit.stateError
+        }
+    }
+}

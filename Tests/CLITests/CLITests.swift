@@ -1,0 +1,135 @@
+import Foundation
+import XCTest
+
+/// Runs the built `policywatch` binary end to end.
+final class CLITests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// The binary sits next to the test bundle in the build directory.
+    static var binary: URL {
+        var dir = Bundle.main.bundleURL
+        if dir.pathExtension == "xctest" { dir.deleteLastPathComponent() }
+        return dir.appendingPathComponent("policywatch")
+    }
+
+    @discardableResult
+    func run(_ args: [String], stdin: String? = nil, cwd: URL? = nil) throws -> Run {
+        let p = Process()
+        p.executableURL = Self.binary
+        p.arguments = args
+        p.currentDirectoryURL = cwd ?? Self.root
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = input
+        try p.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        // Read before waiting so a large report cannot fill the pipe and block the child.
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    func temp(_ name: String) -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pw-cli-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent(name)
+    }
+
+    func testScanExamplesWithShippedRules() throws {
+        let r = try run(["scan", "examples/"])
+        XCTAssertTrue([0, 3].contains(r.status), r.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(json["format"] as? String, "policywatch.report")
+        XCTAssertEqual(json["version"] as? Int, 1)
+        let alerts = try XCTUnwrap(json["alerts"] as? [[String: Any]])
+        XCTAssertGreaterThan(alerts.count, 0, "the examples should raise alerts with the shipped rules")
+    }
+
+    func testScanStdinAndOutputFileAndFailOnAlert() throws {
+        let rules = Self.root.appendingPathComponent("Tests/PolicyWatchTests/Fixtures/rules.yaml").path
+        let out = temp("report.json")
+        let r = try run(["scan", "--no-default-rules", "--rules", rules, "--output", out.path, "--fail-on-alert", "-"],
+                        stdin: "Headline\nThe US tightened export controls on chips. 미국은 반도체 수출 통제를 강화했다.")
+        XCTAssertEqual(r.status, 1, "exit 1 = alerts found with --fail-on-alert; stderr: \(r.stderr)")
+        XCTAssertEqual(r.stdout, "")
+        XCTAssertTrue(r.stderr.contains("report written to"))
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out)) as! [String: Any]
+        let alerts = json["alerts"] as! [[String: Any]]
+        XCTAssertEqual(alerts.count, 1)
+        let matches = alerts[0]["matches"] as! [[String: Any]]
+        XCTAssertTrue(matches.contains { $0["text"] as? String == "수출 통제" })
+        XCTAssertTrue(matches.contains { $0["text"] as? String == "export controls" })
+    }
+
+    func testBrokenInputIsReportedAndScanGoesOn() throws {
+        let dir = temp("in").deletingLastPathComponent()
+        try Data([0xFF, 0xFE, 0x00]).write(to: dir.appendingPathComponent("bad.txt"))
+        try Data("Title\nChina protested new export controls on chips.".utf8).write(to: dir.appendingPathComponent("good.txt"))
+        let rules = Self.root.appendingPathComponent("Tests/PolicyWatchTests/Fixtures/rules.yaml").path
+        let r = try run(["scan", "--no-default-rules", "--rules", rules, dir.path])
+        XCTAssertEqual(r.status, 3, "exit 3 = partial")
+        XCTAssertTrue(r.stderr.contains("bad.txt: error: binary file"), r.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual((json["alerts"] as! [Any]).count, 1)
+        XCTAssertEqual((json["errors"] as! [Any]).count, 1)
+        XCTAssertEqual((json["run"] as! [String: Any])["skipped"] as? Int, 1)
+    }
+
+    func testValidateReportsEveryErrorWithPositions() throws {
+        let bad = temp("bad.yaml")
+        try """
+        rules:
+          - id: x.one
+            severity: urgent
+            macth: a
+            match: $nope
+          - id: x.one
+            match: b
+        """.write(to: bad, atomically: true, encoding: .utf8)
+        let r = try run(["validate", "--no-default-rules", bad.path])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("\(bad.path):3:15: error: unknown severity 'urgent'"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("\(bad.path):4:5: error: unknown key 'macth' in rule 'x.one'\n  hint: did you mean 'match'?"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("\(bad.path):5:12: error: list '$nope' is not defined"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("\(bad.path):6:5: error: duplicate rule id 'x.one'\n  hint: the other rule with this id is at \(bad.path):2:5"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("4 errors in the rules; nothing was scanned."), r.stderr)
+    }
+
+    func testRuleTestsPassAndFailuresAreExplained() throws {
+        let ok = try run(["test", "rules/"])
+        XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr)
+        XCTAssertTrue(ok.stdout.contains(" 0 failed"), ok.stdout)
+
+        let failing = temp("f.yaml")
+        try """
+        rules:
+          - id: t.fail
+            match: [export control*]
+            tests:
+              - match: Nothing relevant here.
+              - no_match: New export controls.
+              - todo_match: 수출 통제
+        """.write(to: failing, atomically: true, encoding: .utf8)
+        let r = try run(["test", "--no-default-rules", failing.path])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stdout.contains("\(failing.path):5:9: FAIL t.fail: expected a match, got none"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("FAIL t.fail: expected no match, but the rule fired"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("matched: 'export controls' (export control*)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("0 passed, 2 failed, 1 todo"), r.stdout)
+    }
+
+    func testUsageErrorsSayWhatToType() throws {
+        let r = try run(["scan"])
+        XCTAssertEqual(r.status, 64)
+        XCTAssertTrue(r.stderr.contains("policywatch scan examples/"), r.stderr)
+    }
+}

@@ -1,0 +1,58 @@
+import XCTest
+import PolicyMatcher
+@testable import PolicyWatch
+
+/// Pins report format v1: a golden file and the JSON Schema in docs/.
+final class ReportTests: XCTestCase {
+    func makeReport() throws -> Report {
+        let (set, diags) = RuleLoader.compile(paths: [Repo.fixtures + "/rules.yaml"], includeBuiltin: false)
+        let rules = try XCTUnwrap(set, "\(diags)")
+        let reader = ArticleReader()
+        let path = Repo.fixtures + "/bilingual.txt"
+        var (articles, errors) = reader.read(path: path)
+        errors += reader.parse(data: Data([0xC3, 0x28]), path: "broken.txt").errors
+        let now = "2026-01-02T03:04:05Z"
+        var normalizer = TextNormalizer()
+        var alerts: [Alert] = []
+        for a in articles {
+            var a = a
+            a.path = "Fixtures/bilingual.txt"  // independent of the checkout location
+            alerts += Scanner(ruleSet: rules).scan(a, normalizer: &normalizer, now: now)
+        }
+        for i in alerts.indices { alerts[i].rule.file = "Fixtures/rules.yaml" }
+        articles.removeAll()
+        return Report(run: .init(started: now, finished: now, rules: rules.rules.count, articles: 1, skipped: errors.count),
+                      alerts: alerts, errors: errors)
+    }
+
+    func testGoldenReport() throws {
+        let data = try makeReport().jsonData()
+        let golden = Repo.fixtures + "/golden/report.json"
+        if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] != nil {
+            try FileManager.default.createDirectory(atPath: Repo.fixtures + "/golden", withIntermediateDirectories: true)
+            try data.write(to: URL(fileURLWithPath: golden))
+        }
+        let expected = try String(contentsOfFile: golden, encoding: .utf8)
+        XCTAssertEqual(String(decoding: data, as: UTF8.self), expected, "report changed; if intended, bump the format version or run UPDATE_GOLDEN=1 swift test --filter ReportTests")
+    }
+
+    func testReportValidatesAgainstSchema() throws {
+        let validator = try MiniSchemaValidator(schemaPath: Repo.path("docs/report.schema.json"))
+        let json = try JSONSerialization.jsonObject(with: makeReport().jsonData())
+        XCTAssertEqual(validator.validate(json), [])
+        // The validator itself catches violations.
+        var bad = json as! [String: Any]
+        bad["version"] = 2
+        bad["extra"] = true
+        XCTAssertEqual(validator.validate(bad).count, 2)
+    }
+
+    func testKeysAreSortedAndKoreanIsNotEscaped() throws {
+        let text = String(decoding: try makeReport().jsonData(), as: UTF8.self)
+        XCTAssertTrue(text.contains("공동"))
+        XCTAssertFalse(text.contains("\\u"))
+        let alertsRange = try XCTUnwrap(text.range(of: "\"alerts\""))
+        let errorsRange = try XCTUnwrap(text.range(of: "\"errors\""))
+        XCTAssertLessThan(alertsRange.lowerBound, errorsRange.lowerBound)
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import PolicyMatcher
+import PolicyWatchTestSupport
+import XCTest
+@testable import PolicyWatch
+
+/// The reporter fixtures: four articles (ko+en, en, zh, ja) and four rules with four tags
+/// and four severities, scanned at a fixed time.
+enum ReporterFixtures {
+    static let dir = Repo.fixtures + "/reporters"
+    static let now = "2026-06-01T06:00:00Z"
+    static let nowDate = ISO8601DateFormatter().date(from: now)!
+
+    static func scan() throws -> (alerts: [Alert], run: Report.RunInfo) {
+        let (set, diags) = RuleLoader.compile(paths: [dir + "/rules.yaml"], includeBuiltin: false)
+        let rules = try XCTUnwrap(set, "\(diags)")
+        let (articles, errors) = ArticleReader().read(path: dir + "/articles.jsonl")
+        XCTAssertEqual(errors, [])
+        var normalizer = TextNormalizer()
+        var alerts: [Alert] = []
+        for var a in articles {
+            a.path = "Fixtures/reporters/articles.jsonl"  // independent of the checkout location
+            alerts += Scanner(ruleSet: rules).scan(a, normalizer: &normalizer, now: now)
+        }
+        for i in alerts.indices { alerts[i].rule.file = "Fixtures/reporters/rules.yaml" }
+        return (alerts, Report.RunInfo(started: now, finished: now, rules: rules.rules.count, articles: articles.count, skipped: 0))
+    }
+
+    static func tempDir() -> String {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("pw-rep-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }
+
+    /// A context that captures stdout and stderr.
+    static func context(env: [String: String] = [:], terminal: Bool = false, directory: String? = nil) -> (ReporterContext, Captured) {
+        let captured = Captured()
+        let ctx = ReporterContext(environment: env, now: nowDate,
+                                  standardOutput: { captured.append(out: $0) }, standardError: { captured.append(err: $0) },
+                                  stdoutIsTerminal: terminal, directory: directory ?? tempDir())
+        return (ctx, captured)
+    }
+
+    final class Captured: @unchecked Sendable {
+        private let lock = NSLock()
+        private var o = Data(), e = Data()
+        func append(out d: Data) { lock.withLock { o.append(d) } }
+        func append(err d: Data) { lock.withLock { e.append(d) } }
+        var stdout: String { lock.withLock { String(decoding: o, as: UTF8.self) } }
+        var stderr: String { lock.withLock { String(decoding: e, as: UTF8.self) } }
+    }
+}
+
+/// Answers of the loopback server for webhook tests.
+extension LoopbackHTTPServer.Resource {
+    /// A receiver's plain answer: "ok" with 200, "boom" otherwise.
+    static func answer(_ status: Int) -> Self {
+        .init(status: status, body: Data((status == 200 ? "ok" : "boom").utf8), contentType: "text/plain")
+    }
+
+    /// Waits this long, then hangs up without an answer (the client should time out first).
+    static func stall(_ seconds: TimeInterval) -> Self {
+        .init(delay: seconds, hangUp: true)
+    }
+}
+
+extension StateStore {
+    /// What a scan commits for these alerts: their articles, the alerts as raised, and a
+    /// delivery per reporter whose filters accept them. Alerts raised before change nothing
+    /// (they are not queued again), as in a real rescan.
+    @discardableResult
+    func raise(_ alerts: [Alert], for reporters: [ReporterConfig], now: String = ReporterFixtures.now) throws -> [Alert] {
+        var order: [String] = []
+        var byArticle: [String: [Alert]] = [:]
+        for a in alerts {
+            if byArticle[a.article.key] == nil { order.append(a.article.key) }
+            byArticle[a.article.key, default: []].append(a)
+        }
+        var batch = Batch(reporters: reporters, now: now)
+        for key in order {
+            let ref = byArticle[key]![0].article
+            var article = Article(id: ref.id, title: ref.title, body: "", url: ref.url, published: ref.published,
+                                  source: ref.source, language: ref.language, path: ref.path)
+            article.key = key
+            // Letters 0: the fixtures' stories never merge by content.
+            batch.articles.append(.init(article: article, contentHash: StableHash.hex(key), letters: 0, alerts: byArticle[key]))
+        }
+        return try commit(batch)
+    }
+}
+
+extension Dispatcher {
+    /// A scan's two steps in one call: raise `newAlerts` (queued for these reporters in the
+    /// same transaction), then deliver everything owed.
+    func dispatch(raising newAlerts: [Alert], run: Report.RunInfo, errors: [InputError] = [], isScan: Bool = true) throws -> [Summary] {
+        try outbox.raise(newAlerts, for: entries.map(\.config))
+        return dispatch(run: run, errors: errors, isScan: isScan)
+    }
+}

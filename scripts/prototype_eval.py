@@ -87,6 +87,8 @@ def compile_term(term: str) -> re.Pattern:
     prefix = t.endswith("*")
     if prefix:
         t = t[:-1]
+    if "*" in t:
+        raise ValueError(f"'*' is only allowed at the end of a term: {term!r}")
     words = [w for w in re.split(r"[\s\-]+", t) if w]
     if not words:
         raise ValueError(f"empty term {term!r}")

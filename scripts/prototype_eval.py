@@ -373,6 +373,26 @@ def count_unlabeled(pack: Pack, name: str, show: bool = False):
     return n, hit, per_rule
 
 
+def check_examples(pack: Pack) -> int:
+    ex = ROOT / "examples"
+    expected = yaml.safe_load((ex / "expected.yaml").read_text(encoding="utf-8"))
+    jsonl = {}
+    bad = 0
+    for key, want in expected.items():
+        if "#" in key:
+            fname, aid = key.split("#", 1)
+            if fname not in jsonl:
+                jsonl[fname] = {a["id"]: a for a in read_jsonl(ex / fname)}
+            text = article_text(jsonl[fname][aid])
+        else:
+            text = (ex / key).read_text(encoding="utf-8")
+        got = sorted(event_tags(fire(pack, text)))
+        ok = got == sorted(want)
+        bad += not ok
+        print(f"{'ok  ' if ok else 'FAIL'} {key}: {got}" + ("" if ok else f" (expected {sorted(want)})"))
+    return bad
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rules", default=str(ROOT / "rules"))
@@ -383,6 +403,7 @@ def main():
     ap.add_argument("--all-unlabeled", action="store_true", help="also count whitehouse and korea-policy-briefing")
     ap.add_argument("--scan", metavar="FILE")
     ap.add_argument("--markdown", action="store_true", help="print the dev table as Markdown")
+    ap.add_argument("--examples", action="store_true", help="check examples/ against examples/expected.yaml")
     args = ap.parse_args()
 
     pack = Pack(pathlib.Path(args.rules))
@@ -393,6 +414,8 @@ def main():
     print(f"loaded {len(pack.rules)} rules, {len(pack.lists)} lists, "
           f"{sum(len(v) for v in pack.lists.values())} list terms")
 
+    if args.examples:
+        sys.exit(1 if check_examples(pack) else 0)
     if args.scan:
         p = pathlib.Path(args.scan)
         docs = list(read_jsonl(p)) if p.suffix == ".jsonl" else [{"id": p.name, "title": "", "text": p.read_text(encoding="utf-8")}]

@@ -43,12 +43,30 @@ public struct Article: Sendable, Hashable {
 /// alone -> zh, Latin -> en; two scripts each holding a fifth of the letters -> mixed.
 public enum LanguageDetector {
     public static func detect(_ text: String) -> String {
+        let counts = letterCounts(text, sample: 20_000).sorted { $0.count > $1.count }
+        let total = counts.map(\.count).reduce(0, +)
+        guard total > 0 else { return "und" }
+        if counts[1].count * 5 >= total { return "mixed" }
+        return counts[0].language
+    }
+
+    /// Languages whose script holds at least a fifth of the letters (every letter counted).
+    public static func languagesPresent(_ text: String) -> Set<String> {
+        let counts = letterCounts(text, sample: nil)
+        let total = counts.map(\.count).reduce(0, +)
+        guard total > 0 else { return [] }
+        return Set(counts.filter { $0.count * 5 >= total }.map(\.language))
+    }
+
+    /// Letters per language, by script; `sample` stops after that many letters.
+    static func letterCounts(_ text: String, sample: Int?) -> [(language: String, count: Int)] {
         var hangul = 0, kana = 0, han = 0, latin = 0
         var seen = 0
         for s in text.unicodeScalars {
             let v = s.value
             if v < 0x80 {
-                if (v | 0x20) >= 0x61 && (v | 0x20) <= 0x7A { latin += 1 }
+                guard (v | 0x20) >= 0x61 && (v | 0x20) <= 0x7A else { continue }
+                latin += 1
             } else if (0xAC00...0xD7AF).contains(v) || (0x1100...0x11FF).contains(v) || (0x3130...0x318F).contains(v) {
                 hangul += 1
             } else if (0x3040...0x30FF).contains(v) {
@@ -59,15 +77,11 @@ public enum LanguageDetector {
                 continue
             }
             seen += 1
-            if seen > 20_000 { break }  // a sample is enough
+            if let sample, seen > sample { break }  // a sample is enough
         }
         // Japanese text mixes kana and Han; a few kana mean Japanese.
         let ja = kana > 0 && kana * 10 >= han ? kana + han : 0
         let zh = ja > 0 ? 0 : han
-        let counts = [("ko", hangul), ("ja", ja), ("zh", zh), ("en", latin)].sorted { $0.1 > $1.1 }
-        let total = hangul + ja + zh + latin
-        guard total > 0, counts[0].1 > 0 else { return "und" }
-        if counts[1].1 * 5 >= total { return "mixed" }
-        return counts[0].0
+        return [("ko", hangul), ("ja", ja), ("zh", zh), ("en", latin)]
     }
 }

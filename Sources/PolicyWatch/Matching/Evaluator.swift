@@ -292,25 +292,8 @@ enum LanguageFilter {
         return false
     }
 
-    /// Languages whose script holds at least a fifth of the letters (as `LanguageDetector` counts).
+    /// Languages whose script holds at least a fifth of the letters.
     static func languagesPresent(_ text: String) -> Set<String> {
-        var hangul = 0, kana = 0, han = 0, latin = 0
-        for s in text.unicodeScalars {
-            let v = s.value
-            if v < 0x80 {
-                if (v | 0x20) >= 0x61 && (v | 0x20) <= 0x7A { latin += 1 }
-            } else if (0xAC00...0xD7AF).contains(v) || (0x1100...0x11FF).contains(v) || (0x3130...0x318F).contains(v) {
-                hangul += 1
-            } else if (0x3040...0x30FF).contains(v) {
-                kana += 1
-            } else if (0x4E00...0x9FFF).contains(v) || (0x3400...0x4DBF).contains(v) {
-                han += 1
-            }
-        }
-        let ja = kana > 0 && kana * 10 >= han ? kana + han : 0
-        let zh = ja > 0 ? 0 : han
-        let total = hangul + ja + zh + latin
-        guard total > 0 else { return [] }
-        return Set([("ko", hangul), ("ja", ja), ("zh", zh), ("en", latin)].filter { $0.1 * 5 >= total }.map(\.0))
+        LanguageDetector.languagesPresent(text)
     }
 }

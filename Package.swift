@@ -65,6 +65,6 @@ let package = Package(
             name: "PolicyWatchTests",
             dependencies: ["PolicyWatch", "PolicyMatcher", "YAMLLoader", "PolicyWatchTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "CLITests", dependencies: ["PolicyWatchCLI", "PolicyWatch", "PolicyWatchTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["PolicyWatchCLI", "PolicyWatch", "YAMLLoader", "PolicyWatchTestSupport"]),
     ]
 )

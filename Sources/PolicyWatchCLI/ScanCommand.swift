@@ -120,7 +120,7 @@ struct ScanCommand: ParsableCommand {
 
         let sources = paths.isEmpty ? cfg.sources : paths.map { SourceSpec($0) }
         if sources.isEmpty {
-            throw ValidationError("give at least one file, directory or URL to scan, or - for stdin (e.g. policywatch scan examples/), or list sources in policywatch.yaml")
+            throw ValidationError("give at least one file, directory or URL to scan, or - for stdin (e.g. policywatch scan examples/articles/), or list sources in policywatch.yaml")
         }
         let maxBytes = maxBytes.flatMap(Units.bytes) ?? cfg.maxBytes ?? ArticleReader.defaultMaxBytes
         let statePath = noState ? nil : (state ?? cfg.state)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import YAMLLoader
 
 /// Runs the built `policywatch` binary end to end.
 final class CLITests: XCTestCase {
@@ -44,15 +45,46 @@ final class CLITests: XCTestCase {
         return dir.appendingPathComponent(name)
     }
 
+    /// The README's first command: a real scan of the examples with the built-in pack.
     func testScanExamplesWithShippedRules() throws {
-        let r = try run(["scan", "examples/"])
-        XCTAssertTrue([0, 3].contains(r.status), r.stderr)
+        let r = try run(["scan", "examples/articles/"])
+        XCTAssertEqual(r.status, 0, r.stderr)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(json["format"] as? String, "policywatch.report")
         XCTAssertEqual(json["version"] as? Int, 1)
+        XCTAssertEqual((json["errors"] as? [Any])?.count, 0)
         let alerts = try XCTUnwrap(json["alerts"] as? [[String: Any]])
-        XCTAssertGreaterThan(alerts.count, 0, "the examples should raise alerts with the shipped rules")
+        XCTAssertGreaterThanOrEqual(alerts.count, 6, "the bilingual example alone should raise six or more alerts")
     }
+
+    /// Each example raises exactly the event tags `examples/expected.yaml` lists.
+    func testExamplesRaiseTheirExpectedTags() throws {
+        let yaml = try String(contentsOf: Self.root.appendingPathComponent("examples/expected.yaml"), encoding: .utf8)
+        let doc = try XCTUnwrap(try YAMLLoader.load(yaml, file: "expected.yaml").first?.mapping)
+        var expected: [String: Set<String>] = [:]
+        for (key, value) in doc { expected[key.scalar!] = Set((value.sequence ?? []).compactMap(\.scalar)) }
+        XCTAssertGreaterThanOrEqual(expected.count, 8)
+
+        let r = try run(["scan", "examples/articles/"])
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        var got: [String: Set<String>] = Dictionary(uniqueKeysWithValues: expected.keys.map { ($0, []) })
+        for alert in json["alerts"] as! [[String: Any]] {
+            let article = alert["article"] as! [String: Any]
+            let path = (article["path"] as! String).replacingOccurrences(of: "examples/", with: "")
+            let key = article["id"].map { "\(path)#\($0)" } ?? path
+            let tags = Set((alert["rule"] as! [String: Any])["tags"] as! [String])
+            got[key, default: []].formUnion(tags.intersection(Self.eventTags))
+        }
+        for (key, tags) in expected.sorted(by: { $0.key < $1.key }) {
+            XCTAssertEqual(got[key], tags, key)
+        }
+        XCTAssertEqual(Set(got.keys), Set(expected.keys), "every example is listed in expected.yaml")
+    }
+
+    static let eventTags: Set<String> = [
+        "export-control", "entity-listing", "sanctions", "investment-screening", "tariff", "subsidy",
+        "joint-statement", "supply-chain", "dialogue-channel", "technology-cooperation", "economic-coercion",
+    ]
 
     func testScanStdinAndOutputFileAndFailOnAlert() throws {
         let rules = Self.root.appendingPathComponent("Tests/PolicyWatchTests/Fixtures/rules.yaml").path
@@ -130,6 +162,6 @@ final class CLITests: XCTestCase {
     func testUsageErrorsSayWhatToType() throws {
         let r = try run(["scan"])
         XCTAssertEqual(r.status, 64)
-        XCTAssertTrue(r.stderr.contains("policywatch scan examples/"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("policywatch scan examples/articles/"), r.stderr)
     }
 }

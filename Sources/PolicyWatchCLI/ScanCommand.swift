@@ -30,7 +30,7 @@ struct ScanCommand: ParsableCommand {
             is reported (copies of a story are not merged). See docs/performance.md.
 
             Examples:
-              policywatch scan examples/
+              policywatch scan examples/articles/
               policywatch scan --rules my-rules/ --output report.json news/
               policywatch scan --reporter console --reporter json=out.json news/
               policywatch scan --config policywatch.yaml --quiet

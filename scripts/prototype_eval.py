@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import pathlib
 import re
 import sys
@@ -38,7 +39,7 @@ import unicodedata
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-CORPUS = pathlib.Path("/work/shared/corpus")
+CORPUS = pathlib.Path(os.environ.get("POLICYWATCH_CORPUS", "/work/shared/corpus"))
 
 EVENT_TAGS = [
     "export-control", "entity-listing", "sanctions", "investment-screening", "tariff", "subsidy",

@@ -8,8 +8,7 @@ struct PolicyWatchCommand: ParsableCommand {
         commandName: "policywatch",
         abstract: "Track government policy on strategic technology in multilingual news.",
         discussion: """
-            Rules are YAML files (see README.md, "Writing rules"). The shipped rule pack is built in;
-            --rules adds your own directories and --no-default-rules drops the built-in pack.
+            Rules are YAML files (see README.md, "Writing rules"). The shipped rule pack is built in; --rules adds your own directories and --no-default-rules drops the built-in pack.
 
             Exit codes:
               0   success

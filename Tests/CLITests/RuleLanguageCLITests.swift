@@ -3,11 +3,7 @@ import XCTest
 
 /// The rule language end to end through the `policywatch` binary: explain, validate, tuning.
 final class RuleLanguageCLITests: XCTestCase {
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Output = Binary.Result
 
     var dir: URL!
 
@@ -20,12 +16,6 @@ final class RuleLanguageCLITests: XCTestCase {
         try? FileManager.default.removeItem(at: dir)
     }
 
-    static var binary: URL {
-        var d = Bundle.main.bundleURL
-        if d.pathExtension == "xctest" { d.deleteLastPathComponent() }
-        return d.appendingPathComponent("policywatch")
-    }
-
     func write(_ name: String, _ text: String) throws -> String {
         let url = dir.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -34,21 +24,7 @@ final class RuleLanguageCLITests: XCTestCase {
     }
 
     func run(_ args: [String], stdin: String = "") throws -> Output {
-        let p = Process()
-        p.executableURL = Self.binary
-        p.arguments = args
-        p.currentDirectoryURL = dir
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = input
-        try p.run()
-        input.fileHandleForWriting.write(Data(stdin.utf8))
-        try input.fileHandleForWriting.close()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        Binary.run(args, cwd: dir.path, stdin: stdin)
     }
 
     static let rules = """

@@ -16,18 +16,9 @@ final class ScanStreamingCLITests: XCTestCase {
         try? FileManager.default.removeItem(at: dir)
     }
 
-    /// The `policywatch` binary built beside the test bundle.
-    var binary: URL {
-        var d = Bundle.main.bundleURL
-        for _ in 0..<3 where !FileManager.default.fileExists(atPath: d.appendingPathComponent("policywatch").path) {
-            d = d.deletingLastPathComponent()
-        }
-        return d.appendingPathComponent("policywatch")
-    }
-
     func run(_ args: [String], stdin: URL? = nil) throws -> (status: Int32, stdout: Data, stderr: String) {
         let p = Process()
-        p.executableURL = binary
+        p.executableURL = Binary.url
         p.arguments = args
         if let stdin { p.standardInput = try FileHandle(forReadingFrom: stdin) }
         let out = Pipe(), err = Pipe()
@@ -42,7 +33,6 @@ final class ScanStreamingCLITests: XCTestCase {
     }
 
     func testLargeJSONLinesScanInInputOrder() throws {
-        guard FileManager.default.fileExists(atPath: binary.path) else { throw XCTSkip("policywatch binary not built at \(binary.path)") }
         let rules = dir.appendingPathComponent("rules.yaml")
         try """
             rules:
@@ -111,7 +101,6 @@ final class ScanStreamingCLITests: XCTestCase {
     }
 
     func testStreamRefusesStateReportersAndURLs() throws {
-        guard FileManager.default.fileExists(atPath: binary.path) else { throw XCTSkip("policywatch binary not built at \(binary.path)") }
         for args in [["--state", dir.appendingPathComponent("s.db").path, "x.jsonl"], ["--reporter", "console", "x.jsonl"],
                      ["https://example.com/feed.xml"], []] {
             let r = try run(["scan", "--stream", "--no-default-rules"] + args)

@@ -27,6 +27,19 @@ public indirect enum Condition: Sendable {
     /// A regex; `anchors` are literal terms one of which every match contains.
     case regex(id: Int32, LinearRegex, anchors: [Int32]?)
 
+    /// Every term id the condition mentions, positive or negated (for messages, not matching).
+    var termIDs: Set<Int32> {
+        switch self {
+        case .terms(let ids, _): return Set(ids)
+        case .all(let items), .any(let items), .none(let items), .atLeast(_, let items),
+             .near(let items, _, _), .sentence(let items, _), .paragraph(let items, _):
+            return items.reduce(into: Set<Int32>()) { $0.formUnion($1.termIDs) }
+        case .field(_, let c): return c.termIDs
+        case .regex(let id, _, _): return [-1 - id]
+        case .language: return []
+        }
+    }
+
     /// Term ids one of which must occur for the condition to hold, or nil when the
     /// condition can hold without any term (e.g. only `none`).
     var anchors: Set<Int32>? {

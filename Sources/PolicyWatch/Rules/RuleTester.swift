@@ -27,15 +27,15 @@ public struct RuleTester {
                 let outcome = Evaluator(matches: matches).evaluate(rule.condition)
                 let ok = outcome.holds == test.expectation.shouldMatch
                 let status: Result.Status = test.expectation.isTodo ? (ok ? .fixedTodo : .todo) : (ok ? .passed : .failed)
-                results.append(Result(rule: rule, test: test, status: status, detail: describe(outcome, matches: matches)))
+                results.append(Result(rule: rule, test: test, status: status, detail: describe(outcome, matches: matches, terms: rule.condition.termIDs)))
             }
         }
         return results
     }
 
-    private func describe(_ outcome: Evaluator.Outcome, matches: ArticleMatches) -> String {
+    private func describe(_ outcome: Evaluator.Outcome, matches: ArticleMatches, terms: Set<Int32>) -> String {
         let found = matches.fields.flatMap { f in
-            f.hitsByTerm.values.joined().filter { !ruleSet.anchorOnlyTerms.contains($0.term) }.sorted { $0.start < $1.start }.map { hit -> String in
+            f.hitsByTerm.values.joined().filter { terms.contains($0.term) }.sorted { $0.start < $1.start }.map { hit -> String in
                 let r = Scanner.record(Evidence(field: f.field, hit: hit), in: f, term: ruleSet.display(term: hit.term))
                 return "'\(r.text)' (\(r.term))"
             }
@@ -48,6 +48,7 @@ public struct RuleTester {
         if outcome.holds {
             return "matched: " + (evidence.isEmpty ? "(no positive term needed)" : Array(Set(evidence)).sorted().joined(separator: ", "))
         }
-        return found.isEmpty ? "no term of the pack occurs in the text" : "terms found, but the expression did not hold: " + found.joined(separator: ", ")
+        // Only the rule's own terms: the pack's other rules say nothing about this one.
+        return found.isEmpty ? "no term of this rule occurs in the text" : "terms of this rule found, but the expression did not hold: " + found.joined(separator: ", ")
     }
 }

@@ -1,13 +1,21 @@
+import CLibXML2
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 
 /// RSS 2.0 (and 0.9x/1.0) and Atom feeds: each item becomes an article (BRIEF §4).
 ///
-/// FoundationXML's XMLParser (libxml2's SAX parser underneath) does the XML; external
-/// entities are not resolved. On Linux `parse()` returns true on truncated or mismatched
-/// XML, so the result is judged by `parserError`, not by the return value.
+/// libxml2's streaming reader (`xmlTextReader`, through the CLibXML2 system library) does the
+/// XML. Foundation's XMLParser was dropped: on Linux it crashed the process (SIGSEGV/SIGILL) on
+/// bad UTF-8 in a tag name or a malformed processing instruction, so one hostile feed could end
+/// every cron run. The reader returns an error for any bytes instead.
+///
+/// Options, and why: no `XML_PARSE_NOENT` and no DTD loading, so external entities are never
+/// read (no file or network access from a feed); `XML_PARSE_NONET` as a second guard; internal
+/// entities are expanded by us from the tree libxml2 already checked for loops and amplification.
+/// No `XML_PARSE_RECOVER`: recovery guesses at the structure, and an item cut in half would come
+/// back as an article with half its text. The first error stops the parse, the items completed
+/// before it are kept, and the error is reported with its line and column. The whole document is
+/// handed over at once (`xmlReaderForMemory`), which has no 10 MB limit on the document (only on
+/// one text node, as before).
 public enum FeedParser {
     public struct Feed: Sendable {
         public var title: String?
@@ -17,33 +25,26 @@ public enum FeedParser {
 
     static let atomNS = "http://www.w3.org/2005/Atom"
     static let contentNS = "http://purl.org/rss/1.0/modules/content/"
+    static let xmlnsNS = "http://www.w3.org/2000/xmlns/"
 
     /// Parses a feed read from `source` (a path or URL: relative links resolve against a URL).
     /// `sourceName` names the feed in each article's `source` (else the feed's own title).
     public static func parse(_ data: Data, source: String, sourceName: String? = nil) -> Feed {
-        let delegate = Delegate()
-        // A stream, not XMLParser(data:): given all bytes in one chunk, libxml2 stops at its
-        // 10 MB lookup limit and reports an error at the end of any larger feed.
-        let parser = XMLParser(stream: InputStream(data: data))
-        parser.shouldProcessNamespaces = true
-        parser.shouldResolveExternalEntities = false
-        parser.delegate = delegate
-        let ok = parser.parse()
+        let (builder, failure) = read(data)
         var errors: [InputError] = []
-        if let e = parser.parserError ?? (ok ? nil : NSError(domain: "XMLParser", code: 0)) {
-            let line = parser.lineNumber, column = parser.columnNumber
-            let why = describe(e as NSError)
-            errors.append(InputError(source: source, message: "invalid XML at line \(line), column \(column) (\(why)); \(delegate.items.count) complete item\(delegate.items.count == 1 ? "" : "s") kept"))
+        if let failure {
+            let n = builder.items.count
+            errors.append(InputError(source: source, message: "invalid XML at line \(failure.line), column \(failure.column) (\(failure.reason)); \(n) complete item\(n == 1 ? "" : "s") kept"))
         }
-        if delegate.kind == nil {
-            let root = delegate.rootName.map { "<\($0)>" } ?? "nothing"
+        if builder.kind == nil {
+            let root = builder.rootName.map { "<\($0)>" } ?? "nothing"
             return Feed(title: nil, articles: [], errors: errors.isEmpty
                 ? [InputError(source: source, message: "not an RSS or Atom feed (the document starts with \(root))")] : errors)
         }
         let base = URL(string: source).flatMap { $0.scheme == "http" || $0.scheme == "https" ? $0 : nil }
-        let feedTitle = delegate.feedTitle.map(clean)
+        let feedTitle = builder.feedTitle.map(clean)
         var articles: [Article] = []
-        for (n, item) in delegate.items.enumerated() {
+        for (n, item) in builder.items.enumerated() {
             let title = clean(item.title ?? "")
             let contentText = item.content.map { bodyText($0, type: item.contentType) } ?? ""
             let summaryText = item.summary.map { bodyText($0, type: item.summaryType) } ?? ""
@@ -66,24 +67,121 @@ public enum FeedParser {
         return Feed(title: feedTitle, articles: articles, errors: errors)
     }
 
-    /// libxml2's error codes (XMLParser passes them through) in words.
-    static func describe(_ e: NSError) -> String {
-        switch e.code {
-        case 4: "the document is empty"
-        case 5: "the document ends too soon: truncated?"
-        case 9: "a character that XML does not allow"
-        case 23: "an '&' that starts no entity (write &amp;)"
-        case 26: "an undefined entity"
-        case 38: "a '<' inside an attribute value"
-        case 39, 41: "a malformed attribute"
-        case 68: "a tag without a name"
-        case 73: "'>' expected"
-        case 76: "a closing tag that does not match the open one"
-        case 77: "an unfinished tag"
-        case 86: "content after the document's end"
-        case 89: "entity references that expand without end (an entity bomb?)"
-        default: "XML error \(e.code)"
+    // MARK: - Reading the XML
+
+    /// The first error libxml2 reported: where, and why in words.
+    struct XMLFailure {
+        var line: Int
+        var column: Int
+        var reason: String
+    }
+
+    /// Collects the first error (warnings are ignored) from libxml2's error callback.
+    final class ErrorSink {
+        var first: XMLFailure?
+    }
+
+    /// Runs the reader over `data`, handing each node to a FeedBuilder; stops at the first error.
+    static func read(_ data: Data) -> (FeedBuilder, XMLFailure?) {
+        _ = HTMLExtractor.initialized
+        policywatch_silenceGenericErrors()
+        var builder = FeedBuilder()
+        guard data.count < Int(Int32.max) else {
+            return (builder, XMLFailure(line: 0, column: 0, reason: "the document is over 2 GB"))
         }
+        let sink = ErrorSink()
+        let options = Int32(XML_PARSE_NONET.rawValue)
+        let status: Int32 = data.withUnsafeBytes { raw -> Int32 in
+            // An empty buffer has no base address; libxml2 still wants a pointer.
+            let empty: [CChar] = [0]
+            return empty.withUnsafeBufferPointer { fallback -> Int32 in
+                let bytes = raw.baseAddress?.assumingMemoryBound(to: CChar.self) ?? fallback.baseAddress!
+                guard let reader = xmlReaderForMemory(bytes, Int32(raw.count), nil, nil, options) else { return -1 }
+                defer { xmlFreeTextReader(reader) }
+                xmlTextReaderSetStructuredErrorHandler(reader, { context, error in
+                    guard let context, let error, error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
+                    let sink = Unmanaged<ErrorSink>.fromOpaque(context).takeUnretainedValue()
+                    if sink.first == nil { sink.first = FeedParser.failure(error.pointee) }
+                }, Unmanaged.passUnretained(sink).toOpaque())
+                var status = xmlTextReaderRead(reader)
+                while status == 1 {
+                    visit(reader, &builder)
+                    status = xmlTextReaderRead(reader)
+                }
+                return status
+            }
+        }
+        withExtendedLifetime(sink) {}
+        if status < 0 && sink.first == nil {
+            return (builder, XMLFailure(line: 0, column: 0, reason: "the XML reader failed"))
+        }
+        return (builder, sink.first)
+    }
+
+    /// Hands the reader's current node to the builder.
+    static func visit(_ reader: xmlTextReaderPtr, _ builder: inout FeedBuilder) {
+        switch xmlTextReaderNodeType(reader) {
+        case Int32(XML_READER_TYPE_ELEMENT.rawValue):
+            let name = string(xmlTextReaderConstLocalName(reader))
+            let qualified = string(xmlTextReaderConstName(reader))
+            let namespace = xmlTextReaderConstNamespaceUri(reader).map { String(cString: $0) }
+            let empty = xmlTextReaderIsEmptyElement(reader) == 1
+            var attributes: [String: String] = [:]
+            while xmlTextReaderMoveToNextAttribute(reader) == 1 {
+                if let ns = xmlTextReaderConstNamespaceUri(reader), String(cString: ns) == xmlnsNS { continue }
+                attributes[string(xmlTextReaderConstLocalName(reader))] = string(xmlTextReaderConstValue(reader))
+            }
+            xmlTextReaderMoveToElement(reader)
+            builder.start(name, namespace: namespace, qualifiedName: qualified, attributes: attributes)
+            // `<link href="..."/>` has no end node of its own.
+            if empty { builder.end(name, namespace: namespace) }
+        case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
+            builder.end(string(xmlTextReaderConstLocalName(reader)), namespace: xmlTextReaderConstNamespaceUri(reader).map { String(cString: $0) })
+        case Int32(XML_READER_TYPE_TEXT.rawValue), Int32(XML_READER_TYPE_CDATA.rawValue),
+             Int32(XML_READER_TYPE_WHITESPACE.rawValue), Int32(XML_READER_TYPE_SIGNIFICANT_WHITESPACE.rawValue):
+            builder.characters(string(xmlTextReaderConstValue(reader)))
+        case Int32(XML_READER_TYPE_ENTITY_REFERENCE.rawValue):
+            // An entity declared in the document's own DTD (`&co;`): its text, from the tree
+            // libxml2 built and checked. An external entity has no tree here (it is never
+            // loaded), so it expands to nothing.
+            if let node = xmlTextReaderCurrentNode(reader), let content = xmlNodeGetContent(node) {
+                builder.characters(String(cString: content))
+                policywatch_xmlFree(content)
+            }
+        default:
+            break  // comments, processing instructions, the DOCTYPE
+        }
+    }
+
+    static func string(_ p: UnsafePointer<xmlChar>?) -> String {
+        p.map { String(cString: $0) } ?? ""
+    }
+
+    static func failure(_ e: xmlError) -> XMLFailure {
+        let own = e.message.map { String(cString: $0) } ?? ""
+        let firstLine = own.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        return XMLFailure(line: Int(e.line), column: Int(e.int2), reason: describe(code: Int(e.code), libxml: firstLine))
+    }
+
+    /// libxml2's common errors in words a feed's author can act on; libxml2's own text otherwise.
+    static func describe(code: Int, libxml message: String) -> String {
+        func is_(_ c: xmlParserErrors) -> Bool { code == Int(c.rawValue) }
+        if is_(XML_ERR_DOCUMENT_EMPTY) { return "the document is empty" }
+        if is_(XML_ERR_INVALID_CHAR) && message.contains("UTF-8") {
+            return "bytes that are not UTF-8, nor in the encoding the document declares"
+        }
+        if is_(XML_ERR_INVALID_CHAR) { return "a character that XML does not allow" }
+        if is_(XML_ERR_ENTITYREF_SEMICOL_MISSING) { return "an '&' that starts no entity (write &amp;)" }
+        if is_(XML_ERR_UNDECLARED_ENTITY) || is_(XML_WAR_UNDECLARED_ENTITY) { return "an undefined entity (\(message))" }
+        if is_(XML_ERR_LT_IN_ATTRIBUTE) { return "a '<' inside an attribute value" }
+        if is_(XML_ERR_ATTRIBUTE_NOT_STARTED) || is_(XML_ERR_ATTRIBUTE_WITHOUT_VALUE) { return "a malformed attribute" }
+        if is_(XML_ERR_NAME_REQUIRED) { return "a tag without a name" }
+        if is_(XML_ERR_GT_REQUIRED) { return "'>' expected" }
+        if is_(XML_ERR_TAG_NAME_MISMATCH) { return "a closing tag that does not match the open one" }
+        if is_(XML_ERR_TAG_NOT_FINISHED) { return "the document ends inside an element: truncated?" }
+        if is_(XML_ERR_DOCUMENT_END) || is_(XML_ERR_EXTRA_CONTENT) { return "content after the document's end" }
+        if is_(XML_ERR_ENTITY_LOOP) { return "entity references that expand without end (an entity bomb?)" }
+        return message.isEmpty ? "XML error \(code)" : message
     }
 
     static func clean(_ s: String) -> String {
@@ -113,7 +211,8 @@ public enum FeedParser {
         var updated: String?
     }
 
-    final class Delegate: NSObject, XMLParserDelegate {
+    /// Turns the reader's nodes (start, text, end) into the feed's title and items.
+    struct FeedBuilder {
         enum Kind { case rss, atom }
         var kind: Kind?
         var rootName: String?
@@ -127,10 +226,9 @@ public enum FeedParser {
         /// Depth of the Atom `type="xhtml"` content being collected as text, if any.
         var xhtmlDepth: Int?
 
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI ns: String?, qualifiedName: String?,
-                    attributes attrs: [String: String] = [:]) {
+        mutating func start(_ name: String, namespace ns: String?, qualifiedName: String, attributes attrs: [String: String]) {
             if rootName == nil {
-                rootName = qualifiedName ?? name
+                rootName = qualifiedName
                 switch name.lowercased() {
                 case "rss", "rdf", "channel": kind = .rss
                 case "feed": kind = .atom
@@ -153,15 +251,11 @@ public enum FeedParser {
             }
         }
 
-        func parser(_ parser: XMLParser, foundCharacters string: String) {
+        mutating func characters(_ string: String) {
             if !texts.isEmpty { texts[texts.count - 1] += string }
         }
 
-        func parser(_ parser: XMLParser, foundCDATA data: Data) {
-            if !texts.isEmpty { texts[texts.count - 1] += String(decoding: data, as: UTF8.self) }
-        }
-
-        func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI ns: String?, qualifiedName: String?) {
+        mutating func end(_ name: String, namespace ns: String?) {
             guard let text = texts.popLast(), let attrs = attributes.popLast() else { return }
             names.removeLast()
             if let depth = xhtmlDepth, names.count >= depth {

@@ -45,7 +45,8 @@ public enum HTMLExtractor {
     ]
 
     /// Runs libxml2's one-time global setup before any parse (it is not safe to race).
-    private static let initialized: Bool = {
+    /// Shared with FeedParser: one initialisation for every libxml2 user in the process.
+    static let initialized: Bool = {
         xmlInitParser()
         return true
     }()

@@ -98,11 +98,15 @@ struct ScanCommand: ParsableCommand {
         if let retries, retries < 0 || retries > 10 { throw ValidationError("--retries must be from 0 to 10") }
         if noState && state != nil { throw ValidationError("--state and --no-state contradict each other") }
         if rescan && noState { throw ValidationError("--rescan needs a state (without one every run reads everything)") }
+        // An unsupported scheme (ftp://...) is an error here, not a file that is not found later.
+        for path in paths {
+            do { _ = try Location(path) } catch { throw ValidationError("\(error)") }
+        }
         if stream {
             if state != nil || rescan || wait != nil { throw ValidationError("--stream runs without state: drop --state, --rescan and --wait") }
             if !reporting.reporterArguments.isEmpty { throw ValidationError("--stream writes one report (stdout or --output): drop --reporter") }
             if paths.isEmpty { throw ValidationError("--stream needs the files, directories or - to scan on the command line") }
-            if let url = paths.first(where: { $0.hasPrefix("http://") || $0.hasPrefix("https://") }) {
+            if let url = paths.first(where: Location.isWeb) {
                 throw ValidationError("--stream reads files, directories and stdin, not URLs (\(url))")
             }
         }

@@ -101,10 +101,10 @@ final class ConfigTests: XCTestCase {
               - [nested]
             """, path: "c.yaml")
         XCTAssertEqual(diagnostics.map { "\($0.mark.line):\($0.mark.column) \($0.message)" }, [
-            "2:5 only http:// and https:// URLs can be fetched, not 'ftp://files.example/feed.xml'",
+            "2:5 unsupported scheme 'ftp' in ftp://files.example/feed.xml; supported: http, https, file paths",
             "3:5 a source has either 'url' or 'path', not both",
             "5:5 a source needs 'url' or 'path'",
-            "6:10 only http:// and https:// URLs can be fetched, not 'not a url'",
+            "6:10 'not a url' is not an http(s) URL",
             "7:5 a source is a path, a URL, or a mapping with 'url' or 'path', found a list",
         ])
     }

@@ -92,7 +92,7 @@ public struct ArticleReader: Sendable {
         if data.prefix(8192).contains(0) {
             return ([], [InputError(source: path, message: "binary file (NUL bytes found); skipped")])
         }
-        let ext = path.hasPrefix("http://") || path.hasPrefix("https://") ? "" : (path as NSString).pathExtension.lowercased()
+        let ext = Location.isWeb(path) ? "" : (path as NSString).pathExtension.lowercased()
         guard let format = format ?? InputFormat.fromExtension(ext) ?? InputFormat.sniff(data) ?? (ext == "xml" ? nil : .text) else {
             return ([], [InputError(source: path, message: "XML that is neither an RSS nor an Atom feed; skipped")])
         }
@@ -139,8 +139,8 @@ public struct ArticleReader: Sendable {
         if page.title.isEmpty && page.body.isEmpty {
             return ([], [InputError(source: path, message: "page has no readable text; skipped")])
         }
-        let fetched = path.hasPrefix("http://") || path.hasPrefix("https://") ? path : nil
-        let canonical = page.canonicalURL.flatMap { $0.hasPrefix("http://") || $0.hasPrefix("https://") ? $0 : nil }
+        let fetched = Location.isWeb(path) ? path : nil
+        let canonical = page.canonicalURL.flatMap { Location.isWeb($0) ? $0 : nil }
         return ([Article(title: page.title, body: page.body, url: fetched ?? canonical, published: page.published,
                          source: sourceName, path: path)], [])
     }

@@ -41,7 +41,7 @@ public enum FeedParser {
             return Feed(title: nil, articles: [], errors: errors.isEmpty
                 ? [InputError(source: source, message: "not an RSS or Atom feed (the document starts with \(root))")] : errors)
         }
-        let base = URL(string: source).flatMap { $0.scheme == "http" || $0.scheme == "https" ? $0 : nil }
+        let base = Location.isWeb(source) ? URL(string: source) : nil
         let feedTitle = builder.feedTitle.map(clean)
         var articles: [Article] = []
         for (n, item) in builder.items.enumerated() {

@@ -12,10 +12,7 @@ public struct SourceSpec: Sendable, Hashable {
         self.name = name
     }
 
-    public var isURL: Bool {
-        let l = location.lowercased()
-        return l.hasPrefix("http://") || l.hasPrefix("https://")
-    }
+    public var isURL: Bool { Location.isWeb(location) }
 }
 
 /// `policywatch.yaml`: what a cron run needs, in one file (BRIEF §6, §7). Flags override it.
@@ -157,15 +154,23 @@ struct ConfigParser {
 
     private mutating func source(_ s: String, mark: Mark, name: String?, mustBeURL: Bool = false) -> SourceSpec {
         let spec = SourceSpec(s, name: name)
-        if spec.isURL {
-            if URL(string: s)?.host == nil { error(mark, "'\(s)' is not a valid URL", hint: "write it as https://host/path") }
+        let location: Location
+        do {
+            location = try Location(s)
+        } catch {
+            self.error(mark, "\(error)", hint: "for a local file, give its path instead")
             return spec
         }
-        if mustBeURL || s.contains("://") {
-            error(mark, "only http:// and https:// URLs can be fetched, not '\(s)'", hint: "for a local file, give its path instead")
+        switch location {
+        case .web:
             return spec
+        case .path, .stdin:
+            if mustBeURL {
+                error(mark, "'\(s)' is not an http(s) URL", hint: "for a local file, use 'path:' instead")
+                return spec
+            }
+            return SourceSpec(s == "-" ? s : resolve(s), name: name)
         }
-        return SourceSpec(s == "-" ? s : resolve(s), name: name)
     }
 
     private mutating func options(_ node: Node, into config: inout Config) {

@@ -18,7 +18,7 @@ public struct HTMLReporter: Reporter {
     let context: ReporterContext
 
     public init(config: ReporterConfig, context: ReporterContext) throws {
-        pathTemplate = config.target == "-" ? nil : config.target
+        pathTemplate = try config.fileTarget()
         title = config.options["title"] ?? "policywatch digest"
         self.context = context
     }
@@ -153,8 +153,7 @@ public struct HTMLReporter: Reporter {
 
     /// Only web links: an article URL from a feed could be `javascript:...`.
     static func isWebLink(_ url: String) -> Bool {
-        let lower = url.lowercased()
-        return lower.hasPrefix("https://") || lower.hasPrefix("http://")
+        Location.scheme(of: url).map(Location.supportedSchemes.contains) ?? false
     }
 
     /// Escapes text for element content and quoted attributes.

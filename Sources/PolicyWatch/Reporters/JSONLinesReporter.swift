@@ -12,7 +12,7 @@ public struct JSONLinesReporter: Reporter {
     let context: ReporterContext
 
     public init(config: ReporterConfig, context: ReporterContext) throws {
-        pathTemplate = config.target == "-" ? nil : config.target
+        pathTemplate = try config.fileTarget()
         self.context = context
     }
 

@@ -16,7 +16,7 @@ public struct JSONReporter: Reporter {
     let context: ReporterContext
 
     public init(config: ReporterConfig, context: ReporterContext) throws {
-        pathTemplate = config.target == "-" ? nil : config.target
+        pathTemplate = try config.fileTarget()
         merge = try config.bool("merge", default: false)
         self.context = context
     }

@@ -39,10 +39,11 @@ public struct WebhookReporter: Reporter {
         let env = EnvExpander(context.environment)
         shownTarget = target
         let (expanded, urlSecrets) = try env.expand(target, what: "webhook URL")
-        guard let url = URL(string: expanded), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", url.host != nil else {
-            throw ReporterConfigError("webhook URL '\(target)' is not an http(s) URL")
+        do {
+            url = try Location.webURL(expanded, shown: target, what: "webhook URL")
+        } catch {
+            throw ReporterConfigError("\(error)")
         }
-        self.url = url
         var secrets = urlSecrets
         var headers: [(String, String)] = []
         for line in (config.options["header"] ?? "").split(separator: "\n") where !line.trimmingCharacters(in: .whitespaces).isEmpty {

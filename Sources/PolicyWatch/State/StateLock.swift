@@ -6,6 +6,10 @@ import Glibc
 /// One run at a time per state file: an exclusive `flock` on `STATE.lock` (BRIEF §7). The
 /// kernel drops the lock when the process ends, however it ends, so a killed run never
 /// leaves a stale lock behind.
+///
+/// The lock sits beside the state's real path (symlinks resolved, for the directory and for
+/// the file itself), so two runs reaching one state through different names, e.g. a symlinked
+/// directory and its target, take the same lock instead of running at once.
 public final class StateLock: Sendable {
     public let path: String
     private let fd: Int32
@@ -26,9 +30,14 @@ public final class StateLock: Sendable {
     /// Takes the lock for `statePath`, polling for up to `wait` seconds. Throws `Busy` if
     /// another process holds it, or a StateError if the lock file cannot be opened.
     public static func acquire(statePath: String, wait: TimeInterval = 0) throws -> StateLock {
-        let lockPath = statePath + ".lock"
-        let dir = (lockPath as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        do {
+            _ = try Location.localPath(statePath, what: "the state")
+        } catch {
+            throw StateError(path: statePath, message: "\(error)")
+        }
+        let given = (statePath as NSString).deletingLastPathComponent
+        if !given.isEmpty { try? FileManager.default.createDirectory(atPath: given, withIntermediateDirectories: true) }
+        let lockPath = realPath(statePath) + ".lock"
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw StateError(path: lockPath, message: "cannot open the lock file: \(String(cString: strerror(errno)))")
@@ -52,6 +61,27 @@ public final class StateLock: Sendable {
         _ = ftruncate(fd, 0)
         _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         return StateLock(path: lockPath, fd: fd)
+    }
+
+    /// `path` with every symlink resolved, also when the file does not exist yet (then its
+    /// directory is resolved and the name appended) or is a symlink to a file not yet created.
+    static func realPath(_ path: String) -> String {
+        var current = path.isEmpty ? "." : path
+        // Follow a symlink at the end of the path by hand: realpath(3) fails on a dangling one,
+        // which is what a state created through a symlink looks like before its first run.
+        for _ in 0..<40 {
+            if let resolved = realpath(current, nil) {
+                defer { free(resolved) }
+                return String(cString: resolved)
+            }
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: current) else { break }
+            current = target.hasPrefix("/") ? target : ((current as NSString).deletingLastPathComponent as NSString).appendingPathComponent(target)
+        }
+        let dir = (current as NSString).deletingLastPathComponent
+        let name = (current as NSString).lastPathComponent
+        guard let resolved = realpath(dir.isEmpty ? "." : dir, nil) else { return current }
+        defer { free(resolved) }
+        return (String(cString: resolved) as NSString).appendingPathComponent(name)
     }
 
     private init(path: String, fd: Int32) {

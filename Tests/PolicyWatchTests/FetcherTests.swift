@@ -85,7 +85,7 @@ final class FetcherTests: XCTestCase {
         guard case .failed(let message) = fetcher(timeout: 0.4).fetch(FetchRequest(url: URL(string: server.url("/slow"))!)) else {
             return XCTFail("expected a timeout")
         }
-        XCTAssertEqual(message, "timed out after 1 s")
+        XCTAssertEqual(message, "no answer within 1 s (timeout)")
         XCTAssertGreaterThan(Date().timeIntervalSince(start), 0.9)
         XCTAssertLessThan(Date().timeIntervalSince(start), 2.9)
     }

@@ -198,7 +198,7 @@ final class WebhookReporterTests: XCTestCase {
         let (ctx, _) = ReporterFixtures.context(directory: dir)
         for (arg, expected) in [("webhook[template=bad.mustache]=http://127.0.0.1:9/x", "invalid Mustache template"),
                                 ("webhook[template=missing.mustache]=http://127.0.0.1:9/x", "cannot read the webhook template"),
-                                ("webhook=ftp://example.org/x", "not an http(s) URL"),
+                                ("webhook=ftp://example.org/x", "unsupported scheme 'ftp' in ftp://example.org/x"),
                                 ("webhook[format=xml]=http://127.0.0.1:9/x", "format must be one of json, slack")] {
             XCTAssertThrowsError(try ReporterRegistry.builtIn.make(try ReporterConfig.parse(argument: arg), context: ctx), arg) { e in
                 XCTAssertTrue("\(e)".contains(expected), "\(arg): \(e)")

@@ -20,6 +20,8 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         public var delay: TimeInterval
         /// Close the connection without answering.
         public var hangUp: Bool
+        /// More response headers (Location for a redirect, Retry-After).
+        public var headers: [String: String] = [:]
 
         public init(status: Int = 200, body: Data = Data(), contentType: String = "application/rss+xml; charset=utf-8",
                     etag: String? = nil, lastModified: String? = nil, delay: TimeInterval = 0, hangUp: Bool = false) {
@@ -98,7 +100,23 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
 
     public func requests(to path: String) -> [Request] { requests.filter { $0.path == path } }
 
+    /// Answers `path` with a redirect to `location`.
+    public func redirect(_ path: String, status: Int, to location: String) {
+        var r = Resource(status: status, body: Data(), contentType: "text/plain")
+        r.headers["Location"] = location
+        set(path, r)
+    }
+
+    private var stopped = false
+
+    /// Closes the listener, once: `deinit` calls it again, possibly after another server
+    /// reused the descriptor number, and a second close would shut that server's socket.
     public func stop() {
+        let first: Bool = lock.withLock {
+            defer { stopped = true }
+            return !stopped
+        }
+        guard first else { return }
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
     }
@@ -168,6 +186,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         response += "Content-Type: \(resource.contentType)\r\nContent-Length: \(answer.count)\r\nConnection: close\r\n"
         if let etag = resource.etag { response += "ETag: \(etag)\r\n" }
         if let lm = resource.lastModified { response += "Last-Modified: \(lm)\r\n" }
+        for (name, value) in resource.headers.sorted(by: { $0.key < $1.key }) { response += "\(name): \(value)\r\n" }
         response += "\r\n"
         let bytes = Array(response.utf8) + Array(answer)
         var sent = 0
@@ -181,7 +200,12 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     private static func reason(_ status: Int) -> String {
         switch status {
         case 200: "OK"
+        case 301: "Moved Permanently"
+        case 302: "Found"
+        case 303: "See Other"
         case 304: "Not Modified"
+        case 307: "Temporary Redirect"
+        case 308: "Permanent Redirect"
         case 401: "Unauthorized"
         case 404: "Not Found"
         case 429: "Too Many Requests"

@@ -1,7 +1,7 @@
 import Foundation
 
-/// How many fetches may run at once: in all, and against one host (politeness to a server
-/// that carries many of a user's feeds).
+/// How many fetches may run at once: in all, and against one server (politeness to a server
+/// that carries many of a user's feeds). A server is an origin: scheme, host and port.
 public struct FetchConcurrency: Sendable, Equatable {
     public var total: Int
     public var perHost: Int
@@ -20,7 +20,7 @@ extension HTTPFetching {
     public func fetchAll(_ requests: [FetchRequest], concurrency: FetchConcurrency = FetchConcurrency()) -> [FetchResult] {
         if requests.isEmpty { return [] }
         if requests.count == 1 { return [fetch(requests[0])] }
-        let queue = FetchQueue(requests.map { $0.url.host?.lowercased() ?? "" }, perHost: concurrency.perHost)
+        let queue = FetchQueue(requests.map { RedirectRule.origin($0.url) }, perHost: concurrency.perHost)
         let results = FetchResults(count: requests.count)
         let group = DispatchGroup()
         for _ in 0..<min(concurrency.total, requests.count) {

@@ -16,7 +16,7 @@ public struct WebhookReporter: Reporter {
         .init("header", "extra header lines, 'Name: value', ${VAR} from the environment; a list for several"),
         .init("timeout", "seconds per attempt (default 10)"),
         .init("retries", "retries within a run after a network error, HTTP 408, 429 or 5xx (default 3)"),
-        .init("backoff", "seconds before the first retry, doubled each time (default 1)"),
+        .init("backoff", "seconds before the first retry, doubled each time up to 60, or the server's Retry-After (default 1)"),
     ]
     public static let granularity = DeliveryGranularity.perAlert
 
@@ -77,33 +77,30 @@ public struct WebhookReporter: Reporter {
         }
     }
 
+    /// Largest answer read from a receiver (only its first 200 bytes are ever shown).
+    static let maxResponseBytes = 1 << 20
+
+    /// POSTs the batch through the one HTTP client (retries, Retry-After, timeouts). Returning
+    /// means a 2xx from the webhook's own origin: a redirect elsewhere, or one that would drop
+    /// the body, is a failure, so the alert stays owed.
     public func deliver(_ batch: DeliveryBatch) throws {
         let body = try self.body(batch)
-        var headers = [("Content-Type", contentType), ("User-Agent", "policywatch"), ("Idempotency-Key", batch.idempotencyKey)]
-        headers += self.headers
-        var delay = backoff
-        var attempt = 0
-        while true {
-            attempt += 1
-            let failure: DeliveryError
-            var wait = delay
-            switch HTTPPost.send(url: url, body: body, headers: headers, timeout: timeout) {
-            case .success(let r) where (200..<300).contains(r.status):
-                return
-            case .success(let r):
-                let detail = String(decoding: r.body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                let retryable = r.status >= 500 || r.status == 408 || r.status == 429
-                failure = DeliveryError(redactor.scrub("\(shownTarget): HTTP \(r.status)\(detail.isEmpty ? "" : ": \(detail)")"),
-                                        targetDown: retryable)
-                // Honour a short Retry-After (seconds); a long one waits for the next run.
-                if let ra = r.headers["retry-after"], let s = Double(ra), s <= 60 { wait = max(wait, s) }
-                if !retryable { throw failure }
-            case .failure(let error):
-                failure = DeliveryError(redactor.scrub("\(shownTarget): \(Self.describe(error, timeout: timeout))"), targetDown: true)
-            }
-            if attempt > retries { throw failure }
-            Thread.sleep(forTimeInterval: wait)
-            delay = min(delay * 2, 300)
+        let request = HTTPRequest(
+            method: "POST", url: url,
+            headers: [("Content-Type", contentType), ("Idempotency-Key", batch.idempotencyKey)] + headers.map { (name: $0.0, value: $0.1) },
+            body: body,
+            credentialHeaders: Set(headers.map { $0.0 }))
+        let client = HTTPClient(policy: HTTPPolicy(timeout: timeout, retries: retries, backoff: backoff, maxWait: 60,
+                                                   maxBytes: Self.maxResponseBytes))
+        switch client.send(request) {
+        case .success(let r) where (200..<300).contains(r.status):
+            return
+        case .success(let r):
+            let detail = String(decoding: r.body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw DeliveryError(redactor.scrub("\(shownTarget): HTTP \(r.status)\(detail.isEmpty ? "" : ": \(detail)")"),
+                                targetDown: r.isRetryable)
+        case .failure(let failure):
+            throw DeliveryError(redactor.scrub("\(shownTarget): \(failure)"), targetDown: failure.isRetryable)
         }
     }
 
@@ -130,19 +127,6 @@ public struct WebhookReporter: Reporter {
         object["count"] = batch.alerts.count
         object["digest"] = batch.isDigest
         return object
-    }
-
-    static func describe(_ error: Error, timeout: TimeInterval) -> String {
-        if let u = error as? URLError {
-            switch u.code {
-            case .timedOut: return "no answer within \(timeout) s (timeout)"
-            case .cannotConnectToHost: return "connection refused"
-            case .cannotFindHost: return "unknown host"
-            case .networkConnectionLost: return "the connection was closed before an answer"
-            default: break
-            }
-        }
-        return (error as NSError).localizedDescription
     }
 }
 

@@ -167,6 +167,9 @@ public enum FeedParser {
     static func describe(code: Int, libxml message: String) -> String {
         func is_(_ c: xmlParserErrors) -> Bool { code == Int(c.rawValue) }
         if is_(XML_ERR_DOCUMENT_EMPTY) { return "the document is empty" }
+        if message.hasPrefix("Excessive depth in document") {
+            return "elements nested more than 256 deep (libxml2's limit; no feed needs as many): excessive depth"
+        }
         if is_(XML_ERR_INVALID_CHAR) && message.contains("UTF-8") {
             return "bytes that are not UTF-8, nor in the encoding the document declares"
         }

@@ -1,0 +1,58 @@
+import Foundation
+import PolicyWatch
+import PolicyWatchTestSupport
+import XCTest
+
+/// Issue 11 and 15 through the real binary: feeds that used to crash it, a state reached
+/// through a symlink, an unsupported `scheme://`.
+final class HardeningCLITests: XCTestCase {
+    var dir: TempDir!
+
+    override func setUp() {
+        dir = TempDir("policywatch-hardening")
+        dir.write("rules/pack.yaml", Samples.rules)
+        dir.write("news/chips.txt", "\(Samples.chipsStory.title)\n\(Samples.chipsStory.body)\n")
+    }
+
+    func scan(_ args: [String]) -> Binary.Result {
+        Binary.run(["scan", "--no-default-rules", "--rules", "rules"] + args, cwd: dir.path)
+    }
+
+    /// The four reproducers killed the process (SIGSEGV/SIGILL) inside XMLParser. Now each broken
+    /// one is an input error (exit 3), the feed that is valid is read, and so is the file after.
+    func testFeedsThatCrashedTheProcessAreInputErrors() throws {
+        dir.write("news/a.atom", Data([0x3C, 0xC3, 0x3C, 0x64, 0x69]))
+        dir.write("news/b.rss", "<?l?>")
+        dir.write("news/c.rss", Samples.rss(items: [Samples.roadmapStory]) + "<?x?>")
+        dir.write("news/d.rss", Data(Array("<?a".utf8) + [0xFF] + Array(" b?>".utf8)))
+        let r = scan(["news"])
+        XCTAssertEqual(r.status, 3, "exit 3 = partial; stderr: \(r.stderr)")
+        let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        XCTAssertEqual(Set(report.errors.map { ($0.source as NSString).lastPathComponent }), ["a.atom", "b.rss", "d.rss"])
+        XCTAssertTrue(report.errors.allSatisfy { $0.message.hasPrefix("invalid XML at line 1") }, "\(report.errors)")
+        XCTAssertEqual(Set(report.alerts.map(\.article.title)), [Samples.chipsStory.title, Samples.roadmapStory.title])
+        XCTAssertFalse(r.stderr.contains("encoding error"), "libxml2 prints nothing of its own: \(r.stderr)")
+    }
+
+    /// A run on `link.sqlite` (a symlink to `s.sqlite`) is refused while `s.sqlite` is held.
+    func testStateReachedThroughASymlinkIsLocked() throws {
+        try FileManager.default.createSymbolicLink(atPath: dir.url("link.sqlite"), withDestinationPath: "s.sqlite")
+        let held = try StateLock.acquire(statePath: dir.url("s.sqlite"))
+        let r = scan(["--state", "link.sqlite", "news"])
+        XCTAssertEqual(r.status, 75, r.stderr)
+        XCTAssertTrue(r.stderr.contains("is using this state"), r.stderr)
+        withExtendedLifetime(held) {}
+    }
+
+    func testUnsupportedSchemeIsAnErrorNotAFileName() {
+        let source = scan(["ftp://files.example/feed.xml"])
+        XCTAssertEqual(source.status, 64, source.stderr)
+        XCTAssertTrue(source.stderr.contains("unsupported scheme 'ftp' in ftp://files.example/feed.xml; supported: http, https, file paths"),
+                      source.stderr)
+        let reporter = scan(["--reporter", "jsonl=s3://bucket/alerts.jsonl", "news"])
+        XCTAssertNotEqual(reporter.status, 0)
+        XCTAssertNotEqual(reporter.status, 3)
+        XCTAssertTrue(reporter.stderr.contains("unsupported scheme 's3'"), reporter.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.url("s3:")), "no directory named after the scheme")
+    }
+}

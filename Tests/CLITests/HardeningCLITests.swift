@@ -55,4 +55,36 @@ final class HardeningCLITests: XCTestCase {
         XCTAssertTrue(reporter.stderr.contains("unsupported scheme 's3'"), reporter.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.url("s3:")), "no directory named after the scheme")
     }
+
+    /// Issue 11 end to end: a webhook answered with a 307 to another origin. The other server
+    /// gets nothing (no secret), the run says why and exits 3, and the alert stays owed until
+    /// `deliver` finds the webhook answering itself.
+    func testWebhookRedirectElsewhereLeavesTheAlertOwed() throws {
+        let home = try LoopbackHTTPServer()
+        let elsewhere = try LoopbackHTTPServer()
+        defer {
+            home.stop()
+            elsewhere.stop()
+        }
+        elsewhere.set("/steal", .init(status: 200, body: Data("ok".utf8), contentType: "text/plain"))
+        home.redirect("/hook", status: 307, to: elsewhere.url("/steal"))
+        let hook = "webhook[retries=0,timeout=5,header=Authorization: Bearer ${PW_HOOK_TOKEN}]=\(home.url("/hook"))"
+        setenv("PW_HOOK_TOKEN", "s3cret-token-value", 1)
+        defer { unsetenv("PW_HOOK_TOKEN") }
+
+        let first = scan(["--state", "s.sqlite", "--reporter", hook, "news"])
+        XCTAssertEqual(first.status, 3, first.stderr)
+        XCTAssertTrue(first.stderr.contains("HTTP 307 redirect to \(elsewhere.url("/steal")) not followed"), first.stderr)
+        XCTAssertTrue(first.stderr.contains("not delivered; kept in the state for the next run"), first.stderr)
+        XCTAssertEqual(elsewhere.requests.count, 0)
+
+        home.set("/hook", .init(status: 200, body: Data("ok".utf8), contentType: "text/plain"))
+        let retry = Binary.run(["deliver", "--state", "s.sqlite", "--reporter", hook], cwd: dir.path)
+        XCTAssertEqual(retry.status, 0, retry.stderr)
+        let delivered = home.requests(to: "/hook").filter { $0.status == 200 }
+        XCTAssertGreaterThan(delivered.count, 0)
+        XCTAssertEqual(delivered.count, Set(delivered.compactMap { $0.headers["idempotency-key"] }).count, "each owed alert once")
+        XCTAssertEqual(delivered.first?.headers["authorization"], "Bearer s3cret-token-value")
+        XCTAssertEqual(elsewhere.requests.count, 0)
+    }
 }

@@ -99,8 +99,12 @@ struct ScanCommand: ParsableCommand {
         if noState && state != nil { throw ValidationError("--state and --no-state contradict each other") }
         if rescan && noState { throw ValidationError("--rescan needs a state (without one every run reads everything)") }
         // An unsupported scheme (ftp://...) is an error here, not a file that is not found later.
-        for path in paths {
-            do { _ = try Location(path) } catch { throw ValidationError("\(error)") }
+        do {
+            for path in paths { _ = try Location(path) }
+            if let output { _ = try Location.localPath(output, what: "--output") }
+            if let state { _ = try Location.localPath(state, what: "--state") }
+        } catch {
+            throw ValidationError("\(error)")
         }
         if stream {
             if state != nil || rescan || wait != nil { throw ValidationError("--stream runs without state: drop --state, --rescan and --wait") }

@@ -54,6 +54,13 @@ final class HardeningCLITests: XCTestCase {
         XCTAssertNotEqual(reporter.status, 3)
         XCTAssertTrue(reporter.stderr.contains("unsupported scheme 's3'"), reporter.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.url("s3:")), "no directory named after the scheme")
+        for args in [["--output", "ftp://files.example/r.json"], ["--stream", "--output", "ftp://files.example/r.json"],
+                     ["--state", "ftp://files.example/s.db"]] {
+            let r = scan(args + ["news"])
+            XCTAssertEqual(r.status, 64, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("unsupported scheme 'ftp' in ftp://files.example/"), r.stderr)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.url("ftp:")))
     }
 
     /// Issue 11 end to end: a webhook answered with a 307 to another origin. The other server

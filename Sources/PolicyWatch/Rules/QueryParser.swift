@@ -50,7 +50,12 @@ struct QueryParser {
     private let locate: (Int) -> Mark
     private var tokens: [Token] = []
     private var pos = 0
+    /// Groups, NOTs and field prefixes open around the current token (see `maxDepth`).
+    private var depth = 0
     static let defaultWithin = 10
+    /// Deepest nesting of parentheses, `SENT(`/`PARA(`, `NOT` and `title:` accepted: the parser
+    /// and everything after it recurse once per level, and 6,000 levels overflowed the stack.
+    static let maxDepth = 100
 
     init(_ query: String, locate: @escaping (Int) -> Mark) {
         s = Array(query.unicodeScalars)
@@ -247,6 +252,16 @@ struct QueryParser {
 
     private var current: Token { tokens[pos] }
 
+    /// Enters one more level of nesting at `token`, refusing to go past `maxDepth`.
+    /// Every call is paired with `depth -= 1` once the nested part is parsed.
+    private mutating func enter(_ token: Token) throws(Failure) {
+        depth += 1
+        if depth > Self.maxDepth {
+            throw Failure(message: "the query nests deeper than \(Self.maxDepth) levels", offset: token.offset,
+                          hint: "flatten it: a OR b OR c needs no parentheses, and a $list can name a group of terms")
+        }
+    }
+
     private func isConnector(_ k: Token.Kind) -> Bool {
         switch k {
         case .and, .or, .not: return true
@@ -305,7 +320,10 @@ struct QueryParser {
             if case .eof = current.kind {
                 throw Failure(message: "NOT needs a term after it", offset: t.offset, hint: "add a term, or remove NOT")
             }
-            return .none([try parseNot()], locate(t.offset))
+            try enter(t)
+            let operand = try parseNot()
+            depth -= 1
+            return .none([operand], locate(t.offset))
         }
         return try parseProximity()
     }
@@ -346,7 +364,9 @@ struct QueryParser {
         case .lparen:
             pos += 1
             if case .rparen = current.kind { throw Failure(message: "empty parentheses", offset: t.offset, hint: "put a term inside, or remove them") }
+            try enter(t)
             let e = try parseConnected()
+            depth -= 1
             guard case .rparen = current.kind else { throw Failure(message: "'(' is not closed", offset: t.offset, hint: "add ')'") }
             pos += 1
             return e
@@ -357,7 +377,9 @@ struct QueryParser {
             if case .rparen = current.kind {
                 throw Failure(message: "\(t.text)() is empty", offset: t.offset, hint: "write \(t.text)(a AND b)")
             }
+            try enter(t)
             let e = try parseConnected()
+            depth -= 1
             guard case .rparen = current.kind else { throw Failure(message: "'(' is not closed", offset: open.offset, hint: "add ')'") }
             pos += 1
             let items: [Expr]
@@ -370,7 +392,10 @@ struct QueryParser {
                 throw Failure(message: "'\(t.text)' needs a term or a group after it", offset: t.offset, hint: "e.g. \(f.rawValue):(ban OR 금지)")
             default: break
             }
-            return .field(f, try parsePrimary(), locate(t.offset))
+            try enter(t)
+            let inner = try parsePrimary()
+            depth -= 1
+            return .field(f, inner, locate(t.offset))
         case .term(let spec):
             pos += 1
             let contentOffset = t.text.hasPrefix("\"") ? t.offset + 1 : t.offset

@@ -305,8 +305,21 @@ struct RuleParser {
 
     // MARK: - Expressions
 
+    /// Deepest nesting of operators in a `match:` (the YAML reader allows 200 levels of
+    /// mappings and sequences; compiling and evaluating recurse once per operator).
+    static let maxExprDepth = 100
+    /// Operators open around the expression being parsed.
+    private var exprDepth = 0
+
     /// Parses a match expression. Returns nil (and records why) when it is invalid.
     mutating func parseExpr(_ node: Node, context: String) -> Expr? {
+        exprDepth += 1
+        defer { exprDepth -= 1 }
+        if exprDepth > Self.maxExprDepth {
+            error(node.mark, "the match expression in \(context) nests deeper than \(Self.maxExprDepth) levels",
+                  hint: "flatten it: all: inside all: (or any: inside any:) can be one list, and a $list can name a group of terms")
+            return nil
+        }
         switch node.kind {
         case .scalar(let s):
             if node.isNull {
@@ -509,12 +522,12 @@ struct RuleParser {
                   hint: "query: '\"export control*\" AND $chips'")
             return nil
         }
-        let locator = self.locator
-        var parser = QueryParser(q, locate: { locator?.mark(in: node, offset: $0) ?? node.mark })
+        let marks = locator?.marks(in: node)
+        var parser = QueryParser(q, locate: { marks?.mark($0) ?? node.mark })
         do {
             return try parser.parse()
         } catch {
-            diagnostics.append(Diagnostic(.error, locate(node, error.offset), "invalid query in \(context): \(error.message)", hint: error.hint))
+            diagnostics.append(Diagnostic(.error, marks?.mark(error.offset) ?? node.mark, "invalid query in \(context): \(error.message)", hint: error.hint))
             return nil
         }
     }

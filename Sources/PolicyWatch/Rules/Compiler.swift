@@ -346,7 +346,7 @@ public struct Compiler {
         // Short ids ("KR" vs "CN") are all within two edits of each other: suggest only real near-misses.
         var close = ""
         if let c = Suggest.closest(to: id, in: defined),
-           Suggest.editDistance(Array(c.lowercased().unicodeScalars), Array(id.lowercased().unicodeScalars)) < min(c.count, id.count) {
+           EditDistance.distance(c.lowercased(), id.lowercased()) < min(c.count, id.count) {
             close = "did you mean '@\(kind):\(c)'? "
         }
         return close + "defined \(kind) ids: \(defined.joined(separator: ", "))"

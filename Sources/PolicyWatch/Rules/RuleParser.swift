@@ -453,13 +453,9 @@ struct RuleParser {
     }
 
     private mutating func boolean(_ node: Node, key: String, context: String) -> Bool? {
-        switch node.scalar?.lowercased() {
-        case "true", "yes", "on": return true
-        case "false", "no", "off": return false
-        default:
-            error(node.mark, "'\(key)' in \(context) must be true or false, found '\(node.scalar ?? node.typeDescription)'")
-            return nil
-        }
+        if let b = node.bool { return b }
+        error(node.mark, "'\(key)' in \(context) must be true or false, found '\(node.scalar ?? node.typeDescription)'")
+        return nil
     }
 
     /// `language: ko` or `language: [ko, en]`. Codes as in BCP 47 (`ko`, `zh-Hant`), plus `mixed` and `und`.
@@ -594,10 +590,10 @@ struct RuleParser {
         }
         var cased = false
         if let c = node["cased"] {
-            switch c.scalar?.lowercased() {
-            case "true", "yes", "on": cased = true
-            case "false", "no", "off": cased = false
-            default: error(c.mark, "'cased' must be true or false, found '\(c.scalar ?? c.typeDescription)'")
+            if let b = c.bool {
+                cased = b
+            } else {
+                error(c.mark, "'cased' must be true or false, found '\(c.scalar ?? c.typeDescription)'")
             }
         }
         if text.hasPrefix("$") {

@@ -88,24 +88,18 @@ public struct RuleSet: Sendable {
     public let regexes: [LinearRegex]
     /// Every entity defined, sorted by kind then id.
     public let entities: [CompiledEntity]
-    /// Literal terms that only pre-filter regexes (never evidence).
-    public let anchorOnlyTerms: Set<Int32>
     /// Ids of the rules `disable:` switched off.
     public let disabledRules: [String]
 
     init(rules: [CompiledRule], matcher: TermMatcher, warnings: [Diagnostic], regexes: [LinearRegex] = [],
-         entities: [CompiledEntity] = [], anchorOnlyTerms: Set<Int32> = [], disabledRules: [String] = []) {
+         entities: [CompiledEntity] = [], disabledRules: [String] = []) {
         self.rules = rules
         self.matcher = matcher
         self.warnings = warnings
         self.regexes = regexes
         self.entities = entities
-        self.anchorOnlyTerms = anchorOnlyTerms
         self.disabledRules = disabledRules
     }
-
-    /// Rules that always run because no term anchors them.
-    public var unanchoredRules: [CompiledRule] { rules.filter { $0.anchors == nil } }
 
     /// How a hit's term is shown in evidence: the term as written, or `/regex/`.
     public func display(term id: Int32) -> String {
@@ -193,7 +187,7 @@ public struct Compiler {
         guard errors.isEmpty else { return (nil, sorted) }
         compiled.sort { $0.rule.id < $1.rule.id }
         let set = RuleSet(rules: compiled, matcher: TermMatcher(terms: terms), warnings: sorted, regexes: regexes,
-                          entities: compiledEntities, anchorOnlyTerms: Set(anchorIndex.values), disabledRules: disabled.keys.sorted())
+                          entities: compiledEntities, disabledRules: disabled.keys.sorted())
         return (set, sorted)
     }
 

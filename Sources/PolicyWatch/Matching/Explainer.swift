@@ -73,26 +73,31 @@ public struct Explainer {
     /// Evidence lines kept per node.
     public var maxLines = 8
 
+    private let scanner: Scanner
+
     public init(ruleSet: RuleSet) {
         self.ruleSet = ruleSet
+        scanner = Scanner(ruleSet: ruleSet)
     }
 
     /// Explains rule `id` on `article`; nil when no loaded rule has that id.
     public func explain(ruleID id: String, article: Article) -> Explanation? {
-        guard let rule = ruleSet.rule(id: id) else { return nil }
+        guard let index = ruleSet.rules.firstIndex(where: { $0.rule.id == id }) else { return nil }
+        let rule = ruleSet.rules[index]
+        // The scan's own path, so `anchored` is the prefilter's verdict, not a second opinion.
         var normalizer = TextNormalizer()
-        let matches = ArticleMatches(article: article, matcher: ruleSet.matcher, normalizer: &normalizer)
-        let evaluator = Evaluator(matches: matches)
-        let root = node(rule.condition, Evaluator.Scope(), evaluator)
+        let trace = scanner.trace(article, normalizer: &normalizer)
+        let root = node(rule.condition, Evaluator.Scope(), trace.evaluator)
+        let anchored = trace.isCandidate(index)
         let r = rule.rule
         return Explanation(
             rule: Alert.RuleRef(id: r.id, title: r.title, severity: r.severity, tags: r.tags, file: rule.file),
             ruleMark: "\(r.mark)",
             article: Alert.ArticleRef(article),
-            fired: root.holds,
-            anchored: rule.anchors.map { matches.containsAny(of: $0) } ?? true,
+            fired: anchored && root.holds,
+            anchored: anchored,
             root: root,
-            entities: matches.entities(ruleSet.entities))
+            entities: trace.matches.entities(ruleSet.entities))
     }
 
     private func node(_ c: Condition, _ scope: Evaluator.Scope, _ ev: Evaluator) -> Explanation.Node {

@@ -52,7 +52,7 @@ struct QueryParser {
     private var pos = 0
     /// Groups, NOTs and field prefixes open around the current token (see `maxDepth`).
     private var depth = 0
-    static let defaultWithin = 10
+    static let defaultWithin = NearOperator.defaultWithin
     /// Deepest nesting of parentheses, `SENT(`/`PARA(`, `NOT` and `title:` accepted: the parser
     /// and everything after it recurse once per level, and 6,000 levels overflowed the stack.
     static let maxDepth = 100

@@ -95,86 +95,93 @@ struct QueryParser {
                 i += 1
                 continue
             }
+            let token: Token
             switch c {
             case "(":
-                out.append(Token(kind: .lparen, offset: i, text: "("))
+                token = Token(kind: .lparen, offset: i, text: "(")
                 i += 1
             case ")":
-                out.append(Token(kind: .rparen, offset: i, text: ")"))
+                token = Token(kind: .rparen, offset: i, text: ")")
                 i += 1
-            case "\"":
-                var j = i + 1
-                var content = String.UnicodeScalarView()
-                while j < n && s[j] != "\"" {
-                    if s[j] == "\\" && j + 1 < n {
-                        content.append(s[j + 1])
-                        j += 2
-                    } else {
-                        content.append(s[j])
-                        j += 1
-                    }
-                }
-                guard j < n else { throw Failure(message: "unterminated quoted phrase", offset: i, hint: "close it with \"") }
-                let phrase = String(content)
-                if phrase.trimmingCharacters(in: .whitespaces).isEmpty {
-                    throw Failure(message: "empty quoted phrase", offset: i, hint: "write the words between the quotes")
-                }
-                if let star = phrase.unicodeScalars.dropLast().firstIndex(of: "*") {
-                    throw Failure(message: "a wildcard '*' works only at the end of a term", offset: i + 1 + phrase.unicodeScalars.distance(from: phrase.unicodeScalars.startIndex, to: star),
-                                  hint: "write \"export control*\", not \"export* control\"")
-                }
-                let spec = try termSpec(phrase, offset: i + 1)
-                out.append(Token(kind: .term(spec), offset: i, text: text(i..<(j + 1))))
-                i = j + 1
-                if i < n && !isDelimiter(s[i]) {
-                    throw Failure(message: "a quoted phrase must be followed by a space, ')' or the end", offset: i,
-                                  hint: "put a space and an operator after the closing quote")
-                }
-            case "/":
-                var j = i + 1
-                var pattern = String.UnicodeScalarView()
-                while j < n && s[j] != "/" {
-                    if s[j] == "\\" && j + 1 < n && s[j + 1] == "/" {
-                        pattern.append("/")
-                        j += 2
-                    } else {
-                        pattern.append(s[j])
-                        j += 1
-                    }
-                }
-                guard j < n else { throw Failure(message: "unterminated regex", offset: i, hint: "close it with '/' (write \\/ for a slash inside)") }
-                out.append(Token(kind: .regex(String(pattern)), offset: i, text: text(i..<(j + 1))))
-                i = j + 1
-            default:
-                var j = i
-                // A field prefix ends at its colon: `title:(...)`, `body:"..."`.
-                var field: Field?
-                while j < n && !isDelimiter(s[j]) {
-                    if s[j] == ":" && c != "@" && j > i && s[i..<j].allSatisfy({ $0.isASCII && $0.properties.isAlphabetic }) {
-                        let name = text(i..<j)
-                        guard let f = Field(rawValue: name.lowercased()) else {
-                            throw Failure(message: "unknown field '\(name):'", offset: i,
-                                          hint: (Suggest.closest(to: name, in: ["title", "body"]).map { "did you mean '\($0):'? " } ?? "")
-                                              + "fields are title: and body:; quote a term that holds ':'")
-                        }
-                        field = f
-                        j += 1
-                        break
-                    }
-                    j += 1
-                }
-                if let field {
-                    out.append(Token(kind: .field(field), offset: i, text: text(i..<j)))
-                    i = j
-                    continue
-                }
-                let word = text(i..<j)
-                out.append(try classify(word, offset: i, next: j < n ? s[j] : nil))
-                i = j
+            case "\"": (token, i) = try quotedPhrase(at: i)
+            case "/": (token, i) = try regex(at: i)
+            default: (token, i) = try word(at: i)
             }
+            out.append(token)
         }
         out.append(Token(kind: .eof, offset: n, text: "end of query"))
         return out
+    }
+
+    /// The phrase whose opening quote is at `i`, and the index after it.
+    private func quotedPhrase(at i: Int) throws(Failure) -> (Token, Int) {
+        let n = s.count
+        var j = i + 1
+        var content = String.UnicodeScalarView()
+        while j < n && s[j] != "\"" {
+            if s[j] == "\\" && j + 1 < n {
+                content.append(s[j + 1])
+                j += 2
+            } else {
+                content.append(s[j])
+                j += 1
+            }
+        }
+        guard j < n else { throw Failure(message: "unterminated quoted phrase", offset: i, hint: "close it with \"") }
+        let phrase = String(content)
+        if phrase.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw Failure(message: "empty quoted phrase", offset: i, hint: "write the words between the quotes")
+        }
+        if let star = phrase.unicodeScalars.dropLast().firstIndex(of: "*") {
+            throw Failure(message: "a wildcard '*' works only at the end of a term", offset: i + 1 + phrase.unicodeScalars.distance(from: phrase.unicodeScalars.startIndex, to: star),
+                          hint: "write \"export control*\", not \"export* control\"")
+        }
+        let spec = try termSpec(phrase, offset: i + 1)
+        let token = Token(kind: .term(spec), offset: i, text: text(i..<(j + 1)))
+        if j + 1 < n && !isDelimiter(s[j + 1]) {
+            throw Failure(message: "a quoted phrase must be followed by a space, ')' or the end", offset: j + 1,
+                          hint: "put a space and an operator after the closing quote")
+        }
+        return (token, j + 1)
+    }
+
+    /// The `/regex/` whose opening slash is at `i`, and the index after it.
+    private func regex(at i: Int) throws(Failure) -> (Token, Int) {
+        let n = s.count
+        var j = i + 1
+        var pattern = String.UnicodeScalarView()
+        while j < n && s[j] != "/" {
+            if s[j] == "\\" && j + 1 < n && s[j + 1] == "/" {
+                pattern.append("/")
+                j += 2
+            } else {
+                pattern.append(s[j])
+                j += 1
+            }
+        }
+        guard j < n else { throw Failure(message: "unterminated regex", offset: i, hint: "close it with '/' (write \\/ for a slash inside)") }
+        return (Token(kind: .regex(String(pattern)), offset: i, text: text(i..<(j + 1))), j + 1)
+    }
+
+    /// The word, operator or field prefix starting at `i`, and the index after it.
+    private func word(at i: Int) throws(Failure) -> (Token, Int) {
+        let n = s.count
+        let c = s[i]
+        var j = i
+        // A field prefix ends at its colon: `title:(...)`, `body:"..."`.
+        while j < n && !isDelimiter(s[j]) {
+            if s[j] == ":" && c != "@" && j > i && s[i..<j].allSatisfy({ $0.isASCII && $0.properties.isAlphabetic }) {
+                let name = text(i..<j)
+                guard let f = Field(rawValue: name.lowercased()) else {
+                    throw Failure(message: "unknown field '\(name):'", offset: i,
+                                  hint: (Suggest.closest(to: name, in: ["title", "body"]).map { "did you mean '\($0):'? " } ?? "")
+                                      + "fields are title: and body:; quote a term that holds ':'")
+                }
+                return (Token(kind: .field(f), offset: i, text: text(i..<(j + 1))), j + 1)
+            }
+            j += 1
+        }
+        return (try classify(text(i..<j), offset: i, next: j < n ? s[j] : nil), j)
     }
 
     private func classify(_ w: String, offset: Int, next: Unicode.Scalar?) throws(Failure) -> Token {

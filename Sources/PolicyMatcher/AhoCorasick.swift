@@ -41,81 +41,13 @@ public struct AhoCorasick: Sendable {
     public static let defaultDenseBudget = 8 << 20
 
     public init(patterns: [[UInt8]], denseBudget: Int = AhoCorasick.defaultDenseBudget) {
-        // 1. Byte classes.
-        var used = [Bool](repeating: false, count: 256)
-        for p in patterns { for b in p { used[Int(b)] = true } }
-        var classes = [UInt8](repeating: 0, count: 256)
-        var nextClass = 1
-        for b in 0..<256 where used[b] {
-            classes[b] = UInt8(truncatingIfNeeded: nextClass)
-            nextClass += 1
-        }
-        // With every byte used, byte 255 (never in UTF-8) shares class 0.
-        let classCount = min(nextClass, 256)
-        let symbols: [[Int]] = patterns.map { p in p.map { Int(classes[Int($0)]) } }
-
-        // 2. Trie: edges keyed by state * 256 + class, in insertion order of states.
-        var edges: [Int: Int32] = [:]
-        edges.reserveCapacity(symbols.reduce(0) { $0 + $1.count })
-        var depth: [Int32] = [0]
-        var ownOutputs: [[Int32]] = [[]]
-        for (pid, p) in symbols.enumerated() where !p.isEmpty {
-            var s = 0
-            for c in p {
-                let key = s << 8 | c
-                if let t = edges[key] {
-                    s = Int(t)
-                } else {
-                    let t = depth.count
-                    edges[key] = Int32(t)
-                    depth.append(depth[s] + 1)
-                    ownOutputs.append([])
-                    s = t
-                }
-            }
-            ownOutputs[s].append(Int32(pid))
-        }
-        let n = depth.count
-        // Children lists per state (trie numbering), sorted by class.
-        var childCount = [Int32](repeating: 0, count: n + 1)
-        for key in edges.keys { childCount[key >> 8] += 1 }
-        var firstChild = [Int32](repeating: 0, count: n + 1)
-        for s in 0..<n { firstChild[s + 1] = firstChild[s] + childCount[s] }
-        var fill = firstChild
-        var kidClass = [UInt8](repeating: 0, count: edges.count)
-        var kidNext = [Int32](repeating: 0, count: edges.count)
-        for (key, t) in edges {
-            let s = key >> 8
-            let k = Int(fill[s])
-            kidClass[k] = UInt8(truncatingIfNeeded: key & 0xFF)
-            kidNext[k] = t
-            fill[s] += 1
-        }
-        for s in 0..<n {
-            let lo = Int(firstChild[s]), hi = Int(firstChild[s + 1])
-            if hi - lo > 1 {
-                let sorted = (lo..<hi).map { (kidClass[$0], kidNext[$0]) }.sorted { $0.0 < $1.0 }
-                for (k, e) in sorted.enumerated() {
-                    kidClass[lo + k] = e.0
-                    kidNext[lo + k] = e.1
-                }
-            }
-        }
-
-        // 3. Breadth-first numbering.
-        var order: [Int32] = [0]
-        order.reserveCapacity(n)
-        var head = 0
-        while head < order.count {
-            let s = Int(order[head])
-            head += 1
-            for k in Int(firstChild[s])..<Int(firstChild[s + 1]) { order.append(kidNext[k]) }
-        }
-        var bfs = [Int32](repeating: 0, count: n)  // trie number -> breadth-first number
-        for (i, s) in order.enumerated() { bfs[Int(s)] = Int32(i) }
+        let (classes, classCount) = Self.byteClasses(patterns)
+        let trie = Trie(symbols: patterns.map { p in p.map { Int(classes[Int($0)]) } })
+        let n = trie.stateCount
+        let (order, bfs, firstChild, kidClass, kidNext, ownOutputs) = (trie.order, trie.bfs, trie.firstChild, trie.kidClass, trie.kidNext, trie.ownOutputs)
         let denseCount = max(1, min(n, denseBudget / max(1, classCount * 4)))
 
-        // 4. Failure links and outputs, breadth first. `step` is the DFA transition, computed
+        // Failure links and outputs, breadth first. `step` is the DFA transition, computed
         // from dense rows or by walking failure links from a sparse state.
         var fail = [Int32](repeating: 0, count: n)  // by breadth-first number
         var hasOutput = [Bool](repeating: false, count: n)
@@ -125,8 +57,8 @@ public struct AhoCorasick: Sendable {
         var sChildStart = [Int32](repeating: 0, count: n - denseCount + 1)
         var sChildClass: [UInt8] = []
         var sChildNext: [Int32] = []
-        sChildClass.reserveCapacity(edges.count)
-        sChildNext.reserveCapacity(edges.count)
+        sChildClass.reserveCapacity(kidClass.count)
+        sChildNext.reserveCapacity(kidClass.count)
         // Raw (unencoded) dense rows, for `step` during construction.
         var rawDense = [Int32](repeating: 0, count: denseCount * classCount)
 
@@ -183,14 +115,10 @@ public struct AhoCorasick: Sendable {
             return code
         }
         for i in 0..<rawDense.count { dense[i] = encode(rawDense[i]) }
-        var outputStart = [Int32]()
-        var flat = [Int32]()
+        var outputStart: [Int32] = [0]
         outputStart.reserveCapacity(n + 1)
-        for o in outLists {
-            outputStart.append(Int32(flat.count))
-            flat.append(contentsOf: o)
-        }
-        outputStart.append(Int32(flat.count))
+        for o in outLists { outputStart.append(outputStart.last! + Int32(o.count)) }
+        let flat = Array(outLists.joined())
 
         self.classes = classes
         self.classCount = classCount
@@ -203,6 +131,100 @@ public struct AhoCorasick: Sendable {
         self.outputStart = outputStart
         self.outputs = flat
         self.longestPattern = patterns.map(\.count).max() ?? 0
+    }
+
+    /// Byte -> equivalence class: bytes no pattern holds share class 0, the others get one
+    /// each. With every byte used, byte 255 (never in UTF-8) shares class 0.
+    private static func byteClasses(_ patterns: [[UInt8]]) -> (classes: [UInt8], count: Int) {
+        var used = [Bool](repeating: false, count: 256)
+        for p in patterns { for b in p { used[Int(b)] = true } }
+        var classes = [UInt8](repeating: 0, count: 256)
+        var nextClass = 1
+        for b in 0..<256 where used[b] {
+            classes[b] = UInt8(truncatingIfNeeded: nextClass)
+            nextClass += 1
+        }
+        return (classes, min(nextClass, 256))
+    }
+
+    /// The trie of the patterns (as byte classes), with each state's children sorted by class
+    /// and the breadth-first order the automaton numbers its states in.
+    private struct Trie {
+        /// Children of trie state s: kidClass/kidNext[firstChild[s]..<firstChild[s + 1]].
+        var firstChild: [Int32]
+        var kidClass: [UInt8]
+        var kidNext: [Int32]
+        /// Patterns ending at each trie state.
+        var ownOutputs: [[Int32]]
+        /// Breadth-first number -> trie state, and back.
+        var order: [Int32]
+        var bfs: [Int32]
+        var stateCount: Int { ownOutputs.count }
+
+        init(symbols: [[Int]]) {
+            // Edges keyed by state * 256 + class, in insertion order of states.
+            var edges: [Int: Int32] = [:]
+            edges.reserveCapacity(symbols.reduce(0) { $0 + $1.count })
+            var ownOutputs: [[Int32]] = [[]]
+            for (pid, p) in symbols.enumerated() where !p.isEmpty {
+                var s = 0
+                for c in p {
+                    let key = s << 8 | c
+                    if let t = edges[key] {
+                        s = Int(t)
+                    } else {
+                        let t = ownOutputs.count
+                        edges[key] = Int32(t)
+                        ownOutputs.append([])
+                        s = t
+                    }
+                }
+                ownOutputs[s].append(Int32(pid))
+            }
+            let n = ownOutputs.count
+            // Children lists per state (trie numbering), sorted by class.
+            var childCount = [Int32](repeating: 0, count: n + 1)
+            for key in edges.keys { childCount[key >> 8] += 1 }
+            var firstChild = [Int32](repeating: 0, count: n + 1)
+            for s in 0..<n { firstChild[s + 1] = firstChild[s] + childCount[s] }
+            var fill = firstChild
+            var kidClass = [UInt8](repeating: 0, count: edges.count)
+            var kidNext = [Int32](repeating: 0, count: edges.count)
+            for (key, t) in edges {
+                let s = key >> 8
+                let k = Int(fill[s])
+                kidClass[k] = UInt8(truncatingIfNeeded: key & 0xFF)
+                kidNext[k] = t
+                fill[s] += 1
+            }
+            for s in 0..<n {
+                let lo = Int(firstChild[s]), hi = Int(firstChild[s + 1])
+                if hi - lo > 1 {
+                    let sorted = (lo..<hi).map { (kidClass[$0], kidNext[$0]) }.sorted { $0.0 < $1.0 }
+                    for (k, e) in sorted.enumerated() {
+                        kidClass[lo + k] = e.0
+                        kidNext[lo + k] = e.1
+                    }
+                }
+            }
+            // Breadth-first numbering.
+            var order: [Int32] = [0]
+            order.reserveCapacity(n)
+            var head = 0
+            while head < order.count {
+                let s = Int(order[head])
+                head += 1
+                for k in Int(firstChild[s])..<Int(firstChild[s + 1]) { order.append(kidNext[k]) }
+            }
+            var bfs = [Int32](repeating: 0, count: n)
+            for (i, s) in order.enumerated() { bfs[Int(s)] = Int32(i) }
+            self.firstChild = firstChild
+            self.kidClass = kidClass
+            self.kidNext = kidNext
+            self.ownOutputs = ownOutputs
+            self.order = order
+            self.bfs = bfs
+        }
     }
 
     /// Appends every occurrence as (pattern, end) pairs, in order of end position.

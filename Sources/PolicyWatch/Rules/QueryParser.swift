@@ -269,13 +269,6 @@ struct QueryParser {
         }
     }
 
-    private func isConnector(_ k: Token.Kind) -> Bool {
-        switch k {
-        case .and, .or, .not: return true
-        default: return false
-        }
-    }
-
     /// Terms joined by one kind of connector: AND (and NOT) or OR.
     private mutating func parseConnected() throws(Failure) -> Expr {
         let start = current.offset

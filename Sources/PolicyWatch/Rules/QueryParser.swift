@@ -52,7 +52,6 @@ struct QueryParser {
     private var pos = 0
     /// Groups, NOTs and field prefixes open around the current token (see `maxDepth`).
     private var depth = 0
-    static let defaultWithin = NearOperator.defaultWithin
     /// Deepest nesting of parentheses, `SENT(`/`PARA(`, `NOT` and `title:` accepted: the parser
     /// and everything after it recurse once per level, and 6,000 levels overflowed the stack.
     static let maxDepth = 100
@@ -190,8 +189,6 @@ struct QueryParser {
         case "AND": return token(.and)
         case "OR": return token(.or)
         case "NOT": return token(.not)
-        case "NEAR": return token(.prox(within: Self.defaultWithin, ordered: false))
-        case "ONEAR": return token(.prox(within: Self.defaultWithin, ordered: true))
         case "SENT", "PARA":
             guard next == "(" else {
                 throw Failure(message: "\(w) needs parentheses right after it", offset: offset, hint: "write \(w)(a AND b)")
@@ -201,25 +198,7 @@ struct QueryParser {
             throw Failure(message: "'\(w)' is not an operator here", offset: offset, hint: "write \(w == "&&" ? "AND" : "OR")")
         default: break
         }
-        if let slash = w.firstIndex(of: "/") {
-            let head = String(w[..<slash])
-            if ["NEAR", "ONEAR", "PRE", "W"].contains(head) || ["near", "onear", "pre", "w"].contains(head) {
-                if head.lowercased() == head {
-                    throw Failure(message: "'\(w)' is not an operator: operators are written in capitals", offset: offset, hint: "write \(w.uppercased())")
-                }
-                var tail = String(w[w.index(after: slash)...])
-                var ordered = head != "NEAR"
-                if tail.hasSuffix("f") || tail.hasSuffix("F") {
-                    ordered = true
-                    tail.removeLast()
-                }
-                guard let n = Int(tail), n >= 0, tail.allSatisfy(\.isASCII) else {
-                    throw Failure(message: "'\(head)/' needs a number of words", offset: offset, hint: "e.g. \(head)/5")
-                }
-                guard n <= 1000 else { throw Failure(message: "distance \(n) is too large", offset: offset, hint: "use at most \(head)/1000") }
-                return token(.prox(within: n, ordered: ordered))
-            }
-        }
+        if let (within, ordered) = try NearOperator.queryOperator(w, offset: offset) { return token(.prox(within: within, ordered: ordered)) }
         if w.hasPrefix("$") {
             let name = String(w.dropFirst())
             guard RuleParser.isValidName(name) else {
@@ -408,13 +387,7 @@ struct QueryParser {
             return .entity(kind: kind, id: id, locate(t.offset))
         case .regex(let pattern):
             pos += 1
-            do {
-                let r = try LinearRegex(pattern)
-                let notes = r.notes.map { (locate(t.offset + 1 + $0.offset), $0.message) }
-                return .regex(RegexSpec(regex: r, notes: notes), locate(t.offset))
-            } catch {
-                throw Failure(message: error.message, offset: t.offset + 1 + error.offset, hint: error.hint)
-            }
+            return try RegexOperator.queryRegex(pattern, offset: t.offset, locate: locate)
         case .eof:
             throw Failure(message: "the query ends where a term is expected", offset: t.offset, hint: "add a term")
         case .rparen:

@@ -51,6 +51,30 @@ enum NearOperator: MatchOperator {
         return ok ? .near(items, within: within, ordered: ordered, key.mark) : nil
     }
 
+    /// A query's proximity operator: `NEAR` (unordered, 10 words), `ONEAR`, `NEAR/n`, `NEAR/nf`,
+    /// `ONEAR/n`, `PRE/n`, `W/n` (ordered). Nil when `w` is not one.
+    static func queryOperator(_ w: String, offset: Int) throws(QueryParser.Failure) -> (within: Int, ordered: Bool)? {
+        if w == "NEAR" { return (defaultWithin, false) }
+        if w == "ONEAR" { return (defaultWithin, true) }
+        guard let slash = w.firstIndex(of: "/") else { return nil }
+        let head = String(w[..<slash])
+        guard ["NEAR", "ONEAR", "PRE", "W"].contains(head) || ["near", "onear", "pre", "w"].contains(head) else { return nil }
+        if head.lowercased() == head {
+            throw QueryParser.Failure(message: "'\(w)' is not an operator: operators are written in capitals", offset: offset, hint: "write \(w.uppercased())")
+        }
+        var tail = String(w[w.index(after: slash)...])
+        var ordered = head != "NEAR"
+        if tail.hasSuffix("f") || tail.hasSuffix("F") {
+            ordered = true
+            tail.removeLast()
+        }
+        guard let n = Int(tail), n >= 0, tail.allSatisfy(\.isASCII) else {
+            throw QueryParser.Failure(message: "'\(head)/' needs a number of words", offset: offset, hint: "e.g. \(head)/5")
+        }
+        guard n <= 1000 else { throw QueryParser.Failure(message: "distance \(n) is too large", offset: offset, hint: "use at most \(head)/1000") }
+        return (n, ordered)
+    }
+
     // MARK: - Printing, compiling
 
     static func canonical(_ items: [Expr], within w: Int, ordered o: Bool) -> String {

@@ -37,6 +37,17 @@ enum RegexOperator: MatchOperator {
         return .expr(out.count == 1 ? out[0] : .any(out, node.mark))
     }
 
+    /// A query's `/pattern/` whose opening slash is at `offset`; errors point inside the pattern.
+    static func queryRegex(_ pattern: String, offset: Int, locate: (Int) -> Mark) throws(QueryParser.Failure) -> Expr {
+        do {
+            let r = try LinearRegex(pattern)
+            let notes = r.notes.map { (locate(offset + 1 + $0.offset), $0.message) }
+            return .regex(RegexSpec(regex: r, notes: notes), locate(offset))
+        } catch {
+            throw QueryParser.Failure(message: error.message, offset: offset + 1 + error.offset, hint: error.hint)
+        }
+    }
+
     static func canonical(_ r: RegexSpec) -> String { "/\(r.regex.pattern)/" }
 
     static func compile(_ spec: RegexSpec, _ c: inout Compiler) -> Condition {

@@ -21,8 +21,6 @@ public struct AhoCorasick: Sendable {
     /// For each state (breadth-first number), the range into `outputs` of the patterns ending there.
     private let outputStart: [Int32]
     private let outputs: [Int32]
-    /// Length in bytes of each pattern.
-    public let patternLengths: [Int32]
     private let longestPattern: Int
 
     /// Encoded state: a dense state is its premultiplied row offset; a sparse one is its
@@ -33,7 +31,6 @@ public struct AhoCorasick: Sendable {
         static let index: UInt32 = sparse - 1
     }
 
-    public var stateCount: Int { outputStart.count - 1 }
     public var memoryBytes: Int {
         dense.count * 4 + sparseFail.count * 4 + childStart.count * 4 + childClass.count + childNext.count * 4
             + outputStart.count * 4 + outputs.count * 4
@@ -43,109 +40,14 @@ public struct AhoCorasick: Sendable {
     /// 3 MB 209, 8 MB 256; the interleaving hides most of the latency of a table beyond L2.
     public static let defaultDenseBudget = 8 << 20
 
-    /// Whether the scan feeds a virtual "word start" symbol before every word character that
-    /// follows a non-word character (see `init`).
-    public let wordStarts: Bool
-
-    /// - Parameter wordStarts: when true, a pattern whose first character is a letter or digit
-    ///   of a spaced script matches only where it is not preceded by one (a word start), which
-    ///   is what `TermMatcher` checks anyway. The automaton then reads a virtual symbol before
-    ///   each word start, in the patterns and in the text, so inside words it no longer follows
-    ///   every suffix that begins some term: with 10,000 terms that halved the states visited.
-    public init(patterns: [[UInt8]], denseBudget: Int = AhoCorasick.defaultDenseBudget, wordStarts: Bool = false) {
-        // 1. Byte classes; with `wordStarts`, one more class for the virtual symbol.
-        var used = [Bool](repeating: false, count: 256)
-        for p in patterns { for b in p { used[Int(b)] = true } }
-        var classes = [UInt8](repeating: 0, count: 256)
-        var nextClass = 1
-        for b in 0..<256 where used[b] {
-            classes[b] = UInt8(truncatingIfNeeded: nextClass)
-            nextClass += 1
-        }
-        // With every byte used, byte 255 (never in UTF-8) shares class 0.
-        let byteClasses = min(nextClass, wordStarts ? 255 : 256)
-        let boundary = byteClasses
-        let classCount = byteClasses + (wordStarts ? 1 : 0)
-        let symbols: [[Int]] = patterns.map { p in
-            var out: [Int] = []
-            out.reserveCapacity(p.count + 4)
-            var prevWord = false
-            var i = 0
-            p.withUnsafeBufferPointer { buf in
-                while i < buf.count {
-                    let (v, l) = UTF8Scalar.decode(buf, at: i)
-                    let word = ScriptClass.isWordChar(v)
-                    if wordStarts && word && !prevWord { out.append(boundary) }
-                    prevWord = word
-                    for k in i..<i + l { out.append(Int(classes[Int(buf[k])])) }
-                    i += l
-                }
-            }
-            return out
-        }
-
-        // 2. Trie: edges keyed by state * 256 + class, in insertion order of states.
-        var edges: [Int: Int32] = [:]
-        edges.reserveCapacity(symbols.reduce(0) { $0 + $1.count })
-        var depth: [Int32] = [0]
-        var ownOutputs: [[Int32]] = [[]]
-        for (pid, p) in symbols.enumerated() where !p.isEmpty {
-            var s = 0
-            for c in p {
-                let key = s << 8 | c
-                if let t = edges[key] {
-                    s = Int(t)
-                } else {
-                    let t = depth.count
-                    edges[key] = Int32(t)
-                    depth.append(depth[s] + 1)
-                    ownOutputs.append([])
-                    s = t
-                }
-            }
-            ownOutputs[s].append(Int32(pid))
-        }
-        let n = depth.count
-        // Children lists per state (trie numbering), sorted by class.
-        var childCount = [Int32](repeating: 0, count: n + 1)
-        for key in edges.keys { childCount[key >> 8] += 1 }
-        var firstChild = [Int32](repeating: 0, count: n + 1)
-        for s in 0..<n { firstChild[s + 1] = firstChild[s] + childCount[s] }
-        var fill = firstChild
-        var kidClass = [UInt8](repeating: 0, count: edges.count)
-        var kidNext = [Int32](repeating: 0, count: edges.count)
-        for (key, t) in edges {
-            let s = key >> 8
-            let k = Int(fill[s])
-            kidClass[k] = UInt8(truncatingIfNeeded: key & 0xFF)
-            kidNext[k] = t
-            fill[s] += 1
-        }
-        for s in 0..<n {
-            let lo = Int(firstChild[s]), hi = Int(firstChild[s + 1])
-            if hi - lo > 1 {
-                let sorted = (lo..<hi).map { (kidClass[$0], kidNext[$0]) }.sorted { $0.0 < $1.0 }
-                for (k, e) in sorted.enumerated() {
-                    kidClass[lo + k] = e.0
-                    kidNext[lo + k] = e.1
-                }
-            }
-        }
-
-        // 3. Breadth-first numbering.
-        var order: [Int32] = [0]
-        order.reserveCapacity(n)
-        var head = 0
-        while head < order.count {
-            let s = Int(order[head])
-            head += 1
-            for k in Int(firstChild[s])..<Int(firstChild[s + 1]) { order.append(kidNext[k]) }
-        }
-        var bfs = [Int32](repeating: 0, count: n)  // trie number -> breadth-first number
-        for (i, s) in order.enumerated() { bfs[Int(s)] = Int32(i) }
+    public init(patterns: [[UInt8]], denseBudget: Int = AhoCorasick.defaultDenseBudget) {
+        let (classes, classCount) = Self.byteClasses(patterns)
+        let trie = Trie(symbols: patterns.map { p in p.map { Int(classes[Int($0)]) } })
+        let n = trie.stateCount
+        let (order, bfs, firstChild, kidClass, kidNext, ownOutputs) = (trie.order, trie.bfs, trie.firstChild, trie.kidClass, trie.kidNext, trie.ownOutputs)
         let denseCount = max(1, min(n, denseBudget / max(1, classCount * 4)))
 
-        // 4. Failure links and outputs, breadth first. `step` is the DFA transition, computed
+        // Failure links and outputs, breadth first. `step` is the DFA transition, computed
         // from dense rows or by walking failure links from a sparse state.
         var fail = [Int32](repeating: 0, count: n)  // by breadth-first number
         var hasOutput = [Bool](repeating: false, count: n)
@@ -155,8 +57,8 @@ public struct AhoCorasick: Sendable {
         var sChildStart = [Int32](repeating: 0, count: n - denseCount + 1)
         var sChildClass: [UInt8] = []
         var sChildNext: [Int32] = []
-        sChildClass.reserveCapacity(edges.count)
-        sChildNext.reserveCapacity(edges.count)
+        sChildClass.reserveCapacity(kidClass.count)
+        sChildNext.reserveCapacity(kidClass.count)
         // Raw (unencoded) dense rows, for `step` during construction.
         var rawDense = [Int32](repeating: 0, count: denseCount * classCount)
 
@@ -213,14 +115,10 @@ public struct AhoCorasick: Sendable {
             return code
         }
         for i in 0..<rawDense.count { dense[i] = encode(rawDense[i]) }
-        var outputStart = [Int32]()
-        var flat = [Int32]()
+        var outputStart: [Int32] = [0]
         outputStart.reserveCapacity(n + 1)
-        for o in outLists {
-            outputStart.append(Int32(flat.count))
-            flat.append(contentsOf: o)
-        }
-        outputStart.append(Int32(flat.count))
+        for o in outLists { outputStart.append(outputStart.last! + Int32(o.count)) }
+        let flat = Array(outLists.joined())
 
         self.classes = classes
         self.classCount = classCount
@@ -232,30 +130,100 @@ public struct AhoCorasick: Sendable {
         self.childNext = sChildNext.map(encode)
         self.outputStart = outputStart
         self.outputs = flat
-        self.patternLengths = patterns.map { Int32($0.count) }
         self.longestPattern = patterns.map(\.count).max() ?? 0
-        self.wordStarts = wordStarts
-        self.boundaryClass = boundary
     }
 
-    /// The class of the virtual word-start symbol (with `wordStarts`).
-    private let boundaryClass: Int
+    /// Byte -> equivalence class: bytes no pattern holds share class 0, the others get one
+    /// each. With every byte used, byte 255 (never in UTF-8) shares class 0.
+    private static func byteClasses(_ patterns: [[UInt8]]) -> (classes: [UInt8], count: Int) {
+        var used = [Bool](repeating: false, count: 256)
+        for p in patterns { for b in p { used[Int(b)] = true } }
+        var classes = [UInt8](repeating: 0, count: 256)
+        var nextClass = 1
+        for b in 0..<256 where used[b] {
+            classes[b] = UInt8(truncatingIfNeeded: nextClass)
+            nextClass += 1
+        }
+        return (classes, min(nextClass, 256))
+    }
 
-    /// Calls `onMatch(pattern, start, end)` for every occurrence (overlapping ones too),
-    /// in order of end position.
-    @inline(__always)
-    public func scan(_ text: UnsafeBufferPointer<UInt8>, _ onMatch: (Int, Int, Int) -> Void) {
-        outputStart.withUnsafeBufferPointer { os in
-            outputs.withUnsafeBufferPointer { out in
-                patternLengths.withUnsafeBufferPointer { lengths in
-                    scanStates(text) { state, end in
-                        for k in Int(os[state])..<Int(os[state + 1]) {
-                            let p = Int(out[k])
-                            onMatch(p, end - Int(lengths[p]), end)
-                        }
+    /// The trie of the patterns (as byte classes), with each state's children sorted by class
+    /// and the breadth-first order the automaton numbers its states in.
+    private struct Trie {
+        /// Children of trie state s: kidClass/kidNext[firstChild[s]..<firstChild[s + 1]].
+        var firstChild: [Int32]
+        var kidClass: [UInt8]
+        var kidNext: [Int32]
+        /// Patterns ending at each trie state.
+        var ownOutputs: [[Int32]]
+        /// Breadth-first number -> trie state, and back.
+        var order: [Int32]
+        var bfs: [Int32]
+        var stateCount: Int { ownOutputs.count }
+
+        init(symbols: [[Int]]) {
+            // Edges keyed by state * 256 + class, in insertion order of states.
+            var edges: [Int: Int32] = [:]
+            edges.reserveCapacity(symbols.reduce(0) { $0 + $1.count })
+            var ownOutputs: [[Int32]] = [[]]
+            for (pid, p) in symbols.enumerated() where !p.isEmpty {
+                var s = 0
+                for c in p {
+                    let key = s << 8 | c
+                    if let t = edges[key] {
+                        s = Int(t)
+                    } else {
+                        let t = ownOutputs.count
+                        edges[key] = Int32(t)
+                        ownOutputs.append([])
+                        s = t
+                    }
+                }
+                ownOutputs[s].append(Int32(pid))
+            }
+            let n = ownOutputs.count
+            // Children lists per state (trie numbering), sorted by class.
+            var childCount = [Int32](repeating: 0, count: n + 1)
+            for key in edges.keys { childCount[key >> 8] += 1 }
+            var firstChild = [Int32](repeating: 0, count: n + 1)
+            for s in 0..<n { firstChild[s + 1] = firstChild[s] + childCount[s] }
+            var fill = firstChild
+            var kidClass = [UInt8](repeating: 0, count: edges.count)
+            var kidNext = [Int32](repeating: 0, count: edges.count)
+            for (key, t) in edges {
+                let s = key >> 8
+                let k = Int(fill[s])
+                kidClass[k] = UInt8(truncatingIfNeeded: key & 0xFF)
+                kidNext[k] = t
+                fill[s] += 1
+            }
+            for s in 0..<n {
+                let lo = Int(firstChild[s]), hi = Int(firstChild[s + 1])
+                if hi - lo > 1 {
+                    let sorted = (lo..<hi).map { (kidClass[$0], kidNext[$0]) }.sorted { $0.0 < $1.0 }
+                    for (k, e) in sorted.enumerated() {
+                        kidClass[lo + k] = e.0
+                        kidNext[lo + k] = e.1
                     }
                 }
             }
+            // Breadth-first numbering.
+            var order: [Int32] = [0]
+            order.reserveCapacity(n)
+            var head = 0
+            while head < order.count {
+                let s = Int(order[head])
+                head += 1
+                for k in Int(firstChild[s])..<Int(firstChild[s + 1]) { order.append(kidNext[k]) }
+            }
+            var bfs = [Int32](repeating: 0, count: n)
+            for (i, s) in order.enumerated() { bfs[Int(s)] = Int32(i) }
+            self.firstChild = firstChild
+            self.kidClass = kidClass
+            self.kidNext = kidNext
+            self.ownOutputs = ownOutputs
+            self.order = order
+            self.bfs = bfs
         }
     }
 
@@ -274,9 +242,7 @@ public struct AhoCorasick: Sendable {
     /// in order of end position.
     @inline(__always)
     private func scanStates(_ text: UnsafeBufferPointer<UInt8>, _ onState: (Int, Int) -> Void) {
-        if wordStarts {
-            scanWithWordStarts(text, onState)
-        } else if text.count >= Self.interleaveMinimum {
+        if text.count >= Self.interleaveMinimum {
             scanInterleaved(text, onState)
         } else {
             scanRange(text, from: 0, to: text.count, reportAfter: 0, onState)
@@ -363,55 +329,6 @@ public struct AhoCorasick: Sendable {
         }
         for list in [found.0, found.1, found.2, found.3] {
             for (state, end) in list { onState(Int(state), Int(end)) }
-        }
-    }
-
-    /// Byte kinds for the word-start scan: ASCII non-word, ASCII word (letter, digit, '_'),
-    /// UTF-8 continuation, UTF-8 lead (decode to classify).
-    private static let byteKind: [UInt8] = (0..<256).map { b in
-        if b < 0x80 { return ScriptClass.isWordChar(UInt32(b)) ? 1 : 0 }
-        return b < 0xC0 ? 2 : 3
-    }
-
-    private func scanWithWordStarts(_ text: UnsafeBufferPointer<UInt8>, _ onState: (Int, Int) -> Void) {
-        classes.withUnsafeBufferPointer { cls in
-            dense.withUnsafeBufferPointer { table in
-                Self.byteKind.withUnsafeBufferPointer { kind in
-                    let n = text.count
-                    let boundary = boundaryClass
-                    var s: UInt32 = 0
-                    var prevWord = false
-                    var i = 0
-                    while i < n {
-                        let b = text[i]
-                        var startsWord = false
-                        switch kind[Int(b)] {
-                        case 0: prevWord = false
-                        case 1:
-                            startsWord = !prevWord
-                            prevWord = true
-                        case 2: break
-                        default:
-                            let v = UTF8Scalar.decode(text, at: i).0
-                            // Hangul and Han are never word characters: skip the lookup.
-                            let word = v >= 0xAC00 && v <= 0xD7A3 ? false : ScriptClass.isWordChar(v)
-                            startsWord = word && !prevWord
-                            prevWord = word
-                        }
-                        if startsWord {
-                            s = s & Code.sparse == 0 ? table[Int(s & Code.index) &+ boundary] : sparseStep(Int(s & Code.index), boundary)
-                        }
-                        let c = Int(cls[Int(b)])
-                        if s & Code.sparse == 0 {
-                            s = table[Int(s & Code.index) &+ c]
-                        } else {
-                            s = sparseStep(Int(s & Code.index), c)
-                        }
-                        i &+= 1
-                        if s & Code.match != 0 { onState(stateNumber(s), i) }
-                    }
-                }
-            }
         }
     }
 

@@ -424,53 +424,8 @@ public struct LinearRegex: Sendable {
     static func exponentialSpan(program: [Inst], sets: [RegexCharSet], offsets: [Int32], loops: [Range<Int>]) throws(RegexError) -> Range<Int>? {
         if loops.isEmpty { return nil }
         let n = program.count
-        func consuming(_ p: Int) -> Bool {
-            switch program[p] {
-            case .char, .set: return true
-            default: return false
-            }
-        }
-        // 1. Where each instruction leads without consuming: target -> number of routes (1 or 2 = "several").
-        var epsEdges = [[Int]](repeating: [], count: n)
-        for p in 0..<n where !consuming(p) {
-            switch program[p] {
-            case .jump(let t): epsEdges[p] = [Int(t)]
-            case .split(let a, let b): epsEdges[p] = [Int(a), Int(b)]
-            case .assert: epsEdges[p] = [p + 1]
-            default: break
-            }
-        }
-        let (order, component) = tarjan(count: n, edges: { p in consuming(p) ? [] : epsEdges[p] })
-        var cyclic = [Bool](repeating: false, count: n)
-        var compSize: [Int: Int] = [:]
-        for p in 0..<n { compSize[component[p], default: 0] += 1 }
-        for p in 0..<n where compSize[component[p]]! > 1 || epsEdges[p].contains(p) { cyclic[p] = true }
-        var reach = [[Int: UInt8]](repeating: [:], count: n)
-        // Tarjan lists components sinks first, so successors are done before their predecessors.
-        for comp in order {
-            let members = comp
-            if members.count == 1, !cyclic[members[0]] {
-                let p = members[0]
-                if consuming(p) {
-                    reach[p] = [p: 1]
-                } else {
-                    var m: [Int: UInt8] = [:]
-                    for t in epsEdges[p] {
-                        for (k, v) in reach[t] { m[k] = min(2, (m[k] ?? 0) + v) }
-                    }
-                    reach[p] = m
-                }
-            } else {
-                var m: [Int: UInt8] = [:]
-                let inside = Set(members)
-                for p in members {
-                    for t in epsEdges[p] where !inside.contains(t) {
-                        for k in reach[t].keys { m[k] = 2 }
-                    }
-                }
-                for p in members { reach[p] = m }
-            }
-        }
+        let reach = consumingReach(program)
+        func consuming(_ p: Int) -> Bool { isConsuming(program[p]) }
         func successors(_ p: Int) -> [Int: UInt8] { p + 1 < n ? reach[p + 1] : [:] }
 
         // 2. The product graph from every diagonal pair.
@@ -538,6 +493,62 @@ public struct LinearRegex: Sendable {
             return around ?? (at..<(at + 1))
         }
         return nil
+    }
+
+    static func isConsuming(_ inst: Inst) -> Bool {
+        switch inst {
+        case .char, .set: return true
+        default: return false
+        }
+    }
+
+    /// For each instruction, the consuming instructions it reaches without consuming, each
+    /// with the number of non-consuming routes there (1, or 2 for "several").
+    static func consumingReach(_ program: [Inst]) -> [[Int: UInt8]] {
+        let n = program.count
+        func consuming(_ p: Int) -> Bool { isConsuming(program[p]) }
+        // Where each instruction leads without consuming: target -> number of routes (1 or 2 = "several").
+        var epsEdges = [[Int]](repeating: [], count: n)
+        for p in 0..<n where !consuming(p) {
+            switch program[p] {
+            case .jump(let t): epsEdges[p] = [Int(t)]
+            case .split(let a, let b): epsEdges[p] = [Int(a), Int(b)]
+            case .assert: epsEdges[p] = [p + 1]
+            default: break
+            }
+        }
+        let (order, component) = tarjan(count: n, edges: { p in consuming(p) ? [] : epsEdges[p] })
+        var cyclic = [Bool](repeating: false, count: n)
+        var compSize: [Int: Int] = [:]
+        for p in 0..<n { compSize[component[p], default: 0] += 1 }
+        for p in 0..<n where compSize[component[p]]! > 1 || epsEdges[p].contains(p) { cyclic[p] = true }
+        var reach = [[Int: UInt8]](repeating: [:], count: n)
+        // Tarjan lists components sinks first, so successors are done before their predecessors.
+        for comp in order {
+            let members = comp
+            if members.count == 1, !cyclic[members[0]] {
+                let p = members[0]
+                if consuming(p) {
+                    reach[p] = [p: 1]
+                } else {
+                    var m: [Int: UInt8] = [:]
+                    for t in epsEdges[p] {
+                        for (k, v) in reach[t] { m[k] = min(2, (m[k] ?? 0) + v) }
+                    }
+                    reach[p] = m
+                }
+            } else {
+                var m: [Int: UInt8] = [:]
+                let inside = Set(members)
+                for p in members {
+                    for t in epsEdges[p] where !inside.contains(t) {
+                        for k in reach[t].keys { m[k] = 2 }
+                    }
+                }
+                for p in members { reach[p] = m }
+            }
+        }
+        return reach
     }
 
     /// Strongly connected components (iterative Tarjan): components in reverse topological

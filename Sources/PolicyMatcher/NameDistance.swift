@@ -6,9 +6,9 @@
 /// "Lemondo" is 2 (r -> l, ai -> e), where plain Levenshtein counts 3.
 enum NameDistance {
     static func distance(_ a: [UInt32], _ b: [UInt32], limit: Int) -> Int {
-        let plain = Levenshtein.distance(a, b, limit: limit)
+        let plain = EditDistance.distance(a, b, limit: limit)
         if plain <= 1 { return plain }
-        return min(plain, Levenshtein.distance(units(a), units(b), limit: limit))
+        return min(plain, EditDistance.distance(units(a), units(b), limit: limit))
     }
 
     /// The word with each run of vowels replaced by one symbol standing for that run.

@@ -136,7 +136,6 @@ struct RegexParser {
         return node
     }
 
-    private var atEnd: Bool { i >= scalars.count }
     private func peek(_ k: Int = 0) -> Unicode.Scalar? { i + k < scalars.count ? scalars[i + k] : nil }
 
     private mutating func parseAlt(depth: Int) throws(RegexError) -> RegexNode {

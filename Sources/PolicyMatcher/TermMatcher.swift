@@ -126,25 +126,3 @@ public struct TermMatcher: Sendable {
         }
     }
 }
-
-/// Edit distance with an early exit once it exceeds `limit`.
-enum Levenshtein {
-    static func distance(_ a: [UInt32], _ b: [UInt32], limit: Int) -> Int {
-        if a == b { return 0 }
-        if abs(a.count - b.count) > limit { return limit + 1 }
-        var prev = Array(0...b.count)
-        var cur = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            cur[0] = i
-            var rowMin = cur[0]
-            for j in 1...max(b.count, 1) where !b.isEmpty {
-                let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-                rowMin = min(rowMin, cur[j])
-            }
-            if rowMin > limit { return limit + 1 }
-            swap(&prev, &cur)
-        }
-        return prev[b.count]
-    }
-}

@@ -27,10 +27,8 @@ struct ExplainCommand: ParsableCommand {
     func run() throws {
         let set = try rules.compile(quietWarnings: true)
         guard set.rule(id: ruleID) != nil else {
-            let ids = set.rules.map(\.rule.id)
-            let close = ids.min { Self.distance($0, ruleID) < Self.distance($1, ruleID) }
             var message = "error: no rule has the id '\(ruleID)'"
-            if let close, Self.distance(close, ruleID) <= max(2, ruleID.count / 3) { message += "\n  hint: did you mean '\(close)'?" }
+            if let close = Suggest.closest(to: ruleID, in: set.rules.map(\.rule.id)) { message += "\n  hint: did you mean '\(close)'?" }
             else { message += "\n  hint: list the rules with: policywatch rules" }
             Console.error(message)
             throw ExitCode(64)
@@ -47,18 +45,5 @@ struct ExplainCommand: ParsableCommand {
             }
         }
         if !problems.isEmpty { throw Exit.partial }
-    }
-
-    static func distance(_ a: String, _ b: String) -> Int {
-        let x = Array(a), y = Array(b)
-        var prev = Array(0...y.count)
-        for i in 1...max(x.count, 1) where !x.isEmpty {
-            var cur = [i] + [Int](repeating: 0, count: y.count)
-            for j in 1...max(y.count, 1) where !y.isEmpty {
-                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
-            }
-            prev = cur
-        }
-        return prev[y.count]
     }
 }

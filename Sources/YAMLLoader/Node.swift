@@ -52,6 +52,17 @@ public struct Node: Sendable {
         return s.isEmpty || s == "~" || s == "null" || s == "Null" || s == "NULL"
     }
 
+    /// The scalar as a boolean: `true`/`yes`/`on` or `false`/`no`/`off`, in any case (the
+    /// YAML 1.1 spellings people write); nil for anything else. The one boolean reading of
+    /// rule and config files.
+    public var bool: Bool? {
+        switch scalar?.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: return nil
+        }
+    }
+
     public var sequence: [Node]? {
         if case .sequence(let items) = kind { return items }
         return nil

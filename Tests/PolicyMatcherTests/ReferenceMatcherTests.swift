@@ -188,34 +188,26 @@ final class ReferenceMatcherTests: XCTestCase {
             let text = normalizer.normalize(TextGenerator.text(&r, words: 150) + " aaa a a").bytes
             for budget in [64, 4096, AhoCorasick.defaultDenseBudget] {
                 let plain = AhoCorasick(patterns: patterns, denseBudget: budget)
-                var got: [[Int]] = []
-                text.withUnsafeBufferPointer { buf in plain.scan(buf) { p, s, e in got.append([p, s, e]) } }
+                let got = Self.occurrences(plain, patterns, in: text)
                 XCTAssertEqual(got.sorted { ($0[2], $0[0]) < ($1[2], $1[0]) }, ReferenceMatcher.occurrences(patterns, in: text),
                                "round \(round), budget \(budget)")
-                // With word starts, exactly the occurrences not preceded by a word character
-                // (for patterns that begin with one).
-                let ws = AhoCorasick(patterns: patterns, denseBudget: budget, wordStarts: true)
-                var got2: [[Int]] = []
-                text.withUnsafeBufferPointer { buf in ws.scan(buf) { p, s, e in got2.append([p, s, e]) } }
-                let expected = ReferenceMatcher.occurrences(patterns, in: text).filter { o in
-                    let first = patterns[o[0]].withUnsafeBufferPointer { UTF8Scalar.decode($0, at: 0).0 }
-                    guard ScriptClass.isWordChar(first), o[1] > 0 else { return true }
-                    return !ScriptClass.isWordChar(text.withUnsafeBufferPointer { UTF8Scalar.decodeBefore($0, o[1]) })
-                }
-                XCTAssertEqual(got2.sorted { ($0[2], $0[0]) < ($1[2], $1[0]) }, expected, "word starts, round \(round), budget \(budget)")
             }
         }
     }
 
+    /// The automaton's (pattern, end) pairs as [pattern, start, end].
+    static func occurrences(_ automaton: AhoCorasick, _ patterns: [[UInt8]], in text: [UInt8]) -> [[Int]] {
+        var found: [(pattern: Int32, end: Int32)] = []
+        text.withUnsafeBufferPointer { automaton.scan($0, into: &found) }
+        return found.map { [Int($0.pattern), Int($0.end) - patterns[Int($0.pattern)].count, Int($0.end)] }
+    }
+
     func testAutomatonEdgeCases() {
         let empty = AhoCorasick(patterns: [])
-        var n = 0
-        Array("anything".utf8).withUnsafeBufferPointer { buf in empty.scan(buf) { _, _, _ in n += 1 } }
-        XCTAssertEqual(n, 0)
+        XCTAssertEqual(Self.occurrences(empty, [], in: Array("anything".utf8)), [])
         // Duplicates and a pattern that is a suffix of another both report.
         let ac = AhoCorasick(patterns: [Array("chip".utf8), Array("chip".utf8), Array("hip".utf8), []])
-        var got: [[Int]] = []
-        Array("microchip".utf8).withUnsafeBufferPointer { buf in ac.scan(buf) { p, s, e in got.append([p, s, e]) } }
+        let got = Self.occurrences(ac, [Array("chip".utf8), Array("chip".utf8), Array("hip".utf8), []], in: Array("microchip".utf8))
         XCTAssertEqual(got.sorted { $0[0] < $1[0] }, [[0, 5, 9], [1, 5, 9], [2, 6, 9]])
     }
 }

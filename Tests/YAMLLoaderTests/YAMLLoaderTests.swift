@@ -60,6 +60,13 @@ final class YAMLLoaderTests: XCTestCase {
         XCTAssertNil(try load("[a, b]")["a"], "a sequence has no keys")
     }
 
+    func testBool() throws {
+        let root = try load("a: true\nb: Yes\nc: ON\nd: false\ne: no\nf: Off\ng: 1\nh: maybe\ni: [true]\n")
+        for key in ["a", "b", "c"] { XCTAssertEqual(root[key]?.bool, true, key) }
+        for key in ["d", "e", "f"] { XCTAssertEqual(root[key]?.bool, false, key) }
+        for key in ["g", "h", "i"] { XCTAssertNil(root[key]?.bool, key) }
+    }
+
     func testIsNull() throws {
         let root = try load("""
         a: ~

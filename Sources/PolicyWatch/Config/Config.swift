@@ -250,13 +250,9 @@ struct ConfigParser {
     }
 
     private mutating func bool(_ node: Node, key: String) -> Bool? {
-        switch node.scalar?.lowercased() {
-        case "true", "yes", "on": return true
-        case "false", "no", "off": return false
-        default:
-            error(node.mark, "'\(key)' must be true or false, found '\(node.scalar ?? node.typeDescription)'")
-            return nil
-        }
+        if let b = node.bool { return b }
+        error(node.mark, "'\(key)' must be true or false, found '\(node.scalar ?? node.typeDescription)'")
+        return nil
     }
 
     /// `~/x` -> $HOME/x; relative -> relative to the config file's directory.

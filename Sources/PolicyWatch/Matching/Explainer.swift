@@ -73,98 +73,63 @@ public struct Explainer {
     /// Evidence lines kept per node.
     public var maxLines = 8
 
+    private let scanner: Scanner
+
     public init(ruleSet: RuleSet) {
         self.ruleSet = ruleSet
+        scanner = Scanner(ruleSet: ruleSet)
     }
 
     /// Explains rule `id` on `article`; nil when no loaded rule has that id.
     public func explain(ruleID id: String, article: Article) -> Explanation? {
-        guard let rule = ruleSet.rule(id: id) else { return nil }
+        guard let index = ruleSet.rules.firstIndex(where: { $0.rule.id == id }) else { return nil }
+        let rule = ruleSet.rules[index]
+        // The scan's own path, so `anchored` is the prefilter's verdict, not a second opinion.
         var normalizer = TextNormalizer()
-        let matches = ArticleMatches(article: article, matcher: ruleSet.matcher, normalizer: &normalizer)
-        let evaluator = Evaluator(matches: matches)
-        let root = node(rule.condition, Evaluator.Scope(), evaluator)
+        let trace = scanner.trace(article, normalizer: &normalizer)
+        let root = node(rule.condition, Evaluator.Scope(), trace.evaluator)
+        let anchored = trace.isCandidate(index)
         let r = rule.rule
         return Explanation(
             rule: Alert.RuleRef(id: r.id, title: r.title, severity: r.severity, tags: r.tags, file: rule.file),
             ruleMark: "\(r.mark)",
             article: Alert.ArticleRef(article),
-            fired: root.holds,
-            anchored: rule.anchors.map { matches.containsAny(of: $0) } ?? true,
+            fired: anchored && root.holds,
+            anchored: anchored,
             root: root,
-            entities: matches.entities(ruleSet.entities))
+            entities: trace.matches.entities(ruleSet.entities))
     }
 
-    private func node(_ c: Condition, _ scope: Evaluator.Scope, _ ev: Evaluator) -> Explanation.Node {
+    /// The explanation of `c` in `scope`; each operator explains itself (Rules/Operators/).
+    func node(_ c: Condition, _ scope: Evaluator.Scope, _ ev: Evaluator) -> Explanation.Node {
         let o = ev.evaluate(c, in: scope)
         var n = Explanation.Node(label: "", holds: o.holds, note: nil, evidence: [], more: 0, children: [])
-        func children(_ items: [Condition], _ s: Evaluator.Scope) -> [Explanation.Node] { items.map { node($0, s, ev) } }
         switch c {
-        case .terms(_, let label):
-            n.label = label
-            setEvidence(&n, o.evidence, ev)
-        case .all(let items):
-            n.label = "all"
-            n.children = children(items, scope)
-        case .any(let items):
-            n.label = "any"
-            n.children = children(items, scope)
-        case .none(let items):
-            n.label = "none"
-            n.children = children(items, scope)
-        case .atLeast(let k, let items):
-            n.children = children(items, scope)
-            n.label = "at_least \(k) of \(items.count)"
-            n.note = "\(n.children.filter(\.holds).count) hold"
+        case .terms(_, let label): TermOperators.explain(label: label, o, into: &n, self, ev)
+        case .all(let items): BooleanOperators.explain("all", items, in: scope, into: &n, self, ev)
+        case .any(let items): BooleanOperators.explain("any", items, in: scope, into: &n, self, ev)
+        case .none(let items): BooleanOperators.explain("none", items, in: scope, into: &n, self, ev)
+        case .atLeast(let k, let items): BooleanOperators.explain(atLeast: k, items, in: scope, into: &n, self, ev)
         case .near(let items, let within, let ordered):
-            n.label = "near: within \(within) word\(within == 1 ? "" : "s")" + (ordered ? ", in this order" : "")
-            setEvidence(&n, o.evidence, ev)
-            n.children = children(items, scope)
-            if !o.holds && n.children.allSatisfy(\.holds) { n.note = "every operand occurs, but never that close" + (ordered ? " in this order" : "") }
-        case .sentence(let items, let anchors), .paragraph(let items, let anchors):
-            var isSentence = false
-            if case .sentence = c { isSentence = true }
-            let unit = isSentence ? "sentence" : "paragraph"
-            n.label = unit
-            // Show the operands inside the first unit where all hold; else over the whole scope.
-            var shown = false
-            if o.holds {
-                outer: for f in ev.matches.fields where scope.fields.contains(f.field) {
-                    for r in ev.units(sentence: isSentence, field: f, anchors: anchors, within: scope.range) {
-                        var s = Evaluator.Scope()
-                        s.fields = [f.field]
-                        s.range = r
-                        if ev.evaluate(.all(items), in: s).holds {
-                            n.children = children(items, s)
-                            n.note = "shown in the first \(unit) where all hold: \(f.field.rawValue) \(quote(text(of: r, in: f)))"
-                            shown = true
-                            break outer
-                        }
-                    }
-                }
-            }
-            if !shown {
-                n.children = children(items, scope)
-                if !o.holds && n.children.allSatisfy(\.holds) { n.note = "every operand holds somewhere, but not inside one \(unit)" }
-            }
-        case .field(let f, let inner):
-            n.label = "\(f.rawValue):"
-            var s = scope
-            s.fields = scope.fields.intersection([f])
-            n.children = [node(inner, s, ev)]
-        case .language(let codes):
-            n.label = "language: \(codes.sorted().joined(separator: ", "))"
-            let lang = ev.matches.language
-            n.note = "article language: \(lang)" + (lang == "mixed" ? " (\(ev.languagesPresent().sorted().joined(separator: ", ")))" : "")
-        case .regex(let id, let regex, _):
-            n.label = "regex: /\(regex.pattern)/"
-            setEvidence(&n, o.evidence, ev)
-            if ev.regexExhausted(id) { n.note = "stopped early: the regex used up its step budget in this article" }
+            NearOperator.explain(items, within: within, ordered: ordered, o, in: scope, into: &n, self, ev)
+        case .sentence(let items, let anchors):
+            UnitOperators.explain(sentence: true, items, anchors: anchors, o, in: scope, into: &n, self, ev)
+        case .paragraph(let items, let anchors):
+            UnitOperators.explain(sentence: false, items, anchors: anchors, o, in: scope, into: &n, self, ev)
+        case .field(let f, let inner): FieldOperators.explain(f, inner, in: scope, into: &n, self, ev)
+        case .language(let codes): LanguageOperator.explain(codes, into: &n, ev)
+        case .regex(let id, let regex, _): RegexOperator.explain(id: id, regex, o, into: &n, self, ev)
         }
         return n
     }
 
-    private func setEvidence(_ n: inout Explanation.Node, _ evidence: [Evidence], _ ev: Evaluator) {
+    /// The explanations of operands, all in one scope.
+    func children(_ items: [Condition], _ s: Evaluator.Scope, _ ev: Evaluator) -> [Explanation.Node] {
+        items.map { node($0, s, ev) }
+    }
+
+    /// Keeps the first `maxLines` distinct evidence lines, with the sentence around each.
+    func setEvidence(_ n: inout Explanation.Node, _ evidence: [Evidence], _ ev: Evaluator) {
         let unique = Array(Set(evidence)).sorted {
             ($0.field == .title ? 0 : 1, $0.hit.start, $0.hit.term) < ($1.field == .title ? 0 : 1, $1.hit.start, $1.hit.term)
         }
@@ -180,7 +145,7 @@ public struct Explainer {
     }
 
     /// The original text of a normalised byte range, whitespace collapsed, at most 200 characters.
-    private func text(of r: Range<Int32>, in f: FieldMatches) -> String {
+    func text(of r: Range<Int32>, in f: FieldMatches) -> String {
         let o = f.text.originRange(start: Int(r.lowerBound), end: Int(r.upperBound))
         let scalars = Array(f.original.unicodeScalars)
         let slice = scalars[o.clamped(to: 0..<scalars.count)]
@@ -189,5 +154,5 @@ public struct Explainer {
         return s
     }
 
-    private func quote(_ s: String) -> String { "\"" + s + "\"" }
+    func quote(_ s: String) -> String { "\"" + s + "\"" }
 }

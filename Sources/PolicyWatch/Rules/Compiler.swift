@@ -45,16 +45,9 @@ public indirect enum Condition: Sendable {
     var anchors: Set<Int32>? {
         switch self {
         case .terms(let ids, _): return Set(ids)
-        case .any(let items), .atLeast(_, let items):
-            var all = Set<Int32>()
-            for i in items {
-                guard let a = i.anchors else { return nil }
-                all.formUnion(a)
-            }
-            return all
+        case .any(let items), .atLeast(_, let items): return BooleanOperators.anchors(any: items)
         case .all(let items), .near(let items, _, _), .sentence(let items, _), .paragraph(let items, _):
-            // Any one positive operand's anchors are necessary; pick the smallest set.
-            return items.compactMap(\.anchors).min(by: { $0.count < $1.count })
+            return BooleanOperators.anchors(all: items)
         case .field(_, let c): return c.anchors
         case .regex(_, _, let anchors): return anchors.map(Set.init)
         case .none, .language: return nil
@@ -88,24 +81,18 @@ public struct RuleSet: Sendable {
     public let regexes: [LinearRegex]
     /// Every entity defined, sorted by kind then id.
     public let entities: [CompiledEntity]
-    /// Literal terms that only pre-filter regexes (never evidence).
-    public let anchorOnlyTerms: Set<Int32>
     /// Ids of the rules `disable:` switched off.
     public let disabledRules: [String]
 
     init(rules: [CompiledRule], matcher: TermMatcher, warnings: [Diagnostic], regexes: [LinearRegex] = [],
-         entities: [CompiledEntity] = [], anchorOnlyTerms: Set<Int32> = [], disabledRules: [String] = []) {
+         entities: [CompiledEntity] = [], disabledRules: [String] = []) {
         self.rules = rules
         self.matcher = matcher
         self.warnings = warnings
         self.regexes = regexes
         self.entities = entities
-        self.anchorOnlyTerms = anchorOnlyTerms
         self.disabledRules = disabledRules
     }
-
-    /// Rules that always run because no term anchors them.
-    public var unanchoredRules: [CompiledRule] { rules.filter { $0.anchors == nil } }
 
     /// How a hit's term is shown in evidence: the term as written, or `/regex/`.
     public func display(term id: Int32) -> String {
@@ -117,7 +104,7 @@ public struct RuleSet: Sendable {
 
 /// Validates parsed rule files and compiles them (BRIEF §9: parse -> validate -> compile).
 public struct Compiler {
-    private var diagnostics: [Diagnostic] = []
+    var diagnostics: [Diagnostic] = []
     private var terms: [CompiledTerm] = []
     private var termIndex: [TermSpec: Int32] = [:]
     private var lists: [String: TermList] = [:]
@@ -193,7 +180,7 @@ public struct Compiler {
         guard errors.isEmpty else { return (nil, sorted) }
         compiled.sort { $0.rule.id < $1.rule.id }
         let set = RuleSet(rules: compiled, matcher: TermMatcher(terms: terms), warnings: sorted, regexes: regexes,
-                          entities: compiledEntities, anchorOnlyTerms: Set(anchorIndex.values), disabledRules: disabled.keys.sorted())
+                          entities: compiledEntities, disabledRules: disabled.keys.sorted())
         return (set, sorted)
     }
 
@@ -220,79 +207,43 @@ public struct Compiler {
         }
     }
 
-    private mutating func compile(_ expr: Expr) -> Condition? {
+    /// Compiles one expression; each operator compiles itself (Rules/Operators/).
+    mutating func compile(_ expr: Expr) -> Condition? {
         switch expr {
-        case .term(let spec, let mark):
-            guard let id = intern(spec, at: mark) else { return nil }
-            return .terms([id], label: spec.display)
-        case .list(let name, let mark):
-            guard let ids = resolve(list: name, at: mark) else { return nil }
-            return .terms(ids, label: "$" + name)
-        case .entity(let kind, let id, let mark):
-            guard let ids = resolve(entity: kind, id: id, at: mark) else { return nil }
-            return .terms(ids, label: "@\(kind):\(id)")
-        case .any(let items, _):
-            let parts = items.compactMap { compile($0) }
-            guard parts.count == items.count else { return nil }
-            // A sequence of plain terms is one term set: cheaper to evaluate.
-            if parts.allSatisfy({ if case .terms = $0 { return true } else { return false } }) {
-                var ids: [Int32] = []
-                var labels: [String] = []
-                for case .terms(let i, let l) in parts {
-                    ids += i
-                    labels.append(l)
-                }
-                return .terms(ids, label: labels.joined(separator: " | "))
-            }
-            return .any(parts)
-        case .all(let items, _):
-            let parts = items.compactMap { compile($0) }
-            return parts.count == items.count ? .all(parts) : nil
-        case .none(let items, _):
-            let parts = items.compactMap { compile($0) }
-            return parts.count == items.count ? .none(parts) : nil
-        case .atLeast(let n, let items, let mark):
-            if items.count == 1, case .list(let name, let m) = items[0] {
-                // `of: $list`: N distinct terms of the list.
-                guard let ids = resolve(list: name, at: m) else { return nil }
-                let distinct = Array(Set(ids)).sorted()
-                if n > distinct.count {
-                    error(mark, "'at_least: \(n)' can never hold: list '$\(name)' has only \(distinct.count) distinct term\(distinct.count == 1 ? "" : "s")",
-                          hint: "lower the number, or add terms to the list")
-                    return nil
-                }
-                return .atLeast(n, distinct.map { .terms([$0], label: terms[Int($0)].spec.display) })
-            }
-            let parts = items.compactMap { compile($0) }
-            return parts.count == items.count ? .atLeast(n, parts) : nil
-        case .near(let items, let within, let ordered, _):
-            let parts = items.compactMap { compile($0) }
-            return parts.count == items.count ? .near(parts, within: within, ordered: ordered) : nil
-        case .sentence(let items, _), .paragraph(let items, _):
-            let parts = items.compactMap { compile($0) }
-            guard parts.count == items.count else { return nil }
-            let anchors = Condition.all(parts).anchors.map { $0.sorted() }
-            if case .sentence = expr { return .sentence(parts, anchors: anchors) }
-            return .paragraph(parts, anchors: anchors)
-        case .field(let f, let inner, _):
-            return compile(inner).map { .field(f, $0) }
-        case .language(let codes, _):
-            return .language(Set(codes))
-        case .regex(let spec, _):
-            for (m, message) in spec.notes {
-                diagnostics.append(Diagnostic(.warning, m, "regex '\(spec.regex.pattern)' can never match here: \(message)",
-                                              hint: "write the text as normalised: lower case, one space, no space between CJK characters"))
-            }
-            let id = Int32(-1 - regexes.count)
-            regexes.append(spec.regex)
-            // A regex with no literal leaves its rule unanchored: the rule-level warning says so.
-            let anchors = spec.regex.requiredLiterals.map { $0.map { anchorTerm($0) } }
-            return .regex(id: id, spec.regex, anchors: anchors)
+        case .term(let spec, let mark): return TermOperators.compile(term: spec, at: mark, &self)
+        case .list(let name, let mark): return TermOperators.compile(list: name, at: mark, &self)
+        case .entity(let kind, let id, let mark): return TermOperators.compile(entity: kind, id: id, at: mark, &self)
+        case .any(let items, _): return BooleanOperators.compile(any: items, &self)
+        case .all(let items, _): return BooleanOperators.compile(all: items, &self)
+        case .none(let items, _): return BooleanOperators.compile(none: items, &self)
+        case .atLeast(let n, let items, let mark): return BooleanOperators.compile(atLeast: n, items, at: mark, &self)
+        case .near(let items, let within, let ordered, _): return NearOperator.compile(items, within: within, ordered: ordered, &self)
+        case .sentence(let items, _): return UnitOperators.compile(sentence: true, items, &self)
+        case .paragraph(let items, _): return UnitOperators.compile(sentence: false, items, &self)
+        case .field(let f, let inner, _): return FieldOperators.compile(f, inner, &self)
+        case .language(let codes, _): return LanguageOperator.compile(codes)
+        case .regex(let spec, _): return RegexOperator.compile(spec, &self)
         }
     }
 
+    /// Compiles every operand (so every error is reported); nil if any fails.
+    mutating func compileAll(_ items: [Expr]) -> [Condition]? {
+        let parts = items.compactMap { compile($0) }
+        return parts.count == items.count ? parts : nil
+    }
+
+    /// A term as written, for labels.
+    func display(term id: Int32) -> String { terms[Int(id)].spec.display }
+
+    /// Registers a regex; its hits carry the returned (negative) id.
+    mutating func add(regex: LinearRegex) -> Int32 {
+        let id = Int32(-1 - regexes.count)
+        regexes.append(regex)
+        return id
+    }
+
     /// A literal a regex needs, matched anywhere (no word boundaries): a pre-filter term.
-    private mutating func anchorTerm(_ literal: String) -> Int32 {
+    mutating func anchorTerm(_ literal: String) -> Int32 {
         if let id = anchorIndex[literal] { return id }
         var term = CompiledTerm(TermSpec(text: literal))
         term.leftBoundary = false
@@ -303,7 +254,7 @@ public struct Compiler {
         return id
     }
 
-    private mutating func resolve(list name: String, at mark: Mark) -> [Int32]? {
+    mutating func resolve(list name: String, at mark: Mark) -> [Int32]? {
         if let ids = resolvedLists[name] { return ids }
         guard let list = lists[name] else {
             let defined = lists.keys.sorted()
@@ -323,7 +274,7 @@ public struct Compiler {
         return ids
     }
 
-    private mutating func resolve(entity kind: String, id: String, at mark: Mark) -> [Int32]? {
+    mutating func resolve(entity kind: String, id: String, at mark: Mark) -> [Int32]? {
         let key = kind + ":" + id
         if let ids = resolvedEntities[key] { return ids }
         guard let def = entities[kind]?[id] else {
@@ -346,7 +297,7 @@ public struct Compiler {
         // Short ids ("KR" vs "CN") are all within two edits of each other: suggest only real near-misses.
         var close = ""
         if let c = Suggest.closest(to: id, in: defined),
-           Suggest.editDistance(Array(c.lowercased().unicodeScalars), Array(id.lowercased().unicodeScalars)) < min(c.count, id.count) {
+           EditDistance.distance(c.lowercased(), id.lowercased()) < min(c.count, id.count) {
             close = "did you mean '@\(kind):\(c)'? "
         }
         return close + "defined \(kind) ids: \(defined.joined(separator: ", "))"
@@ -370,7 +321,7 @@ public struct Compiler {
         return ids
     }
 
-    private mutating func intern(_ spec: TermSpec, at mark: Mark) -> Int32? {
+    mutating func intern(_ spec: TermSpec, at mark: Mark) -> Int32? {
         if let id = termIndex[spec] { return id }
         let term = CompiledTerm(spec)
         if let why = term.impossibleReason {
@@ -424,7 +375,7 @@ public struct Compiler {
         }
     }
 
-    private mutating func error(_ mark: Mark, _ message: String, hint: String? = nil) {
+    mutating func error(_ mark: Mark, _ message: String, hint: String? = nil) {
         diagnostics.append(Diagnostic(.error, mark, message, hint: hint))
     }
 }

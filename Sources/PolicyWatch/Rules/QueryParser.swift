@@ -50,7 +50,11 @@ struct QueryParser {
     private let locate: (Int) -> Mark
     private var tokens: [Token] = []
     private var pos = 0
-    static let defaultWithin = 10
+    /// Groups, NOTs and field prefixes open around the current token (see `maxDepth`).
+    private var depth = 0
+    /// Deepest nesting of parentheses, `SENT(`/`PARA(`, `NOT` and `title:` accepted: the parser
+    /// and everything after it recurse once per level, and 6,000 levels overflowed the stack.
+    static let maxDepth = 100
 
     init(_ query: String, locate: @escaping (Int) -> Mark) {
         s = Array(query.unicodeScalars)
@@ -90,86 +94,93 @@ struct QueryParser {
                 i += 1
                 continue
             }
+            let token: Token
             switch c {
             case "(":
-                out.append(Token(kind: .lparen, offset: i, text: "("))
+                token = Token(kind: .lparen, offset: i, text: "(")
                 i += 1
             case ")":
-                out.append(Token(kind: .rparen, offset: i, text: ")"))
+                token = Token(kind: .rparen, offset: i, text: ")")
                 i += 1
-            case "\"":
-                var j = i + 1
-                var content = String.UnicodeScalarView()
-                while j < n && s[j] != "\"" {
-                    if s[j] == "\\" && j + 1 < n {
-                        content.append(s[j + 1])
-                        j += 2
-                    } else {
-                        content.append(s[j])
-                        j += 1
-                    }
-                }
-                guard j < n else { throw Failure(message: "unterminated quoted phrase", offset: i, hint: "close it with \"") }
-                let phrase = String(content)
-                if phrase.trimmingCharacters(in: .whitespaces).isEmpty {
-                    throw Failure(message: "empty quoted phrase", offset: i, hint: "write the words between the quotes")
-                }
-                if let star = phrase.unicodeScalars.dropLast().firstIndex(of: "*") {
-                    throw Failure(message: "a wildcard '*' works only at the end of a term", offset: i + 1 + phrase.unicodeScalars.distance(from: phrase.unicodeScalars.startIndex, to: star),
-                                  hint: "write \"export control*\", not \"export* control\"")
-                }
-                let spec = try termSpec(phrase, offset: i + 1)
-                out.append(Token(kind: .term(spec), offset: i, text: text(i..<(j + 1))))
-                i = j + 1
-                if i < n && !isDelimiter(s[i]) {
-                    throw Failure(message: "a quoted phrase must be followed by a space, ')' or the end", offset: i,
-                                  hint: "put a space and an operator after the closing quote")
-                }
-            case "/":
-                var j = i + 1
-                var pattern = String.UnicodeScalarView()
-                while j < n && s[j] != "/" {
-                    if s[j] == "\\" && j + 1 < n && s[j + 1] == "/" {
-                        pattern.append("/")
-                        j += 2
-                    } else {
-                        pattern.append(s[j])
-                        j += 1
-                    }
-                }
-                guard j < n else { throw Failure(message: "unterminated regex", offset: i, hint: "close it with '/' (write \\/ for a slash inside)") }
-                out.append(Token(kind: .regex(String(pattern)), offset: i, text: text(i..<(j + 1))))
-                i = j + 1
-            default:
-                var j = i
-                // A field prefix ends at its colon: `title:(...)`, `body:"..."`.
-                var field: Field?
-                while j < n && !isDelimiter(s[j]) {
-                    if s[j] == ":" && c != "@" && j > i && s[i..<j].allSatisfy({ $0.isASCII && $0.properties.isAlphabetic }) {
-                        let name = text(i..<j)
-                        guard let f = Field(rawValue: name.lowercased()) else {
-                            throw Failure(message: "unknown field '\(name):'", offset: i,
-                                          hint: (Suggest.closest(to: name, in: ["title", "body"]).map { "did you mean '\($0):'? " } ?? "")
-                                              + "fields are title: and body:; quote a term that holds ':'")
-                        }
-                        field = f
-                        j += 1
-                        break
-                    }
-                    j += 1
-                }
-                if let field {
-                    out.append(Token(kind: .field(field), offset: i, text: text(i..<j)))
-                    i = j
-                    continue
-                }
-                let word = text(i..<j)
-                out.append(try classify(word, offset: i, next: j < n ? s[j] : nil))
-                i = j
+            case "\"": (token, i) = try quotedPhrase(at: i)
+            case "/": (token, i) = try regex(at: i)
+            default: (token, i) = try word(at: i)
             }
+            out.append(token)
         }
         out.append(Token(kind: .eof, offset: n, text: "end of query"))
         return out
+    }
+
+    /// The phrase whose opening quote is at `i`, and the index after it.
+    private func quotedPhrase(at i: Int) throws(Failure) -> (Token, Int) {
+        let n = s.count
+        var j = i + 1
+        var content = String.UnicodeScalarView()
+        while j < n && s[j] != "\"" {
+            if s[j] == "\\" && j + 1 < n {
+                content.append(s[j + 1])
+                j += 2
+            } else {
+                content.append(s[j])
+                j += 1
+            }
+        }
+        guard j < n else { throw Failure(message: "unterminated quoted phrase", offset: i, hint: "close it with \"") }
+        let phrase = String(content)
+        if phrase.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw Failure(message: "empty quoted phrase", offset: i, hint: "write the words between the quotes")
+        }
+        if let star = phrase.unicodeScalars.dropLast().firstIndex(of: "*") {
+            throw Failure(message: "a wildcard '*' works only at the end of a term", offset: i + 1 + phrase.unicodeScalars.distance(from: phrase.unicodeScalars.startIndex, to: star),
+                          hint: "write \"export control*\", not \"export* control\"")
+        }
+        let spec = try termSpec(phrase, offset: i + 1)
+        let token = Token(kind: .term(spec), offset: i, text: text(i..<(j + 1)))
+        if j + 1 < n && !isDelimiter(s[j + 1]) {
+            throw Failure(message: "a quoted phrase must be followed by a space, ')' or the end", offset: j + 1,
+                          hint: "put a space and an operator after the closing quote")
+        }
+        return (token, j + 1)
+    }
+
+    /// The `/regex/` whose opening slash is at `i`, and the index after it.
+    private func regex(at i: Int) throws(Failure) -> (Token, Int) {
+        let n = s.count
+        var j = i + 1
+        var pattern = String.UnicodeScalarView()
+        while j < n && s[j] != "/" {
+            if s[j] == "\\" && j + 1 < n && s[j + 1] == "/" {
+                pattern.append("/")
+                j += 2
+            } else {
+                pattern.append(s[j])
+                j += 1
+            }
+        }
+        guard j < n else { throw Failure(message: "unterminated regex", offset: i, hint: "close it with '/' (write \\/ for a slash inside)") }
+        return (Token(kind: .regex(String(pattern)), offset: i, text: text(i..<(j + 1))), j + 1)
+    }
+
+    /// The word, operator or field prefix starting at `i`, and the index after it.
+    private func word(at i: Int) throws(Failure) -> (Token, Int) {
+        let n = s.count
+        let c = s[i]
+        var j = i
+        // A field prefix ends at its colon: `title:(...)`, `body:"..."`.
+        while j < n && !isDelimiter(s[j]) {
+            if s[j] == ":" && c != "@" && j > i && s[i..<j].allSatisfy({ $0.isASCII && $0.properties.isAlphabetic }) {
+                let name = text(i..<j)
+                guard let f = Field(rawValue: name.lowercased()) else {
+                    throw Failure(message: "unknown field '\(name):'", offset: i,
+                                  hint: (Suggest.closest(to: name, in: ["title", "body"]).map { "did you mean '\($0):'? " } ?? "")
+                                      + "fields are title: and body:; quote a term that holds ':'")
+                }
+                return (Token(kind: .field(f), offset: i, text: text(i..<(j + 1))), j + 1)
+            }
+            j += 1
+        }
+        return (try classify(text(i..<j), offset: i, next: j < n ? s[j] : nil), j)
     }
 
     private func classify(_ w: String, offset: Int, next: Unicode.Scalar?) throws(Failure) -> Token {
@@ -178,8 +189,6 @@ struct QueryParser {
         case "AND": return token(.and)
         case "OR": return token(.or)
         case "NOT": return token(.not)
-        case "NEAR": return token(.prox(within: Self.defaultWithin, ordered: false))
-        case "ONEAR": return token(.prox(within: Self.defaultWithin, ordered: true))
         case "SENT", "PARA":
             guard next == "(" else {
                 throw Failure(message: "\(w) needs parentheses right after it", offset: offset, hint: "write \(w)(a AND b)")
@@ -189,25 +198,7 @@ struct QueryParser {
             throw Failure(message: "'\(w)' is not an operator here", offset: offset, hint: "write \(w == "&&" ? "AND" : "OR")")
         default: break
         }
-        if let slash = w.firstIndex(of: "/") {
-            let head = String(w[..<slash])
-            if ["NEAR", "ONEAR", "PRE", "W"].contains(head) || ["near", "onear", "pre", "w"].contains(head) {
-                if head.lowercased() == head {
-                    throw Failure(message: "'\(w)' is not an operator: operators are written in capitals", offset: offset, hint: "write \(w.uppercased())")
-                }
-                var tail = String(w[w.index(after: slash)...])
-                var ordered = head != "NEAR"
-                if tail.hasSuffix("f") || tail.hasSuffix("F") {
-                    ordered = true
-                    tail.removeLast()
-                }
-                guard let n = Int(tail), n >= 0, tail.allSatisfy(\.isASCII) else {
-                    throw Failure(message: "'\(head)/' needs a number of words", offset: offset, hint: "e.g. \(head)/5")
-                }
-                guard n <= 1000 else { throw Failure(message: "distance \(n) is too large", offset: offset, hint: "use at most \(head)/1000") }
-                return token(.prox(within: n, ordered: ordered))
-            }
-        }
+        if let (within, ordered) = try NearOperator.queryOperator(w, offset: offset) { return token(.prox(within: within, ordered: ordered)) }
         if w.hasPrefix("$") {
             let name = String(w.dropFirst())
             guard RuleParser.isValidName(name) else {
@@ -247,10 +238,13 @@ struct QueryParser {
 
     private var current: Token { tokens[pos] }
 
-    private func isConnector(_ k: Token.Kind) -> Bool {
-        switch k {
-        case .and, .or, .not: return true
-        default: return false
+    /// Enters one more level of nesting at `token`, refusing to go past `maxDepth`.
+    /// Every call is paired with `depth -= 1` once the nested part is parsed.
+    private mutating func enter(_ token: Token) throws(Failure) {
+        depth += 1
+        if depth > Self.maxDepth {
+            throw Failure(message: "the query nests deeper than \(Self.maxDepth) levels", offset: token.offset,
+                          hint: "flatten it: a OR b OR c needs no parentheses, and a $list can name a group of terms")
         }
     }
 
@@ -305,7 +299,10 @@ struct QueryParser {
             if case .eof = current.kind {
                 throw Failure(message: "NOT needs a term after it", offset: t.offset, hint: "add a term, or remove NOT")
             }
-            return .none([try parseNot()], locate(t.offset))
+            try enter(t)
+            let operand = try parseNot()
+            depth -= 1
+            return .none([operand], locate(t.offset))
         }
         return try parseProximity()
     }
@@ -346,7 +343,9 @@ struct QueryParser {
         case .lparen:
             pos += 1
             if case .rparen = current.kind { throw Failure(message: "empty parentheses", offset: t.offset, hint: "put a term inside, or remove them") }
+            try enter(t)
             let e = try parseConnected()
+            depth -= 1
             guard case .rparen = current.kind else { throw Failure(message: "'(' is not closed", offset: t.offset, hint: "add ')'") }
             pos += 1
             return e
@@ -357,7 +356,9 @@ struct QueryParser {
             if case .rparen = current.kind {
                 throw Failure(message: "\(t.text)() is empty", offset: t.offset, hint: "write \(t.text)(a AND b)")
             }
+            try enter(t)
             let e = try parseConnected()
+            depth -= 1
             guard case .rparen = current.kind else { throw Failure(message: "'(' is not closed", offset: open.offset, hint: "add ')'") }
             pos += 1
             let items: [Expr]
@@ -370,7 +371,10 @@ struct QueryParser {
                 throw Failure(message: "'\(t.text)' needs a term or a group after it", offset: t.offset, hint: "e.g. \(f.rawValue):(ban OR 금지)")
             default: break
             }
-            return .field(f, try parsePrimary(), locate(t.offset))
+            try enter(t)
+            let inner = try parsePrimary()
+            depth -= 1
+            return .field(f, inner, locate(t.offset))
         case .term(let spec):
             pos += 1
             let contentOffset = t.text.hasPrefix("\"") ? t.offset + 1 : t.offset
@@ -383,13 +387,7 @@ struct QueryParser {
             return .entity(kind: kind, id: id, locate(t.offset))
         case .regex(let pattern):
             pos += 1
-            do {
-                let r = try LinearRegex(pattern)
-                let notes = r.notes.map { (locate(t.offset + 1 + $0.offset), $0.message) }
-                return .regex(RegexSpec(regex: r, notes: notes), locate(t.offset))
-            } catch {
-                throw Failure(message: error.message, offset: t.offset + 1 + error.offset, hint: error.hint)
-            }
+            return try RegexOperator.queryRegex(pattern, offset: t.offset, locate: locate)
         case .eof:
             throw Failure(message: "the query ends where a term is expected", offset: t.offset, hint: "add a term")
         case .rparen:

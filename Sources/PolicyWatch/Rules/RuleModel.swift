@@ -16,7 +16,8 @@ public enum Field: String, Codable, CaseIterable, Sendable {
 }
 
 /// A match expression as written (BRIEF §3), with the position of every node.
-/// YAML `match:` and `query:` strings both produce it (see `QueryParser`).
+/// YAML `match:` and `query:` strings both produce it (see `QueryParser`). What each
+/// operator means lives in its file under Rules/Operators/ (see `MatchOperator`).
 public indirect enum Expr: Sendable {
     /// A literal term.
     case term(TermSpec, Mark)
@@ -69,43 +70,22 @@ public indirect enum Expr: Sendable {
 
     /// A position-free form for comparing trees (tests show `match:` and `query:` agree).
     /// Nested `all`/`any` are flattened and `none` is split per operand, which changes nothing
-    /// in meaning.
+    /// in meaning. Each operator prints itself (Rules/Operators/).
     public var canonical: String {
-        func join(_ items: [Expr]) -> String { items.map(\.canonical).joined(separator: ", ") }
-        func flat(_ items: [Expr], all: Bool) -> [Expr] {
-            items.flatMap { e -> [Expr] in
-                switch e {
-                case .all(let inner, _) where all: return flat(inner, all: true)
-                case .any(let inner, _) where !all: return flat(inner, all: false)
-                case .none(let inner, let m) where all:
-                    // none(a, b) = none(any(a, b)) = not(a) and not(b)
-                    let alts = flat(inner, all: false)
-                    return alts.count > 1 ? alts.map { .none([$0], m) } : [e]
-                default: return [e]
-                }
-            }
-        }
         switch self {
-        case .term(let t, _): return (t.cased ? "cased:" : "") + "'" + t.display + "'"
-        case .list(let n, _): return "$" + n
-        case .entity(let k, let id, _): return "@\(k):\(id)"
-        case .all(let items, _):
-            let f = flat(items, all: true)
-            return f.count == 1 ? f[0].canonical : "all(\(join(f)))"
-        case .any(let items, _):
-            let f = flat(items, all: false)
-            return f.count == 1 ? f[0].canonical : "any(\(join(f)))"
-        case .none(let items, let m):
-            let alts = flat(items, all: false)
-            if alts.count > 1 { return Expr.all(alts.map { .none([$0], m) }, m).canonical }
-            return "not(\(alts[0].canonical))"
-        case .atLeast(let n, let items, _): return "at_least(\(n), \(join(items)))"
-        case .near(let items, let w, let o, _): return "\(o ? "onear" : "near")/\(w)(\(join(items)))"
-        case .sentence(let items, _): return "sentence(\(join(flat(items, all: true))))"
-        case .paragraph(let items, _): return "paragraph(\(join(flat(items, all: true))))"
-        case .field(let f, let e, _): return "\(f.rawValue):(\(e.canonical))"
-        case .language(let l, _): return "language(\(l.joined(separator: ", ")))"
-        case .regex(let r, _): return "/\(r.regex.pattern)/"
+        case .term(let t, _): return TermOperators.canonical(term: t)
+        case .list(let n, _): return TermOperators.canonical(list: n)
+        case .entity(let k, let id, _): return TermOperators.canonical(entity: k, id: id)
+        case .all(let items, _): return BooleanOperators.canonical(all: items)
+        case .any(let items, _): return BooleanOperators.canonical(any: items)
+        case .none(let items, let m): return BooleanOperators.canonical(none: items, m)
+        case .atLeast(let n, let items, _): return BooleanOperators.canonical(atLeast: n, items)
+        case .near(let items, let w, let o, _): return NearOperator.canonical(items, within: w, ordered: o)
+        case .sentence(let items, _): return UnitOperators.canonical("sentence", items)
+        case .paragraph(let items, _): return UnitOperators.canonical("paragraph", items)
+        case .field(let f, let e, _): return FieldOperators.canonical(f, e)
+        case .language(let l, _): return LanguageOperator.canonical(l)
+        case .regex(let r, _): return RegexOperator.canonical(r)
         }
     }
 }

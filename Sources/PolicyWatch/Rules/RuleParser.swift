@@ -7,12 +7,9 @@ struct RuleParser {
     static let fileKeys = ["pack", "lists", "entities", "rules", "disable", "extend"]
     static let ruleKeys = ["id", "title", "description", "severity", "tags", "references", "match", "query", "tests",
                            "author", "status", "date"]
-    /// Every key a match mapping may hold (did-you-mean for unknown operators).
-    static let operatorKeys = ["all", "any", "none", "at_least", "of", "near", "within", "ordered", "sentence", "paragraph",
-                               "regex", "title", "body", "language", "query", "term", "cased"]
     static let testKeys = ["match", "no_match", "todo_match", "todo_no_match", "title", "body", "language"]
 
-    private(set) var diagnostics: [Diagnostic] = []
+    var diagnostics: [Diagnostic] = []
     let path: String
     /// Positions inside `query:` and `regex:` strings.
     private var locator: SourceLocator?
@@ -305,15 +302,28 @@ struct RuleParser {
 
     // MARK: - Expressions
 
+    /// Deepest nesting of operators in a `match:` (the YAML reader allows 200 levels of
+    /// mappings and sequences; compiling and evaluating recurse once per operator).
+    static let maxExprDepth = 100
+    /// Operators open around the expression being parsed.
+    private var exprDepth = 0
+
     /// Parses a match expression. Returns nil (and records why) when it is invalid.
     mutating func parseExpr(_ node: Node, context: String) -> Expr? {
+        exprDepth += 1
+        defer { exprDepth -= 1 }
+        if exprDepth > Self.maxExprDepth {
+            error(node.mark, "the match expression in \(context) nests deeper than \(Self.maxExprDepth) levels",
+                  hint: "flatten it: all: inside all: (or any: inside any:) can be one list, and a $list can name a group of terms")
+            return nil
+        }
         switch node.kind {
         case .scalar(let s):
             if node.isNull {
                 error(node.mark, "empty expression in \(context)", hint: "write a term, a $list or an operator such as 'any:'")
                 return nil
             }
-            return parseTerm(s, node: node, context: context)
+            return TermOperators.parseTerm(s, node: node, context: context, parser: &self)
         case .sequence(let items):
             if items.isEmpty {
                 error(node.mark, "empty list in \(context): it can never match", hint: "add at least one term")
@@ -327,52 +337,20 @@ struct RuleParser {
                 return nil
             }
             // `{term: X, cased: true}`
-            if node["term"] != nil { return parseTermMapping(node, context: context) }
+            if node["term"] != nil { return TermOperators.parseTermMapping(node, context: context, parser: &self) }
             var parts: [Expr] = []
             var ok = true
             for (key, value) in pairs {
                 let k = key.scalar ?? ""
-                switch k {
-                case "all", "any", "none", "sentence", "paragraph":
-                    guard let items = operands(value, op: k, context: context) else { ok = false; continue }
-                    switch k {
-                    case "all": parts.append(.all(items, key.mark))
-                    case "any": parts.append(.any(items, key.mark))
-                    case "none": parts.append(.none(items, key.mark))
-                    case "sentence": parts.append(.sentence(items, key.mark))
-                    default: parts.append(.paragraph(items, key.mark))
-                    }
-                case "near":
-                    guard let e = parseNear(node, key: key, value: value, context: context) else { ok = false; continue }
-                    parts.append(e)
-                case "at_least":
-                    guard let e = parseAtLeast(node, key: key, value: value, context: context) else { ok = false; continue }
-                    parts.append(e)
-                case "within", "ordered", "of":
-                    let owner = k == "of" ? "at_least" : "near"
-                    if node[owner] == nil {
-                        error(key.mark, "'\(k)' in \(context) goes with '\(owner)', which is missing",
-                              hint: owner == "near" ? "near: [term one, term two]\n        \(k): ..." : "at_least: 2\n        of: [a, b, c]")
-                        ok = false
-                    }
-                case "title", "body":
-                    guard let inner = parseExpr(value, context: context) else { ok = false; continue }
-                    parts.append(.field(Field(rawValue: k)!, inner, key.mark))
-                case "language":
-                    guard let e = parseLanguage(value, key: key, context: context) else { ok = false; continue }
-                    parts.append(e)
-                case "regex":
-                    guard let e = parseRegexes(value, context: context) else { ok = false; continue }
-                    parts.append(e)
-                case "query":
-                    guard let e = parseQuery(value, context: context) else { ok = false; continue }
-                    parts.append(e)
-                case "cased":
-                    error(key.mark, "'cased' in \(context) goes with 'term'", hint: "{term: BIS, cased: true}")
+                guard let family = MatchOperators.family(for: k) else {
+                    error(key.mark, "unknown operator '\(k)' in \(context)", hint: Suggest.hint(for: k, among: MatchOperators.yamlKeys, noun: "operators"))
                     ok = false
-                default:
-                    error(key.mark, "unknown operator '\(k)' in \(context)", hint: Suggest.hint(for: k, among: Self.operatorKeys, noun: "operators"))
-                    ok = false
+                    continue
+                }
+                switch family.parse(key: key, value: value, mapping: node, context: context, parser: &self) {
+                case .expr(let e): parts.append(e)
+                case .qualifier: break
+                case .invalid: ok = false
                 }
             }
             guard ok, !parts.isEmpty else { return nil }
@@ -386,144 +364,35 @@ struct RuleParser {
         }
     }
 
-    /// `near: [...]` with its `within:` and `ordered:` in the same mapping.
-    private mutating func parseNear(_ node: Node, key: Node, value: Node, context: String) -> Expr? {
-        guard let items = operands(value, op: "near", context: context) else { return nil }
-        var ok = true
-        if items.count < 2 {
-            error(value.mark, "'near' in \(context) needs at least two operands", hint: "near: [export control*, $chips]")
-            ok = false
-        }
-        for item in items where !item.findsText {
-            error(item.mark, "an operand of 'near' in \(context) must find text ('none' and 'language' have no position)",
-                  hint: "put exclusions beside the near: {near: [a, b], none: [c]}")
-            ok = false
-        }
-        var within = 10
-        if let w = node["within"] {
-            if let n = w.scalar.flatMap({ Int($0) }), n >= 0, n <= 1000 {
-                within = n
-            } else {
-                error(w.mark, "'within' in \(context) must be a number of words from 0 to 1000, found '\(w.scalar ?? w.typeDescription)'",
-                      hint: "within: 5")
-                ok = false
-            }
-        }
-        var ordered = false
-        if let o = node["ordered"] {
-            guard let b = boolean(o, key: "ordered", context: context) else { return nil }
-            ordered = b
-        }
-        return ok ? .near(items, within: within, ordered: ordered, key.mark) : nil
-    }
-
-    /// `at_least: N` with `of: [...]` (or `of: $list`: N distinct terms of the list).
-    private mutating func parseAtLeast(_ node: Node, key: Node, value: Node, context: String) -> Expr? {
-        guard let n = value.scalar.flatMap({ Int($0) }), n >= 1 else {
-            error(value.mark, "'at_least' in \(context) must be a whole number of 1 or more, found '\(value.scalar ?? value.typeDescription)'",
-                  hint: "at_least: 2\n        of: [a, b, c]")
-            return nil
-        }
-        guard let of = node["of"] else {
-            error(key.mark, "'at_least' in \(context) needs 'of' with the operands to count", hint: "at_least: \(n)\n        of: [a, b, c]")
-            return nil
-        }
-        guard let items = operands(of, op: "of", context: context) else { return nil }
-        let singleList: Bool
-        if items.count == 1, case .list = items[0] { singleList = true } else { singleList = false }
-        if !singleList && n > items.count {
-            error(value.mark, "'at_least: \(n)' in \(context) can never hold: 'of' has only \(items.count) operand\(items.count == 1 ? "" : "s")",
-                  hint: "lower the number, or add operands")
-            return nil
-        }
-        return .atLeast(n, items, key.mark)
-    }
-
-    private mutating func boolean(_ node: Node, key: String, context: String) -> Bool? {
-        switch node.scalar?.lowercased() {
-        case "true", "yes", "on": return true
-        case "false", "no", "off": return false
-        default:
-            error(node.mark, "'\(key)' in \(context) must be true or false, found '\(node.scalar ?? node.typeDescription)'")
-            return nil
-        }
-    }
-
-    /// `language: ko` or `language: [ko, en]`. Codes as in BCP 47 (`ko`, `zh-Hant`), plus `mixed` and `und`.
-    private mutating func parseLanguage(_ node: Node, key: Node, context: String) -> Expr? {
-        let items = node.sequence ?? [node]
-        var codes: [String] = []
-        for item in items {
-            guard let code = item.scalar, !item.isNull else {
-                error(item.mark, "'language' in \(context) holds language codes, found \(item.typeDescription)", hint: "language: [ko, en]")
-                return nil
-            }
-            let parts = code.split(separator: "-", omittingEmptySubsequences: false)
-            let valid = parts.first.map { $0.count >= 2 && $0.count <= 8 && $0.allSatisfy { $0.isASCII && $0.isLetter } } == true
-                && parts.dropFirst().allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
-            guard valid else {
-                error(item.mark, "invalid language code '\(code)' in \(context)", hint: "use codes such as ko, ja, zh, en, or mixed")
-                return nil
-            }
-            codes.append(code.lowercased())
-        }
-        if codes.isEmpty {
-            error(node.mark, "'language' in \(context) is empty", hint: "language: [ko, en]")
-            return nil
-        }
-        return .language(codes, key.mark)
-    }
-
-    /// `regex: "..."` or a list of them (any).
-    private mutating func parseRegexes(_ node: Node, context: String) -> Expr? {
-        let items = node.sequence ?? [node]
-        var out: [Expr] = []
-        for item in items {
-            guard var pattern = item.scalar, !item.isNull else {
-                error(item.mark, "'regex' in \(context) must be a string, found \(item.typeDescription)", hint: "regex: 'export(ed|s)? controls?'")
-                return nil
-            }
-            // A block scalar (`|`, `>`) keeps its final line break: not part of the pattern.
-            if item.style == .literal || item.style == .folded {
-                while pattern.hasSuffix("\n") { pattern.removeLast() }
-            }
-            do {
-                let r = try LinearRegex(pattern)
-                out.append(.regex(RegexSpec(regex: r, notes: r.notes.map { (locate(item, $0.offset), $0.message) }), item.mark))
-            } catch {
-                diagnostics.append(Diagnostic(.error, locate(item, error.offset), "invalid regex in \(context): \(error.message)", hint: error.hint))
-                return nil
-            }
-        }
-        if out.isEmpty {
-            error(node.mark, "'regex' in \(context) is empty")
-            return nil
-        }
-        return out.count == 1 ? out[0] : .any(out, node.mark)
+    mutating func boolean(_ node: Node, key: String, context: String) -> Bool? {
+        if let b = node.bool { return b }
+        error(node.mark, "'\(key)' in \(context) must be true or false, found '\(node.scalar ?? node.typeDescription)'")
+        return nil
     }
 
     /// A `query:` string: parsed into the same tree; errors point inside the string.
-    private mutating func parseQuery(_ node: Node, context: String) -> Expr? {
+    mutating func parseQuery(_ node: Node, context: String) -> Expr? {
         guard let q = node.scalar, !node.isNull else {
             error(node.mark, "'query' in \(context) must be a string, found \(node.typeDescription)",
                   hint: "query: '\"export control*\" AND $chips'")
             return nil
         }
-        let locator = self.locator
-        var parser = QueryParser(q, locate: { locator?.mark(in: node, offset: $0) ?? node.mark })
+        let marks = locator?.marks(in: node)
+        var parser = QueryParser(q, locate: { marks?.mark($0) ?? node.mark })
         do {
             return try parser.parse()
         } catch {
-            diagnostics.append(Diagnostic(.error, locate(node, error.offset), "invalid query in \(context): \(error.message)", hint: error.hint))
+            diagnostics.append(Diagnostic(.error, marks?.mark(error.offset) ?? node.mark, "invalid query in \(context): \(error.message)", hint: error.hint))
             return nil
         }
     }
 
-    private func locate(_ node: Node, _ offset: Int) -> Mark {
+    func locate(_ node: Node, _ offset: Int) -> Mark {
         locator?.mark(in: node, offset: offset) ?? node.mark
     }
 
-    private mutating func operands(_ node: Node, op: String, context: String) -> [Expr]? {
+    /// The operands under an operator key: a sequence, or one expression.
+    mutating func operands(_ node: Node, op: String, context: String) -> [Expr]? {
         let items: [Node]
         if let seq = node.sequence {
             items = seq
@@ -541,60 +410,7 @@ struct RuleParser {
         return parsed.count == items.count ? parsed : nil
     }
 
-    private mutating func parseTerm(_ s: String, node: Node, context: String, cased: Bool = false, literal: Bool = false) -> Expr? {
-        if s.hasPrefix("@") && !literal {
-            let parts = s.dropFirst().split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 2, Self.isValidName(parts[0]), Self.isValidEntityID(parts[1]) else {
-                error(node.mark, "invalid entity reference '\(s)' in \(context)",
-                      hint: "write @kind:ID, e.g. @country:CN (for a literal term starting with '@' write {term: '\(s)'})")
-                return nil
-            }
-            return .entity(kind: parts[0], id: parts[1], node.mark)
-        }
-        if s.hasPrefix("$") {
-            let name = String(s.dropFirst())
-            if !Self.isValidName(name) {
-                error(node.mark, "invalid list reference '\(s)' in \(context)", hint: "list names use a-z, 0-9 and _")
-                return nil
-            }
-            return .list(name, node.mark)
-        }
-        let spec = TermSpec.parse(s, cased: cased)
-        if spec.text.trimmingCharacters(in: .whitespaces).isEmpty {
-            error(node.mark, "empty term in \(context)")
-            return nil
-        }
-        if spec.maxEdits > 2 {
-            error(node.mark, "'~\(spec.maxEdits)' allows too many typos in '\(s)'", hint: "use ~1 or ~2")
-            return nil
-        }
-        return .term(spec, node.mark)
-    }
-
-    private mutating func parseTermMapping(_ node: Node, context: String) -> Expr? {
-        for (key, _) in node.mapping! where !["term", "cased"].contains(key.scalar ?? "") {
-            error(key.mark, "unknown key '\(key.scalar ?? "")' in a term", hint: Suggest.hint(for: key.scalar ?? "", among: ["term", "cased"]))
-        }
-        guard let termNode = node["term"], let text = termNode.scalar, !termNode.isNull else {
-            error(node.mark, "'term' must be a string in \(context)", hint: "{term: BIS, cased: true}")
-            return nil
-        }
-        var cased = false
-        if let c = node["cased"] {
-            switch c.scalar?.lowercased() {
-            case "true", "yes", "on": cased = true
-            case "false", "no", "off": cased = false
-            default: error(c.mark, "'cased' must be true or false, found '\(c.scalar ?? c.typeDescription)'")
-            }
-        }
-        if text.hasPrefix("$") {
-            error(termNode.mark, "'term' takes a literal, not a list reference ('\(text)')", hint: "write the list reference on its own: \(text)")
-            return nil
-        }
-        return parseTerm(text, node: termNode, context: context, cased: cased, literal: true)
-    }
-
-    private mutating func error(_ mark: Mark, _ message: String, hint: String? = nil) {
+    mutating func error(_ mark: Mark, _ message: String, hint: String? = nil) {
         diagnostics.append(Diagnostic(.error, mark, message, hint: hint))
     }
 }

@@ -1,3 +1,4 @@
+import PolicyMatcher
 import YAMLLoader
 
 /// A problem found in a rule or config file, shown as `file:line:column: error: message`.
@@ -28,31 +29,19 @@ public struct Diagnostic: Error, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// "did you mean" help for misspelt keys and names.
-enum Suggest {
-    static func closest(to word: String, in candidates: [String]) -> String? {
-        let w = Array(word.lowercased().unicodeScalars)
+/// "did you mean" help for misspelt keys, names and rule ids.
+public enum Suggest {
+    /// The candidate closest to `word` (ignoring case), if it is within a third of the word's
+    /// length (at least two edits).
+    public static func closest(to word: String, in candidates: [String]) -> String? {
+        let w = word.lowercased()
+        let limit = max(2, w.unicodeScalars.count / 3)
         var best: (String, Int)?
         for c in candidates {
-            let d = editDistance(w, Array(c.lowercased().unicodeScalars))
-            if d <= max(2, w.count / 3), best == nil || d < best!.1 { best = (c, d) }
+            let d = EditDistance.distance(w, c.lowercased())
+            if d <= limit, best == nil || d < best!.1 { best = (c, d) }
         }
         return best?.0
-    }
-
-    static func editDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var prev = Array(0...b.count)
-        var cur = prev
-        for i in 1...a.count {
-            cur[0] = i
-            for j in 1...b.count {
-                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            swap(&prev, &cur)
-        }
-        return prev[b.count]
     }
 
     /// "unknown key 'macth'" + "did you mean 'match'?" or the list of valid keys.

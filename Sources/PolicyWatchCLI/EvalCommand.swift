@@ -44,7 +44,7 @@ struct EvalCommand: ParsableCommand {
             throw ExitCode(64)
         }
         let reader = ArticleReader()
-        let scanner = Scanner(ruleSet: set)
+        let scanner = RuleScanner(ruleSet: set)
         var normalizer = TextNormalizer()
         let now = Timestamp.string()
         var scanned: [(id: String, title: String, alerts: [Alert])] = []

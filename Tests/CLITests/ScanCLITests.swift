@@ -221,7 +221,10 @@ final class ScanCLITests: XCTestCase {
     // MARK: - Exactly-once JSON Lines through kills
 
     func testKilledDeliveriesToJSONLinesLeaveEveryAlertExactlyOnce() throws {
-        let (lines, expected) = corpus(6000)
+        // More alerts than the pipeline holds back (10,000), so they are appended while the
+        // scan runs as well as at its end.
+        let lines = (0..<24000).map { #"{"id": "a\#($0)", "body": "New chips, number \#($0)."}"# }
+        let expected = (0..<24000).map { "a\($0)/chips" }
         try write("news.jsonl", lines.joined(separator: "\n"))
         let args = ["scan", "--no-default-rules", "--rules", "rules.yaml", "--state", "s.sqlite", "--reporter", "jsonl=alerts.jsonl", "news.jsonl"]
         var kills = 0
@@ -235,7 +238,7 @@ final class ScanCLITests: XCTestCase {
                 if now > before { break }
                 usleep(200)
             }
-            usleep(UInt32(attempt * 700))
+            usleep(UInt32(attempt * 3000))
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 kills += 1

@@ -146,16 +146,25 @@ public final class ReporterSink: AlertSink {
     public func finish(run: Report.RunInfo, errors: [InputError]) -> Dispatcher.Summary {
         switch mode {
         case .report:
-            guard var r = report else { break }
+            guard var r = report else {
+                // It failed before it began: what it was owed stays owed.
+                try? outbox?.markAllOpen(reporter: key, delivered: false, error: summary.errors.first, at: now)
+                break
+            }
             let tail = r.stream.finish(run: run, errors: errors)
             write(tail)
-            guard report != nil else { break }
+            guard report != nil else {
+                try? outbox?.markAllOpen(reporter: key, delivered: false, error: summary.errors.first, at: now)
+                break
+            }
             do {
                 try r.file?.commit()
                 summary.delivered += r.stream.alertCount
                 try outbox?.markAllOpen(reporter: key, delivered: true, at: now)
             } catch {
-                fail("cannot write \(r.file?.path ?? "-"): \(error)", count: r.stream.alertCount)
+                let message = "cannot write \(r.file?.path ?? "-"): \(error)"
+                fail(message, count: r.stream.alertCount)
+                try? outbox?.markAllOpen(reporter: key, delivered: false, error: message, at: now)
             }
         case .lines, .eachAlert:
             break
@@ -236,8 +245,5 @@ public final class ReporterSink: AlertSink {
     private func fail(_ message: String, count: Int) {
         summary.failed += count
         if !summary.errors.contains(message) { summary.errors.append(message) }
-        if case .report = mode {
-            try? outbox?.markAllOpen(reporter: key, delivered: false, error: message, at: now)
-        }
     }
 }

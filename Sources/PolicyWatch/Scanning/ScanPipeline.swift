@@ -30,6 +30,9 @@ public struct ScanPipeline: Sendable {
         public var chunkBytes = 256 << 10
         /// URLs fetched at once, in all and per host.
         public var fetchConcurrency = FetchConcurrency()
+        /// Alerts held back before going to the sinks, so that copies of their story seen
+        /// later in the run are listed in `also_seen` (see `AlertWindow`).
+        public var alertWindow = 10_000
 
         public init(rescan: Bool = false, reporters: [ReporterConfig] = [], workers: Int? = nil) {
             self.rescan = rescan
@@ -90,7 +93,8 @@ public struct ScanPipeline: Sendable {
             guard case .file(let path, _) = source, let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int else { return sum }
             return sum + Int64(size)
         }
-        var committer = BatchCommitter(index: index, sinks: sinks, reporters: options.reporters, rescan: options.rescan, now: now)
+        var committer = BatchCommitter(index: index, sinks: sinks, reporters: options.reporters, rescan: options.rescan, now: now,
+                                       window: AlertWindow(capacity: options.alertWindow))
         for sink in sinks { sink.begin() }
         let decode = Decoder(reader: reader, scanner: scanner, index: index, rescan: options.rescan, now: now)
         try OrderedWindow.run(
@@ -108,6 +112,7 @@ public struct ScanPipeline: Sendable {
                     progress(meter)
                 }
             })
+        committer.flush()
         var outcome = committer.outcome
         outcome.run = Report.RunInfo(started: now, finished: Timestamp.string(environment.clock()), rules: scanner.ruleSet.rules.count,
                                      articles: outcome.articles, skipped: outcome.errors.count)
@@ -162,13 +167,25 @@ public struct ScanPipeline: Sendable {
         var outcome = Outcome(run: Report.RunInfo(started: "", finished: "", rules: 0, articles: 0, skipped: 0))
         /// Errors of the source being read, for its mark.
         var sourceErrors: [InputError] = []
+        var window: AlertWindow
 
-        init(index: any StoryIndex, sinks: [any AlertSink], reporters: [ReporterConfig], rescan: Bool, now: String) {
+        init(index: any StoryIndex, sinks: [any AlertSink], reporters: [ReporterConfig], rescan: Bool, now: String, window: AlertWindow) {
             self.index = index
             self.sinks = sinks
             self.reporters = reporters
             self.rescan = rescan
             self.now = now
+            self.window = window
+        }
+
+        /// Sends what the window still holds.
+        mutating func flush() {
+            send(window.releaseAll())
+        }
+
+        private func send(_ alerts: [Alert]) {
+            guard !alerts.isEmpty else { return }
+            for sink in sinks { sink.append(alerts) }
         }
 
         mutating func commit(_ scanned: ScannedPiece) throws {
@@ -198,9 +215,77 @@ public struct ScanPipeline: Sendable {
             outcome.articles += result.evaluated
             outcome.unchangedArticles += scanned.articles.count - result.evaluated
             outcome.raised += result.raised.count
-            if !result.raised.isEmpty {
-                for sink in sinks { sink.append(result.raised) }
+            window.see(result.sightings)
+            window.add(result.raised, stories: result.stories)
+            send(window.releaseOverflow())
+        }
+    }
+
+    /// Alerts waiting to go to the sinks, oldest first, at most `capacity` of them. While an
+    /// alert waits, every copy of its story seen in a later batch is added to its
+    /// `also_seen`; so in any run that raises fewer alerts than the capacity (every cron run
+    /// over feeds and folders) each alert lists every copy of its story in the run, and memory
+    /// stays bounded on a corpus of any size (a copy seen after its alert has gone is still
+    /// recorded in the state, and `policywatch alerts` lists it).
+    struct AlertWindow {
+        let capacity: Int
+        private var held: [(alert: Alert, story: String)] = []
+        /// Absolute position of `held[0]` (positions in `byStory` stay valid as alerts leave).
+        private var first = 0
+        private var byStory: [String: [Int]] = [:]
+        /// Sightings added, per held story, to skip repeats: key, url and path.
+        private var listed: [String: Set<String>] = [:]
+
+        init(capacity: Int) {
+            self.capacity = max(0, capacity)
+        }
+
+        mutating func add(_ alerts: [Alert], stories: [String]) {
+            for (alert, story) in zip(alerts, stories) {
+                byStory[story, default: []].append(first + held.count)
+                var known = listed[story] ?? []
+                known.insert(Self.place(alert.article.key, alert.article.url, alert.article.path))
+                for s in alert.alsoSeen ?? [] { known.insert(Self.place(s.key, s.url, s.path)) }
+                listed[story] = known
+                held.append((alert, story))
             }
+        }
+
+        /// Copies seen in a batch after the held alerts' own.
+        mutating func see(_ sightings: [(story: String, sighting: Alert.Sighting)]) {
+            for (story, s) in sightings {
+                guard let positions = byStory[story], listed[story]?.insert(Self.place(s.key, s.url, s.path)).inserted == true else { continue }
+                for p in positions {
+                    held[p - first].alert.alsoSeen = (held[p - first].alert.alsoSeen ?? []) + [s]
+                }
+            }
+        }
+
+        mutating func releaseOverflow() -> [Alert] {
+            release(max(0, held.count - capacity))
+        }
+
+        mutating func releaseAll() -> [Alert] {
+            release(held.count)
+        }
+
+        private mutating func release(_ n: Int) -> [Alert] {
+            guard n > 0 else { return [] }
+            let out = held.prefix(n)
+            for (_, story) in out {
+                byStory[story]?.removeFirst()
+                if byStory[story]?.isEmpty == true {
+                    byStory[story] = nil
+                    listed[story] = nil
+                }
+            }
+            held.removeFirst(n)
+            first += n
+            return out.map(\.alert)
+        }
+
+        private static func place(_ key: String, _ url: String?, _ path: String?) -> String {
+            key + "\u{0}" + (url ?? "") + "\u{0}" + (path ?? "")
         }
     }
 }

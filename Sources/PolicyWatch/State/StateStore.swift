@@ -309,6 +309,7 @@ public final class StateStore: StoryIndex, Sendable {
                     try insertArticle.execute(arguments: [a.key, story, item.contentHash, item.letters, batch.now, batch.now])
                 }
                 try insertSighting.execute(arguments: [story, a.path ?? "", a.url ?? "", a.key, a.source, batch.now])
+                result.sightings.append((story, Alert.Sighting(key: a.key, url: a.url, source: a.source, path: a.path, seen: batch.now)))
                 guard !unchanged, let alerts = item.alerts else { continue }
                 result.evaluated += 1
                 for var alert in alerts {
@@ -325,6 +326,7 @@ public final class StateStore: StoryIndex, Sendable {
             }
             if let f = batch.file { try Self.upsert(f, db) }
             if let f = batch.feed { try Self.upsert(f, db) }
+            result.stories = raised.map(\.story)
             result.raised = try raised.map { r in
                 var alert = r.alert
                 alert.alsoSeen = try Self.alsoSeen(story: r.story, of: alert.article, db)

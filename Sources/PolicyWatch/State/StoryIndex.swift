@@ -73,11 +73,18 @@ public struct StoryBatch: Sendable {
 public struct StoryCommit: Sendable {
     /// Alerts raised for the first time, in input order.
     public var raised: [Alert] = []
+    /// The story key of each raised alert (parallel to `raised`).
+    public var stories: [String] = []
+    /// Every article of the batch as a sighting of its story, so that alerts raised earlier
+    /// in the run and not yet delivered can list copies seen after them.
+    public var sightings: [(story: String, sighting: Alert.Sighting)] = []
     /// Articles evaluated (new, changed, or re-read with `--rescan`); the others were unchanged.
     public var evaluated = 0
 
-    public init(raised: [Alert] = [], evaluated: Int = 0) {
+    public init(raised: [Alert] = [], stories: [String] = [], sightings: [(story: String, sighting: Alert.Sighting)] = [], evaluated: Int = 0) {
         self.raised = raised
+        self.stories = stories
+        self.sightings = sightings
         self.evaluated = evaluated
     }
 }
@@ -125,9 +132,8 @@ public let minimumLettersForContentMatch = 100
 
 /// The story index of a scan without a state: plain dictionaries, for one run. It keeps per
 /// article only its key, story and content hash (no text, no alerts), so memory grows by
-/// about a hundred bytes per distinct article; `also_seen` lists the copies seen in the same
-/// batch (a copy in a later batch raises nothing and is not listed; with a state file every
-/// copy is kept and `policywatch alerts` lists them all).
+/// about a hundred bytes per distinct article. `also_seen` lists the copies seen up to the
+/// end of the batch; the pipeline adds those seen while the alert waits in its window.
 public final class InMemoryStoryIndex: StoryIndex, @unchecked Sendable {
     private struct Known {
         var story: String
@@ -172,6 +178,7 @@ public final class InMemoryStoryIndex: StoryIndex, @unchecked Sendable {
                 }
                 let seen = Alert.Sighting(key: a.key, url: a.url, source: a.source, path: a.path, seen: batch.now)
                 if !sightings[story, default: []].contains(seen) { sightings[story, default: []].append(seen) }
+                result.sightings.append((story, seen))
                 guard !unchanged, let alerts = item.alerts else { continue }
                 result.evaluated += 1
                 for var alert in alerts {
@@ -180,6 +187,7 @@ public final class InMemoryStoryIndex: StoryIndex, @unchecked Sendable {
                     raised.append((alert, story, seen))
                 }
             }
+            result.stories = raised.map(\.story)
             result.raised = raised.map { r in
                 var alert = r.alert
                 let others = (sightings[r.story] ?? []).filter { $0 != r.own }

@@ -43,6 +43,9 @@ public enum AtomicFile {
             self.path = target
             try AtomicFile.createDirectory((target as NSString).deletingLastPathComponent)
             var st = stat()
+            if stat(target, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
+                throw AtomicFile.failure(EISDIR)
+            }
             if stat(target, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG {
                 // A device, FIFO or socket: written in place, never replaced.
                 temporaryPath = nil

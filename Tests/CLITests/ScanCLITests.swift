@@ -255,3 +255,60 @@ final class ScanCLITests: XCTestCase {
         XCTAssertEqual(Set(got.map { "\($0.article.id ?? "")/\($0.rule.id)" }), Set(expected))
     }
 }
+
+/// `policywatch eval` through the scan pipeline, overall and per source.
+final class EvalCLITests: XCTestCase {
+    func testEvalBySourceAndMistakes() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pw-eval-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try """
+            rules:
+              - id: tariff
+                tags: [tariff]
+                match: [tariff*, duties]
+            """.write(to: dir.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
+        // wire: 2 true positives. blog: 1 true positive, 1 false negative, 1 false positive.
+        // The two blog copies with the same text are scored each on its own.
+        try """
+            {"id": "w1", "source": "wire", "body": "New tariffs on steel."}
+            {"id": "w2", "source": "wire", "body": "Duties rise on chips."}
+            {"id": "b1", "source": "blog", "body": "Tariffs again, in a long post about the tariff schedule."}
+            {"id": "b2", "source": "blog", "body": "Levies on imports rise."}
+            {"id": "b3", "source": "blog", "body": "Tariffs again, in a long post about the tariff schedule."}
+            {"id": "x", "body": "unlabelled tariffs"}
+            """.write(to: dir.appendingPathComponent("articles.jsonl"), atomically: true, encoding: .utf8)
+        try """
+            {"id": "w1", "tags": ["tariff"]}
+            {"id": "w2", "tags": ["tariff"]}
+            {"id": "b1", "tags": ["tariff"]}
+            {"id": "b2", "tags": ["tariff"]}
+            {"id": "b3", "tags": []}
+            """.write(to: dir.appendingPathComponent("labels.jsonl"), atomically: true, encoding: .utf8)
+        let base = ["eval", "--no-default-rules", "--rules", "rules.yaml", "--labels", "labels.jsonl"]
+        let table = Binary.run(base + ["--by", "source", "articles.jsonl"], cwd: dir.path)
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertTrue(table.stdout.contains("by source"), table.stdout)
+        let blog = try XCTUnwrap(table.stdout.split(separator: "\n").first { $0.hasPrefix("blog ") })
+        XCTAssertEqual(blog.split(separator: " ").map(String.init), ["blog", "3", "0.500", "0.500", "0.500", "0.500"])
+        let wire = try XCTUnwrap(table.stdout.split(separator: "\n").first { $0.hasPrefix("wire ") })
+        XCTAssertEqual(wire.split(separator: " ").map(String.init), ["wire", "2", "1.000", "1.000", "1.000", "1.000"])
+        XCTAssertTrue(table.stdout.contains("FP tariff  b3"), table.stdout)
+        XCTAssertTrue(table.stdout.contains("FN tariff  b2"), table.stdout)
+
+        let json = Binary.run(base + ["--json", "--by", "source", "articles.jsonl"], cwd: dir.path)
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(object["articles"] as? Int, 5)
+        XCTAssertEqual((object["micro"] as? [String: Double])?["precision"], 0.75)
+        let bySource = try XCTUnwrap(object["by_source"] as? [[String: Any]])
+        XCTAssertEqual(bySource.map { $0["source"] as? String }, ["blog", "wire"])
+        XCTAssertEqual(bySource.map { $0["articles"] as? Int }, [3, 2])
+        XCTAssertEqual((bySource[0]["micro"] as? [String: Double])?["recall"], 0.5)
+        XCTAssertEqual((object["mistakes"] as? [[String: Any]])?.count, 2)
+
+        // Without --by, no per-source figures.
+        let plain = Binary.run(base + ["--json", "articles.jsonl"], cwd: dir.path)
+        XCTAssertNil((try JSONSerialization.jsonObject(with: Data(plain.stdout.utf8)) as? [String: Any])?["by_source"])
+    }
+}

@@ -175,7 +175,7 @@ struct ScanCommand: ParsableCommand {
         let plain = output != nil || format != nil
         var configs = given.isEmpty && !plain ? cfg.reporters : given
         if plain || configs.isEmpty {
-            configs.append(ReporterConfig(name: (format ?? .json).rawValue, target: output ?? "-", id: Self.outputName,
+            configs.append(ReporterConfig(type: (format ?? .json).rawValue, target: output ?? "-", name: Self.outputName,
                                           origin: output == nil ? "the report" : "--output"))
         }
         return configs

@@ -41,7 +41,7 @@ final class ScanRunTests: XCTestCase {
               workers: Int = 2) throws -> Result {
         let pipeline = ScanPipeline(scanner: RuleScanner(ruleSet: try ruleSet(extra: extraRule)), reader: ArticleReader(maxBytes: maxBytes),
                                     index: state, fetcher: URLSessionFetcher(policy: FetchPolicy(timeout: 5, retries: 0, maxBytes: maxBytes)),
-                                    options: .init(rescan: rescan, reporters: [ReporterConfig(name: "output")], workers: workers))
+                                    options: .init(rescan: rescan, reporters: [ReporterConfig(type: "output")], workers: workers))
         let collector = AlertCollector()
         var bytes: Int64 = 0
         let outcome = try pipeline.run(sources.map { SourceSpec($0) }, sinks: [collector], progress: { bytes = $0.bytes })

@@ -39,9 +39,9 @@ final class StateTests: XCTestCase {
     func testEachAlertIsRaisedOnce() throws {
         let store = try StateStore.inMemory()
         let a = Article(title: "T", body: "B", url: "https://x.example/1", path: "feed")
-        let first = try store.commitRaised(.init(articles: [scanned(a, alerts: [alert("r1", a), alert("r2", a)])], reporters: [ReporterConfig(name: "output")], now: "2025-06-01T00:00:00Z"))
+        let first = try store.commitRaised(.init(articles: [scanned(a, alerts: [alert("r1", a), alert("r2", a)])], reporters: [ReporterConfig(type: "output")], now: "2025-06-01T00:00:00Z"))
         XCTAssertEqual(first.map(\.rule.id), ["r1", "r2"])
-        let again = try store.commitRaised(.init(articles: [scanned(a, alerts: [alert("r1", a), alert("r2", a), alert("r3", a)])], reporters: [ReporterConfig(name: "output")], rescan: true, now: "2025-06-02T00:00:00Z"))
+        let again = try store.commitRaised(.init(articles: [scanned(a, alerts: [alert("r1", a), alert("r2", a), alert("r3", a)])], reporters: [ReporterConfig(type: "output")], rescan: true, now: "2025-06-02T00:00:00Z"))
         XCTAssertEqual(again.map(\.rule.id), ["r3"], "only the rule that had not fired is new")
         XCTAssertEqual(try store.count("alerts"), 3)
         XCTAssertEqual(try store.count("deliveries"), 3)
@@ -55,7 +55,7 @@ final class StateTests: XCTestCase {
         let c = Article(title: "chip curbs!", body: body.uppercased(), url: "https://mirror.example/copy", source: "Mirror", path: "https://c.example/rss")
         let raised = try store.commitRaised(.init(articles: [scanned(a, alerts: [alert("r", a)]), scanned(b, alerts: [alert("r", b)]),
                                                        scanned(c, alerts: [alert("r", c)])],
-                                            reporters: [ReporterConfig(name: "output")], now: "2025-06-01T00:00:00Z"))
+                                            reporters: [ReporterConfig(type: "output")], now: "2025-06-01T00:00:00Z"))
         XCTAssertEqual(raised.count, 1)
         XCTAssertEqual(raised[0].id, Alert.id(rule: "r", articleKey: "https://news.example/s1"))
         let stored = try store.undelivered(reporter: "output")
@@ -76,7 +76,7 @@ final class StateTests: XCTestCase {
         let a = Article(title: "T", body: "B", url: "https://x.example/1")
         let b = Article(title: "U", body: "C", url: "https://x.example/2")
         try store.commitRaised(.init(articles: [scanned(a, alerts: [alert("r", a)]), scanned(b, alerts: [alert("r", b)])],
-                               reporters: [ReporterConfig(name: "json"), ReporterConfig(name: "slack")], now: "2025-06-01T00:00:00Z"))
+                               reporters: [ReporterConfig(type: "json"), ReporterConfig(type: "slack")], now: "2025-06-01T00:00:00Z"))
         let ids = try store.undelivered(reporter: "json").map(\.id)
         XCTAssertEqual(ids.count, 2)
         try store.markDelivered(alertIDs: ids, reporter: "json", at: "2025-06-01T00:01:00Z")

@@ -4,8 +4,9 @@ import YAMLLoader
 /// One configured reporter, from the command line (`--reporter NAME[=TARGET]`) or from the
 /// `reporters:` list of `policywatch.yaml`; both produce this.
 public struct ReporterConfig: Sendable, Hashable {
-    /// The reporter's registry name (its type): json, jsonl, console, webhook, command, html.
-    public var name: String
+    /// The reporter's type, as registered: json, jsonl, console, webhook, command, html
+    /// (YAML `type:`, the `TYPE` of `--reporter TYPE=TARGET`).
+    public var type: String
     /// Where to: a path, URL or shell command, as written (`${VAR}` unexpanded).
     public var target: String?
     /// Reporter-specific options (`format`, `timeout`, `header`...), as strings.
@@ -17,7 +18,7 @@ public struct ReporterConfig: Sendable, Hashable {
     /// One delivery per run instead of one per alert.
     public var digest: Bool
     /// The name deliveries are recorded under, when given (YAML `name:`, CLI `[name=...]`).
-    public var id: String?
+    public var name: String?
     /// Where the config was written (a YAML mark, or "--reporter"), for messages.
     public var origin: String
     /// The directory relative paths in the target and options are resolved against (and a
@@ -25,10 +26,10 @@ public struct ReporterConfig: Sendable, Hashable {
     /// finds the same files; nil for the current directory (`--reporter`).
     public var directory: String?
 
-    public init(name: String, target: String? = nil, options: [String: String] = [:], minSeverity: Severity? = nil,
-                tags: [String] = [], digest: Bool = false, id: String? = nil, origin: String = "--reporter", directory: String? = nil) {
+    public init(type: String, target: String? = nil, options: [String: String] = [:], minSeverity: Severity? = nil,
+                tags: [String] = [], digest: Bool = false, name: String? = nil, origin: String = "--reporter", directory: String? = nil) {
+        self.type = type
         self.name = name
-        self.id = id
         self.directory = directory
         self.target = target
         self.options = options
@@ -38,15 +39,23 @@ public struct ReporterConfig: Sendable, Hashable {
         self.origin = origin
     }
 
-    /// The key deliveries are recorded under in the state: the given `name` (`id`), else
+    /// The labels of the first version, where `name` was the type and `id` the name.
+    @available(*, deprecated, renamed: "init(type:target:options:minSeverity:tags:digest:name:origin:directory:)")
+    public init(name: String, target: String? = nil, options: [String: String] = [:], minSeverity: Severity? = nil,
+                tags: [String] = [], digest: Bool = false, id: String? = nil, origin: String = "--reporter", directory: String? = nil) {
+        self.init(type: name, target: target, options: options, minSeverity: minSeverity, tags: tags, digest: digest, name: id,
+                  origin: origin, directory: directory)
+    }
+
+    /// The key deliveries are recorded under in the state: the given `name`, else
     /// `TYPE:TARGET` (or `TYPE` without a target). It uses the target as written, so
     /// `${SECRET}` never lands in the state and `reports/{date}.json` stays one reporter
     /// across days. Changing a target makes a new reporter, which receives only alerts raised
     /// from then on; give a `name` to keep the history across such a change.
     public var key: String {
-        if let id, !id.isEmpty { return id }
-        guard let target, !target.isEmpty else { return name }
-        return "\(name):\(target)"
+        if let name, !name.isEmpty { return name }
+        guard let target, !target.isEmpty else { return type }
+        return "\(type):\(target)"
     }
 
     /// Whether this reporter wants `alert` (severity and tag filters).
@@ -86,16 +95,16 @@ public struct ReporterConfig: Sendable, Hashable {
         } else if !rest.isEmpty {
             throw ReporterConfigError("'\(argument)': unexpected '\(rest)'", hint: "write NAME, NAME=TARGET or 'NAME[KEY=VALUE,...]=TARGET'")
         }
-        return try make(name: name, target: target, options: options, origin: "--reporter \(name)")
+        return try make(type: name, target: target, options: options, origin: "--reporter \(name)")
     }
 
     /// Pulls the common options out of `options` into typed fields.
-    static func make(name: String, target: String?, options: [String: String], origin: String) throws -> ReporterConfig {
-        guard !name.isEmpty else {
+    static func make(type: String, target: String?, options: [String: String], origin: String) throws -> ReporterConfig {
+        guard !type.isEmpty else {
             throw ReporterConfigError("a reporter needs a name", hint: "reporters: \(ReporterRegistry.builtIn.names.joined(separator: ", "))")
         }
         var options = options
-        var config = ReporterConfig(name: name, target: target?.isEmpty == true ? nil : target, origin: origin)
+        var config = ReporterConfig(type: type, target: target?.isEmpty == true ? nil : target, origin: origin)
         if let s = options.removeValue(forKey: "min_severity") {
             guard let sev = Severity(rawValue: s.lowercased()) else {
                 throw ReporterConfigError("unknown min_severity '\(s)'", hint: "one of: \(Severity.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -107,7 +116,7 @@ public struct ReporterConfig: Sendable, Hashable {
         }
         if let n = options.removeValue(forKey: "name") {
             guard !n.trimmingCharacters(in: .whitespaces).isEmpty else { throw ReporterConfigError("a reporter's name must not be empty") }
-            config.id = n
+            config.name = n
         }
         if let d = options.removeValue(forKey: "digest") {
             guard let b = parseBool(d) else { throw ReporterConfigError("digest must be true or false, not '\(d)'") }
@@ -208,7 +217,7 @@ public struct ReporterConfig: Sendable, Hashable {
             }
             if broken { continue }
             do {
-                var config = try make(name: type, target: target, options: options, origin: item.mark.description)
+                var config = try make(type: type, target: target, options: options, origin: item.mark.description)
                 config.directory = directory
                 if let problem = registry.check(config) {
                     let mark = problem.option.map { $0 == "name" ? "type" : $0 }.flatMap { marks[$0] } ?? item.mark

@@ -71,7 +71,7 @@ struct ScanCommand: ParsableCommand {
     @Flag(help: "Exit 1 when any alert is raised.")
     var failOnAlert = false
 
-    @Option(help: ArgumentHelp("Skip inputs larger than this (bytes, or e.g. 16MB).", valueName: "SIZE"))
+    @Option(help: ArgumentHelp("Skip a JSON Lines record, or any other input, larger than this (bytes, or e.g. 16MB).", valueName: "SIZE"))
     var maxBytes: String?
 
     @Option(help: ArgumentHelp("Seconds one HTTP attempt may take.", valueName: "SECONDS"))

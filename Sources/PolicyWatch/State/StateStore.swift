@@ -21,17 +21,19 @@ public struct StateError: Error, CustomStringConvertible, Sendable {
 }
 
 /// What earlier runs saw and raised (BRIEF §7), in one SQLite file (WAL mode, versioned
-/// migrations). Stateless runs use the same code on an in-memory database, so "each alert
-/// once" and "same story from two feeds" behave alike with and without a state file.
+/// migrations): the `StoryIndex` of cron runs, and the outbox of their reporters. A scan
+/// without a state file uses `InMemoryStoryIndex`, which decides copies the same way.
 ///
 /// Tables (migration v1):
 /// - `files`: path, size, mtime, content hash, when scanned, and the content error if any;
 /// - `feeds`: URL, ETag, Last-Modified, last fetch and status;
 /// - `articles`: key, story (the key of the first copy of the story), content hash, first/last seen;
-/// - `sightings`: every place (file or feed) and URL a story was seen, for `also_seen`;
+/// - `sightings`: every copy of a story (place, URL and key), for `also_seen`;
 /// - `alerts`: id (rule + story), rule, story, severity, when raised, the alert JSON; `alert_tags`;
 /// - `deliveries`: the outbox, one row per (alert, reporter): pending / delivered / failed,
-///   attempts, last error. The `Dispatcher` sends each reporter what it has not yet delivered.
+///   attempts, last error. The scan's sinks (`ReporterSink`) and `policywatch deliver`
+///   (`Dispatcher`) send each reporter what it has not yet delivered;
+/// - `file_appends` (v2): a JSON Lines append in flight, to undo it after a kill.
 public final class StateStore: StoryIndex, Sendable {
     /// The file, or nil in memory.
     public let path: String?
@@ -327,9 +329,12 @@ public final class StateStore: StoryIndex, Sendable {
             if let f = batch.file { try Self.upsert(f, db) }
             if let f = batch.feed { try Self.upsert(f, db) }
             result.stories = raised.map(\.story)
+            // An article's alerts share their story: its sightings are read once.
+            var sightingsOf: [String: [Row]] = [:]
             result.raised = try raised.map { r in
                 var alert = r.alert
-                alert.alsoSeen = try Self.alsoSeen(story: r.story, of: alert.article, db)
+                if sightingsOf[r.story] == nil { sightingsOf[r.story] = try Self.sightings(story: r.story, db) }
+                alert.alsoSeen = Self.alsoSeen(sightingsOf[r.story]!, of: alert.article)
                 return alert
             }
             return result
@@ -472,8 +477,16 @@ public final class StateStore: StoryIndex, Sendable {
 
     /// Every sighting of `story` but the alert's own article, in the order they were seen.
     static func alsoSeen(story: String, of article: Alert.ArticleRef, _ db: Database) throws -> [Alert.Sighting]? {
+        alsoSeen(try sightings(story: story, db), of: article)
+    }
+
+    static func sightings(story: String, _ db: Database) throws -> [Row] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM sightings WHERE story = ? ORDER BY rowid"), arguments: [story])
+    }
+
+    static func alsoSeen(_ rows: [Row], of article: Alert.ArticleRef) -> [Alert.Sighting]? {
         let own = (article.path ?? "", article.url ?? "", article.key)
-        let others = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM sightings WHERE story = ? ORDER BY rowid"), arguments: [story])
+        let others = rows
             .filter { ($0["origin"] as String, $0["url"] as String, $0["key"] as String) != own }
             .map { r -> Alert.Sighting in
                 let url: String = r["url"], origin: String = r["origin"]

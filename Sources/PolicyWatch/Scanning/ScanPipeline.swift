@@ -229,24 +229,26 @@ public struct ScanPipeline: Sendable {
     /// recorded in the state, and `policywatch alerts` lists it).
     struct AlertWindow {
         let capacity: Int
-        private var held: [(alert: Alert, story: String)] = []
+        /// Held alerts from `head` on; released slots before `head` are nil until compacted.
+        private var held: [(alert: Alert, story: String)?] = []
+        private var head = 0
         /// Absolute position of `held[0]` (positions in `byStory` stay valid as alerts leave).
         private var first = 0
         private var byStory: [String: [Int]] = [:]
-        /// Sightings added, per held story, to skip repeats: key, url and path.
+        /// Sightings listed, per held story, to skip repeats: key, url and path.
         private var listed: [String: Set<String>] = [:]
 
         init(capacity: Int) {
             self.capacity = max(0, capacity)
         }
 
+        private var count: Int { held.count - head }
+
         mutating func add(_ alerts: [Alert], stories: [String]) {
             for (alert, story) in zip(alerts, stories) {
                 byStory[story, default: []].append(first + held.count)
-                var known = listed[story] ?? []
-                known.insert(Self.place(alert.article.key, alert.article.url, alert.article.path))
-                for s in alert.alsoSeen ?? [] { known.insert(Self.place(s.key, s.url, s.path)) }
-                listed[story] = known
+                listed[story, default: []].insert(Self.place(alert.article.key, alert.article.url, alert.article.path))
+                for s in alert.alsoSeen ?? [] { listed[story]!.insert(Self.place(s.key, s.url, s.path)) }
                 held.append((alert, story))
             }
         }
@@ -256,32 +258,41 @@ public struct ScanPipeline: Sendable {
             for (story, s) in sightings {
                 guard let positions = byStory[story], listed[story]?.insert(Self.place(s.key, s.url, s.path)).inserted == true else { continue }
                 for p in positions {
-                    held[p - first].alert.alsoSeen = (held[p - first].alert.alsoSeen ?? []) + [s]
+                    held[p - first]!.alert.alsoSeen = (held[p - first]!.alert.alsoSeen ?? []) + [s]
                 }
             }
         }
 
         mutating func releaseOverflow() -> [Alert] {
-            release(max(0, held.count - capacity))
+            release(max(0, count - capacity))
         }
 
         mutating func releaseAll() -> [Alert] {
-            release(held.count)
+            release(count)
         }
 
         private mutating func release(_ n: Int) -> [Alert] {
             guard n > 0 else { return [] }
-            let out = held.prefix(n)
-            for (_, story) in out {
+            var out: [Alert] = []
+            out.reserveCapacity(n)
+            for i in head..<(head + n) {
+                let (alert, story) = held[i]!
+                held[i] = nil
+                out.append(alert)
                 byStory[story]?.removeFirst()
                 if byStory[story]?.isEmpty == true {
                     byStory[story] = nil
                     listed[story] = nil
                 }
             }
-            held.removeFirst(n)
-            first += n
-            return out.map(\.alert)
+            head += n
+            // Compact once half is released slots: amortised constant per alert.
+            if head > 1024 && head * 2 > held.count {
+                held.removeFirst(head)
+                first += head
+                head = 0
+            }
+            return out
         }
 
         private static func place(_ key: String, _ url: String?, _ path: String?) -> String {

@@ -26,6 +26,18 @@ public enum ContentHash {
                 let keep: Bool
                 if v < 0x80 {
                     keep = (v >= 0x30 && v <= 0x39) || ((v | 0x20) >= 0x61 && (v | 0x20) <= 0x7A)
+                } else if Self.isCaselessLetter(v) {
+                    // Hangul syllables and CJK ideographs: letters that are their own lower
+                    // case, without the (slow) property lookups; the result is the same.
+                    letters += 1
+                    if pendingSpace {
+                        add(0x20)
+                        pendingSpace = false
+                    }
+                    add(UInt8(0xE0 | (v >> 12)))  // three UTF-8 bytes in both ranges
+                    add(UInt8(0x80 | ((v >> 6) & 0x3F)))
+                    add(UInt8(0x80 | (v & 0x3F)))
+                    continue
                 } else {
                     keep = s.properties.isAlphabetic || s.properties.numericType != nil
                 }
@@ -47,6 +59,11 @@ public enum ContentHash {
             pendingSpace = letters > 0
         }
         return (hex(h), letters)
+    }
+
+    @inline(__always)
+    static func isCaselessLetter(_ v: UInt32) -> Bool {
+        (v >= 0xAC00 && v <= 0xD7A3) || (v >= 0x4E00 && v <= 0x9FFF)
     }
 
     static func hex(_ h: UInt64) -> String {

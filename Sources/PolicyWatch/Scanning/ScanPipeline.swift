@@ -93,7 +93,7 @@ public struct ScanPipeline: Sendable {
             guard case .file(let path, _) = source, let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int else { return sum }
             return sum + Int64(size)
         }
-        var committer = BatchCommitter(index: index, sinks: sinks, reporters: options.reporters, rescan: options.rescan, now: now,
+        let committer = BatchCommitter(index: index, sinks: sinks, reporters: options.reporters, rescan: options.rescan, now: now,
                                        window: AlertWindow(capacity: options.alertWindow))
         for sink in sinks { sink.begin() }
         let decode = Decoder(reader: reader, scanner: scanner, index: index, rescan: options.rescan, now: now)
@@ -157,8 +157,9 @@ public struct ScanPipeline: Sendable {
         var errors: [InputError] = []
     }
 
-    /// The story-index and sink stages (on the calling thread, in input order).
-    struct BatchCommitter {
+    /// The story-index and sink stages (on the calling thread, in input order). A class: it
+    /// holds the alert window, which must be changed in place, never copied.
+    final class BatchCommitter {
         let index: any StoryIndex
         let sinks: [any AlertSink]
         let reporters: [ReporterConfig]
@@ -179,7 +180,7 @@ public struct ScanPipeline: Sendable {
         }
 
         /// Sends what the window still holds.
-        mutating func flush() {
+        func flush() {
             send(window.releaseAll())
         }
 
@@ -188,7 +189,7 @@ public struct ScanPipeline: Sendable {
             for sink in sinks { sink.append(alerts) }
         }
 
-        mutating func commit(_ scanned: ScannedPiece) throws {
+        func commit(_ scanned: ScannedPiece) throws {
             let piece = scanned.piece
             let errors = piece.errors + scanned.errors
             outcome.errors += errors

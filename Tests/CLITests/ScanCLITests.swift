@@ -221,7 +221,7 @@ final class ScanCLITests: XCTestCase {
     // MARK: - Exactly-once JSON Lines through kills
 
     func testKilledDeliveriesToJSONLinesLeaveEveryAlertExactlyOnce() throws {
-        // More alerts than the pipeline holds back (10,000), so they are appended while the
+        // More alerts than the pipeline holds back (2,000), so they are appended while the
         // scan runs as well as at its end.
         let lines = (0..<24000).map { #"{"id": "a\#($0)", "body": "New chips, number \#($0)."}"# }
         let expected = (0..<24000).map { "a\($0)/chips" }

@@ -82,9 +82,9 @@ extension ArticleReader {
     }
 
     /// Reads a JSON Lines stream block by block and emits runs of complete lines. A line
-    /// longer than `maxBytes` is skipped without being held, and reported. `hash` is updated
-    /// with every byte read (the file's mark). `emit` returns false to stop early.
-    func streamJSONLines(handle: FileHandle, source path: String, initial: Data, chunkBytes: Int, hash: inout UInt64,
+    /// longer than `maxBytes` is skipped without being held, and reported. `emit` returns
+    /// false to stop early.
+    func streamJSONLines(handle: FileHandle, source path: String, initial: Data, chunkBytes: Int,
                          _ emit: (InputChunk) -> Bool) -> Bool {
         var initial: Data? = initial.isEmpty ? nil : initial
         var pending = Data()  // the incomplete last line
@@ -105,7 +105,6 @@ extension ArticleReader {
                 return emit(.error(InputError(source: path, message: "cannot read: \(Self.describe(error))")))
             }
             if block.isEmpty { break }
-            hash = block.withUnsafeBytes { StableHash.fnv1a64($0, continuing: hash) }
             var rest = 0  // where the unprocessed part of `block` starts
             var complete: Data?
             block.withUnsafeBytes { raw in

@@ -110,9 +110,10 @@ struct ArticleSources: Sendable {
                 return fail("cannot read: " + (FileManager.default.isReadableFile(atPath: path) ? "cannot open" : "permission denied"))
             }
             defer { try? handle.close() }
-            var hash = StableHash.fnvOffsetBasis
-            guard streamLines(handle, source: path, initial: Data(), hash: &hash, emit) else { return false }
-            let mark = FileMark(path: path, size: size, mtime: mtime, hash: ContentHash.hex(hash), scanned: now)
+            // Not hashed: a JSON Lines file is streamed, so a touched one is read again anyway,
+            // and its unchanged records are skipped by the story index (key and content).
+            guard streamLines(handle, source: path, initial: Data(), emit) else { return false }
+            let mark = FileMark(path: path, size: size, mtime: mtime, hash: "-", scanned: now)
             return emit(SourcePiece(file: mark, endsSource: true))
         }
         if size > reader.maxBytes {
@@ -136,9 +137,8 @@ struct ArticleSources: Sendable {
     }
 
     /// JSON Lines from `handle` as pieces of complete lines.
-    private func streamLines(_ handle: FileHandle, source: String, initial: Data, hash: inout UInt64,
-                             _ emit: (SourcePiece) -> Bool) -> Bool {
-        reader.streamJSONLines(handle: handle, source: source, initial: initial, chunkBytes: chunkBytes, hash: &hash) { chunk in
+    private func streamLines(_ handle: FileHandle, source: String, initial: Data, _ emit: (SourcePiece) -> Bool) -> Bool {
+        reader.streamJSONLines(handle: handle, source: source, initial: initial, chunkBytes: chunkBytes) { chunk in
             switch chunk {
             case .jsonLines(let path, let firstLine, let data):
                 return emit(SourcePiece(content: .lines(path: path, firstLine: firstLine, data: data), bytes: Int64(data.count)))
@@ -161,8 +161,7 @@ struct ArticleSources: Sendable {
             first.append(more)
         }
         if InputFormat.sniff(first) == .jsonLines {
-            var hash = StableHash.fnvOffsetBasis
-            guard streamLines(standardInput, source: "-", initial: first, hash: &hash, emit) else { return false }
+            guard streamLines(standardInput, source: "-", initial: first, emit) else { return false }
             return emit(SourcePiece(endsSource: true))
         }
         // Read whole, but never more than the limit allows.

@@ -32,7 +32,7 @@ public struct ScanPipeline: Sendable {
         public var fetchConcurrency = FetchConcurrency()
         /// Alerts held back before going to the sinks, so that copies of their story seen
         /// later in the run are listed in `also_seen` (see `AlertWindow`).
-        public var alertWindow = 10_000
+        public var alertWindow = 2_000
 
         public init(rescan: Bool = false, reporters: [ReporterConfig] = [], workers: Int? = nil) {
             self.rescan = rescan

@@ -289,6 +289,8 @@ final class ScanPipelineTests: XCTestCase {
         let alerts = try sampleAlerts()
         let errors = [InputError(source: "x.jsonl:3", message: "invalid \"JSON\""), InputError(source: "-", message: "empty input")]
         let run = Report.RunInfo(started: "a", finished: "b", rules: 4, articles: 60, skipped: 2)
+        let all12 = Array((0..<12).map { _ in alerts }.joined())
+        XCTAssertGreaterThan(all12.count, 512)
         for pretty in [true, false] {
             for (splits, errs) in [([0, 5, 6, alerts.count], errors), ([0, alerts.count], []), ([0], errors)] {
                 var stream = ReportStream(pretty: pretty)
@@ -297,6 +299,18 @@ final class ScanPipelineTests: XCTestCase {
                     stream.append(Array(alerts[lo..<hi]))
                     bytes += stream.take()
                 }
+                // Encoded on several threads: the same bytes.
+                var parallel = ReportStream(pretty: pretty)
+                var many: [UInt8] = []
+                for _ in 0..<12 {
+                    parallel.append(all12, threads: 4)
+                    many += parallel.take()
+                }
+                many += parallel.finish(run: run, errors: errs)
+                var sequential = ReportStream(pretty: pretty)
+                for _ in 0..<12 { sequential.append(all12) }
+                XCTAssertEqual(many, sequential.take() + sequential.finish(run: run, errors: errs))
+                XCTAssertEqual(ReportEncoder.jsonLines(all12 + all12, threads: 3), ReportEncoder.jsonLines(all12 + all12))
                 bytes += stream.finish(run: run, errors: errs)
                 let all = Array(alerts[0..<(splits.last ?? 0)])
                 // The reference: JSONEncoder on the whole report.

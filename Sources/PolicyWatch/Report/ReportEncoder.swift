@@ -22,6 +22,17 @@ public enum ReportEncoder {
         return out.bytes
     }
 
+    /// Alerts as JSON Lines, encoded on up to `threads` threads when there are many.
+    public static func jsonLines(_ alerts: [Alert], threads: Int) -> [UInt8] {
+        let n = min(threads, alerts.count / 256)
+        guard n > 1 else { return jsonLines(alerts) }
+        let slices = ResultSlots<[UInt8]>(count: n)
+        DispatchQueue.concurrentPerform(iterations: n) { k in
+            slices.set(k, jsonLines(Array(alerts[(k * alerts.count / n)..<((k + 1) * alerts.count / n)])))
+        }
+        return slices.values.flatMap { $0 }
+    }
+
     /// Alerts as JSON Lines: one compact alert per line.
     public static func jsonLines(_ alerts: [Alert]) -> [UInt8] {
         var out = JSONBytes(pretty: false)
@@ -51,6 +62,59 @@ public struct ReportStream: Sendable {
         json.open(0x7B)
         json.key("alerts")
         json.open(0x5B)
+    }
+
+    /// Appends `alerts`, encoded on up to `threads` threads when there are many (each slice
+    /// separately, joined in order: the same bytes as one after the other).
+    public mutating func append(_ alerts: [Alert], threads: Int) {
+        let n = min(threads, alerts.count / 256)
+        guard n > 1, json.pretty else { return append(alerts) }
+        let slices = ResultSlots<[UInt8]>(count: n)
+        let depth = json.depth
+        DispatchQueue.concurrentPerform(iterations: n) { k in
+            var part = ReportStream.Fragment(pretty: true, depth: depth)
+            part.append(alerts[(k * alerts.count / n)..<((k + 1) * alerts.count / n)])
+            slices.set(k, part.bytes)
+        }
+        for bytes in slices.values {
+            json.element()
+            // The element's own newline and indentation are in the slice.
+            json.bytes.removeLast(json.pretty ? 1 + 2 * json.depth : 0)
+            json.bytes += bytes
+        }
+        article = nil
+        alertCount += alerts.count
+    }
+
+    /// Alerts encoded as consecutive array elements, separated by commas, each on its line.
+    struct Fragment {
+        var bytes: [UInt8] = []
+        let pretty: Bool
+        let depth: Int
+
+        init(pretty: Bool, depth: Int) {
+            self.pretty = pretty
+            self.depth = depth
+        }
+
+        mutating func append(_ alerts: ArraySlice<Alert>) {
+            var article: (ref: Alert.ArticleRef, json: [UInt8])?
+            for a in alerts {
+                var out = JSONBytes(pretty: pretty, depth: depth)
+                if !bytes.isEmpty { bytes.append(0x2C) }
+                if pretty {
+                    bytes.append(0x0A)
+                    bytes += [UInt8](repeating: 0x20, count: 2 * depth)
+                }
+                if article?.ref != a.article {
+                    var sub = JSONBytes(pretty: pretty, depth: depth + 1)
+                    sub.articleObject(a.article)
+                    article = (a.article, sub.bytes)
+                }
+                out.alert(a, articleJSON: article!.json)
+                bytes += out.bytes
+            }
+        }
     }
 
     public mutating func append(_ alerts: [Alert]) {

@@ -77,6 +77,8 @@ public final class ReporterSink: AlertSink {
     }
 
     var key: String { entry.config.key }
+    /// Large batches are encoded on all cores.
+    let threads = ProcessInfo.processInfo.activeProcessorCount
     var now: String { Timestamp.string(clock()) }
 
     public func begin() {
@@ -113,7 +115,7 @@ public final class ReporterSink: AlertSink {
         switch mode {
         case .report:
             guard report != nil else { summary.failed += alerts.count; return }
-            report!.stream.append(alerts)
+            report!.stream.append(alerts, threads: threads)
             pending += report!.stream.take()
             if pending.count >= 1 << 20 { write([]) }
         case .lines(let r):
@@ -181,7 +183,7 @@ public final class ReporterSink: AlertSink {
     // MARK: Modes
 
     private func appendLines(_ alerts: [Alert], reporter: JSONLinesReporter) {
-        let data = Data(ReportEncoder.jsonLines(alerts))
+        let data = Data(ReportEncoder.jsonLines(alerts, threads: threads))
         guard let path = reporter.path else {
             reporter.context.standardOutput(data)
             summary.delivered += alerts.count

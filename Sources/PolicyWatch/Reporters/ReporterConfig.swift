@@ -163,74 +163,7 @@ public struct ReporterConfig: Sendable, Hashable {
                                     hint: "reporters:\n    - type: json\n      path: reports/{date}.json")])
         }
         for item in items {
-            var type: String?
-            var target: String?
-            var targetKey: String?
-            var options: [String: String] = [:]
-            var marks: [String: Mark] = [:]
-            var broken = false
-            if let s = item.scalar {
-                type = s
-                marks["type"] = item.mark
-            } else if let pairs = item.mapping {
-                for (k, v) in pairs {
-                    guard let key = k.scalar else {
-                        diags.append(Diagnostic(.error, k.mark, "a reporter key must be a string"))
-                        broken = true
-                        continue
-                    }
-                    // An unknown type is pointed at its value; an unknown option at its key.
-                    marks[key] = key == "type" ? v.mark : k.mark
-                    let value: String
-                    if let s = v.scalar {
-                        value = s
-                    } else if let list = v.sequence, list.allSatisfy({ $0.scalar != nil }) {
-                        // Lists: tags (any of) and headers (one per line).
-                        value = list.compactMap(\.scalar).joined(separator: key == "tags" ? " " : "\n")
-                    } else {
-                        diags.append(Diagnostic(.error, v.mark, "'\(key)' must be a string or a list of strings, got \(v.typeDescription)"))
-                        broken = true
-                        continue
-                    }
-                    if key == "type" {
-                        type = value
-                    } else if targetKeys.contains(key) {
-                        if let targetKey {
-                            diags.append(Diagnostic(.error, k.mark, "a reporter has one target; '\(key)' repeats '\(targetKey)'"))
-                            broken = true
-                        }
-                        target = value
-                        targetKey = key
-                    } else {
-                        options[key] = value
-                    }
-                }
-            } else {
-                diags.append(Diagnostic(.error, item.mark, "a reporter must be a type or a mapping, got \(item.typeDescription)",
-                                        hint: "- type: webhook\n      url: https://example.org/hook"))
-                continue
-            }
-            guard let type else {
-                diags.append(Diagnostic(.error, item.mark, "a reporter needs a 'type'",
-                                        hint: "types: \(registry.names.joined(separator: ", "))"))
-                continue
-            }
-            if broken { continue }
-            do {
-                var config = try make(type: type, target: target, options: options, origin: item.mark.description)
-                config.directory = directory
-                if let problem = registry.check(config) {
-                    let mark = problem.option.map { $0 == "name" ? "type" : $0 }.flatMap { marks[$0] } ?? item.mark
-                    diags.append(Diagnostic(.error, mark, problem.error.message, hint: problem.error.hint))
-                    continue
-                }
-                configs.append(config)
-            } catch let e as ReporterConfigError {
-                let key = ["min_severity", "digest", "tags", "name"].first { e.message.contains($0) }
-                diags.append(Diagnostic(.error, key.flatMap { marks[$0] } ?? item.mark, e.message, hint: e.hint))
-            } catch {
-                diags.append(Diagnostic(.error, item.mark, "\(error)"))
-            }
+            if let config = parse(item: item, registry: registry, directory: directory, diagnostics: &diags) { configs.append(config) }
         }
         // Two reporters recording under one name would share (and steal) deliveries.
         var seen: [String: String] = [:]
@@ -243,5 +176,85 @@ public struct ReporterConfig: Sendable, Hashable {
             seen[c.key] = seen[c.key] ?? c.origin
         }
         return (diags.isEmpty ? configs : [], diags)
+    }
+
+    /// One item of `reporters:`: a bare type, or a mapping of type, target and options.
+    static func parse(item: Node, registry: ReporterRegistry, directory: String?, diagnostics diags: inout [Diagnostic]) -> ReporterConfig? {
+        var fields = ItemFields()
+        if let s = item.scalar {
+            fields.type = s
+            fields.marks["type"] = item.mark
+        } else if let pairs = item.mapping {
+            for (k, v) in pairs { fields.read(key: k, value: v, diagnostics: &diags) }
+        } else {
+            diags.append(Diagnostic(.error, item.mark, "a reporter must be a type or a mapping, got \(item.typeDescription)",
+                                    hint: "- type: webhook\n      url: https://example.org/hook"))
+            return nil
+        }
+        guard let type = fields.type else {
+            diags.append(Diagnostic(.error, item.mark, "a reporter needs a 'type'", hint: "types: \(registry.names.joined(separator: ", "))"))
+            return nil
+        }
+        if fields.broken { return nil }
+        let marks = fields.marks
+        do {
+            var config = try make(type: type, target: fields.target, options: fields.options, origin: item.mark.description)
+            config.directory = directory
+            if let problem = registry.check(config) {
+                let mark = problem.option.map { $0 == "name" ? "type" : $0 }.flatMap { marks[$0] } ?? item.mark
+                diags.append(Diagnostic(.error, mark, problem.error.message, hint: problem.error.hint))
+                return nil
+            }
+            return config
+        } catch let e as ReporterConfigError {
+            let key = ["min_severity", "digest", "tags", "name"].first { e.message.contains($0) }
+            diags.append(Diagnostic(.error, key.flatMap { marks[$0] } ?? item.mark, e.message, hint: e.hint))
+        } catch {
+            diags.append(Diagnostic(.error, item.mark, "\(error)"))
+        }
+        return nil
+    }
+
+    /// The keys of one reporter mapping, as read so far.
+    struct ItemFields {
+        var type: String?
+        var target: String?
+        var targetKey: String?
+        var options: [String: String] = [:]
+        /// Where each key was written: an unknown type is pointed at its value, an unknown option at its key.
+        var marks: [String: Mark] = [:]
+        var broken = false
+
+        mutating func read(key k: Node, value v: Node, diagnostics diags: inout [Diagnostic]) {
+            guard let key = k.scalar else {
+                diags.append(Diagnostic(.error, k.mark, "a reporter key must be a string"))
+                broken = true
+                return
+            }
+            marks[key] = key == "type" ? v.mark : k.mark
+            let value: String
+            if let s = v.scalar {
+                value = s
+            } else if let list = v.sequence, list.allSatisfy({ $0.scalar != nil }) {
+                // Lists: tags (any of) and headers (one per line).
+                value = list.compactMap(\.scalar).joined(separator: key == "tags" ? " " : "\n")
+            } else {
+                diags.append(Diagnostic(.error, v.mark, "'\(key)' must be a string or a list of strings, got \(v.typeDescription)"))
+                broken = true
+                return
+            }
+            if key == "type" {
+                type = value
+            } else if targetKeys.contains(key) {
+                if let targetKey {
+                    diags.append(Diagnostic(.error, k.mark, "a reporter has one target; '\(key)' repeats '\(targetKey)'"))
+                    broken = true
+                }
+                target = value
+                targetKey = key
+            } else {
+                options[key] = value
+            }
+        }
     }
 }

@@ -138,3 +138,25 @@ final class OrderedPipe<Work: Sendable, Result: Sendable>: @unchecked Sendable {
         cond.unlock()
     }
 }
+
+/// One result slot per index, filled from several threads (each slot by one), read after.
+final class ResultSlots<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [T?]
+
+    init(count: Int) {
+        slots = [T?](repeating: nil, count: count)
+    }
+
+    func set(_ i: Int, _ value: T) {
+        lock.lock()
+        slots[i] = value
+        lock.unlock()
+    }
+
+    var values: [T] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots.map { $0! }
+    }
+}

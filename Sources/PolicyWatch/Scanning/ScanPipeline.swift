@@ -236,8 +236,8 @@ public struct ScanPipeline: Sendable {
         /// Absolute position of `held[0]` (positions in `byStory` stay valid as alerts leave).
         private var first = 0
         private var byStory: [String: [Int]] = [:]
-        /// Sightings listed, per held story, to skip repeats: key, url and path.
-        private var listed: [String: Set<String>] = [:]
+        /// Sightings listed, per held story, to skip repeats: a hash of key, url and path.
+        private var listed: [String: Set<UInt64>] = [:]
 
         init(capacity: Int) {
             self.capacity = max(0, capacity)
@@ -296,8 +296,10 @@ public struct ScanPipeline: Sendable {
             return out
         }
 
-        private static func place(_ key: String, _ url: String?, _ path: String?) -> String {
-            key + "\u{0}" + (url ?? "") + "\u{0}" + (path ?? "")
+        private static func place(_ key: String, _ url: String?, _ path: String?) -> UInt64 {
+            var h = StableHash.fnv1a64(key.utf8)
+            h = StableHash.fnv1a64([0] + Array((url ?? "").utf8), continuing: h)
+            return StableHash.fnv1a64([0] + Array((path ?? "").utf8), continuing: h)
         }
     }
 }

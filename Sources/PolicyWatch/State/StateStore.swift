@@ -315,7 +315,7 @@ public final class StateStore: StoryIndex, Sendable {
                 guard !unchanged, let alerts = item.alerts else { continue }
                 result.evaluated += 1
                 for var alert in alerts {
-                    alert.id = Alert.id(rule: alert.rule.id, articleKey: story)
+                    if story != a.key { alert.id = Alert.id(rule: alert.rule.id, articleKey: story) }
                     let json = String(decoding: ReportEncoder.compact(alert), as: UTF8.self)
                     try insertAlert.execute(arguments: [alert.id, alert.rule.id, story, a.key, alert.rule.severity.rawValue, batch.now, json])
                     guard db.changesCount == 1 else { continue }

@@ -182,7 +182,8 @@ public final class InMemoryStoryIndex: StoryIndex, @unchecked Sendable {
                 guard !unchanged, let alerts = item.alerts else { continue }
                 result.evaluated += 1
                 for var alert in alerts {
-                    alert.id = Alert.id(rule: alert.rule.id, articleKey: story)
+                    // The scanner made the id from the article's key: the story's when it is its own.
+                    if story != a.key { alert.id = Alert.id(rule: alert.rule.id, articleKey: story) }
                     guard raisedIDs.insert(alert.id).inserted else { continue }
                     raised.append((alert, story, seen))
                 }

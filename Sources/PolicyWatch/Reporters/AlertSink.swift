@@ -132,8 +132,10 @@ public final class ReporterSink: AlertSink {
 
     private func write(_ bytes: [UInt8]) {
         guard let r = report else { return }
-        let all = pending + bytes
+        var all = pending
+        all += bytes
         pending = []
+        pending.reserveCapacity(1 << 20)
         if let file = r.file {
             do { try file.write(all) } catch {
                 file.discard()

@@ -136,23 +136,25 @@ public let minimumLettersForContentMatch = 100
 /// end of the batch; the pipeline adds those seen while the alert waits in its window.
 public final class InMemoryStoryIndex: StoryIndex, @unchecked Sendable {
     private struct Known {
-        var story: String
-        var contentHash: String
+        /// The story's key, or nil when it is the article's own.
+        var story: String?
+        var contentHash: UInt64
     }
 
     /// Guards every field: scanning threads read while the pipeline commits.
     private let lock = NSLock()
     private var articles: [String: Known] = [:]
     /// Content hash -> story, for articles with enough letters.
-    private var storyByContent: [String: String] = [:]
-    private var raisedIDs: Set<String> = []
+    private var storyByContent: [UInt64: String] = [:]
+    /// Alerts raised, by their 64-bit id (the hex of `Alert.id` read back).
+    private var raisedIDs: Set<UInt64> = []
 
     public init() {}
 
     public func knownContentHashes(keys: [String]) throws -> [String: String] {
         lock.withLock {
             var out: [String: String] = [:]
-            for k in keys { if let a = articles[k] { out[k] = a.contentHash } }
+            for k in keys { if let a = articles[k] { out[k] = ContentHash.hex(a.contentHash) } }
             return out
         }
     }
@@ -166,15 +168,16 @@ public final class InMemoryStoryIndex: StoryIndex, @unchecked Sendable {
                 let a = item.article
                 let story: String
                 var unchanged = false
+                let hash = UInt64(item.contentHash, radix: 16) ?? StableHash.fnv1a64(item.contentHash.utf8)
                 if let known = articles[a.key] {
-                    story = known.story
-                    unchanged = known.contentHash == item.contentHash && !batch.rescan
-                    articles[a.key]?.contentHash = item.contentHash
+                    story = known.story ?? a.key
+                    unchanged = known.contentHash == hash && !batch.rescan
+                    articles[a.key]?.contentHash = hash
                 } else {
-                    let twin = item.letters >= minimumLettersForContentMatch ? storyByContent[item.contentHash] : nil
+                    let twin = item.letters >= minimumLettersForContentMatch ? storyByContent[hash] : nil
                     story = twin ?? a.key
-                    articles[a.key] = Known(story: story, contentHash: item.contentHash)
-                    if twin == nil && item.letters >= minimumLettersForContentMatch { storyByContent[item.contentHash] = a.key }
+                    articles[a.key] = Known(story: twin, contentHash: hash)
+                    if twin == nil && item.letters >= minimumLettersForContentMatch { storyByContent[hash] = a.key }
                 }
                 let seen = Alert.Sighting(key: a.key, url: a.url, source: a.source, path: a.path, seen: batch.now)
                 if !sightings[story, default: []].contains(seen) { sightings[story, default: []].append(seen) }
@@ -184,7 +187,7 @@ public final class InMemoryStoryIndex: StoryIndex, @unchecked Sendable {
                 for var alert in alerts {
                     // The scanner made the id from the article's key: the story's when it is its own.
                     if story != a.key { alert.id = Alert.id(rule: alert.rule.id, articleKey: story) }
-                    guard raisedIDs.insert(alert.id).inserted else { continue }
+                    guard raisedIDs.insert(UInt64(alert.id, radix: 16) ?? StableHash.fnv1a64(alert.id.utf8)).inserted else { continue }
                     raised.append((alert, story, seen))
                 }
             }

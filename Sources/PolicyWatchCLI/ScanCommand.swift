@@ -24,10 +24,12 @@ struct ScanCommand: ParsableCommand {
             --format add that report to the --reporter ones and replace the config's
             reporters. See docs/reporters.md.
 
-            --stream scans large corpora in bounded memory: JSON Lines (files and
-            stdin) are read as they come and the report is written while the scan
-            runs. It works without state and reporters: every alert of every article
-            is reported (copies of a story are not merged). See docs/performance.md.
+            Every scan streams: JSON Lines (files and stdin) are read in blocks and
+            scanned on all cores, and alerts go to the reporters batch by batch, so
+            memory stays flat whatever the input size. --max-bytes limits one record
+            of JSON Lines and one whole file of any other input. Copies of a story
+            (same URL, or same text under another id) raise one alert that lists the
+            others in also_seen. See docs/performance.md.
 
             Examples:
               policywatch scan examples/articles/
@@ -35,7 +37,7 @@ struct ScanCommand: ParsableCommand {
               policywatch scan --reporter console --reporter json=out.json news/
               policywatch scan --config policywatch.yaml --quiet
               cat article.txt | policywatch scan -
-              policywatch scan --stream --output report.json corpus.jsonl
+              policywatch scan --output report.json corpus.jsonl
             """
     )
 
@@ -69,7 +71,7 @@ struct ScanCommand: ParsableCommand {
     @Flag(help: "Exit 1 when any alert is raised.")
     var failOnAlert = false
 
-    @Option(help: ArgumentHelp("Skip inputs larger than this (bytes, or e.g. 16MB).", valueName: "SIZE"))
+    @Option(help: ArgumentHelp("Skip a JSON Lines record, or any other input, larger than this (bytes, or e.g. 16MB).", valueName: "SIZE"))
     var maxBytes: String?
 
     @Option(help: ArgumentHelp("Seconds one HTTP attempt may take.", valueName: "SECONDS"))
@@ -78,7 +80,7 @@ struct ScanCommand: ParsableCommand {
     @Option(help: ArgumentHelp("More attempts for failing URLs (network errors, 5xx, 429), with backoff.", valueName: "N"))
     var retries: Int?
 
-    @Flag(help: "Stream: bounded memory for large corpora, no state or reporters (see below).")
+    @Flag(help: ArgumentHelp("Accepted for one release and ignored: every scan streams.", visibility: .hidden))
     var stream = false
 
     @Flag(name: .shortAndLong, help: "Print only errors on stderr (no summary, no progress).")
@@ -106,20 +108,11 @@ struct ScanCommand: ParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        if stream {
-            if state != nil || rescan || wait != nil { throw ValidationError("--stream runs without state: drop --state, --rescan and --wait") }
-            if !reporting.reporterArguments.isEmpty { throw ValidationError("--stream writes one report (stdout or --output): drop --reporter") }
-            if paths.isEmpty { throw ValidationError("--stream needs the files, directories or - to scan on the command line") }
-            if let url = paths.first(where: Location.isWeb) {
-                throw ValidationError("--stream reads files, directories and stdin, not URLs (\(url))")
-            }
-        }
     }
 
     func run() throws {
         if stream {
-            try runStreaming()
-            return
+            Console.error("note: --stream is no longer needed and does nothing: every scan streams (the flag goes in the next release)")
         }
         // An ad-hoc scan (sources on the command line) does not pick up ./policywatch.yaml's
         // state and reporters by surprise; --config still applies.
@@ -133,37 +126,40 @@ struct ScanCommand: ParsableCommand {
         let maxBytes = maxBytes.flatMap(Units.bytes) ?? cfg.maxBytes ?? ArticleReader.defaultMaxBytes
         let statePath = noState ? nil : (state ?? cfg.state)
         let startDate = Date()
-        let started = Timestamp.string(startDate)
         let reporters = try reporterConfigs(cfg)
         let entries = try Reporting.entries(reporters, now: startDate)
 
-        let state = try LockedState.open(path: statePath, wait: wait ?? cfg.wait ?? 0)
+        // Without a state file the story index lives in memory for this run.
+        let state = try statePath.map { try LockedState.open(path: $0, wait: wait ?? cfg.wait ?? 0) }
         defer { withExtendedLifetime(state) {} }
+        let index: any StoryIndex = state?.store ?? InMemoryStoryIndex()
 
         let policy = FetchPolicy(timeout: timeout ?? cfg.timeout ?? 30, retries: retries ?? cfg.retries ?? 2, maxBytes: maxBytes)
-        let scanRun = ScanRun(
-            scanner: Scanner(ruleSet: set), reader: ArticleReader(maxBytes: maxBytes), state: state.store,
-            fetcher: URLSessionFetcher(policy: policy),
-            options: .init(rescan: rescan, reporters: reporters, now: started))
+        let pipeline = ScanPipeline(
+            scanner: RuleScanner(ruleSet: set), reader: ArticleReader(maxBytes: maxBytes), index: index,
+            fetcher: URLSessionFetcher(policy: policy), environment: ScanEnvironment(clock: { Date() }),
+            options: .init(rescan: rescan, reporters: state == nil ? [] : reporters))
+        let sinks = entries.map { ReporterSink(entry: $0, outbox: state?.store, started: Timestamp.string(startDate)) }
         let progress = !quiet && Console.stderrIsTerminal ? ProgressLine() : nil
-        let outcome: ScanRun.Outcome
-        let summaries: [Dispatcher.Summary]
+        let outcome: ScanPipeline.Outcome
         do {
-            outcome = try scanRun.run(sources, progress: progress.map { p in { p.show($0) } })
+            outcome = try pipeline.run(sources, sinks: sinks, progress: progress.map { p in { p.show($0) } })
             progress?.clear()
-            let info = Report.RunInfo(started: started, finished: Timestamp.string(), rules: set.rules.count,
-                                      articles: outcome.articles, skipped: outcome.errors.count)
-            summaries = Dispatcher(entries: entries, outbox: state.store).dispatch(run: info, errors: outcome.errors)
         } catch {
             progress?.clear()
             Console.error("\(statePath ?? "state"): error: \(error)\n  hint: the alerts committed so far are kept and will be reported by the next run")
             throw Exit.stateError
         }
+        try finish(outcome, statePath: statePath, reporters: reporters, cfg: cfg)
+    }
 
+    /// Prints the run's errors and summary; throws the exit code.
+    private func finish(_ outcome: ScanPipeline.Outcome, statePath: String?, reporters: [ReporterConfig], cfg: Config) throws {
+        let summaries = outcome.summaries
         for e in outcome.errors { Console.error("\(e.source): error: \(e.message)") }
         let delivered = Reporting.printSummaries(summaries, persistent: statePath != nil, quiet: quiet, summarised: [Self.outputName])
         if !quiet && (statePath != nil || reporters.contains { ($0.target ?? "-") != "-" }) {
-            var parts = ["\(outcome.raised.count) new alert\(outcome.raised.count == 1 ? "" : "s") in \(outcome.articles) article\(outcome.articles == 1 ? "" : "s")"]
+            var parts = ["\(outcome.raised) new alert\(outcome.raised == 1 ? "" : "s") in \(outcome.articles) article\(outcome.articles == 1 ? "" : "s")"]
             if outcome.unchangedArticles + outcome.unchangedFiles + outcome.notModified > 0 {
                 parts.append("unchanged: \(outcome.unchangedFiles) file\(outcome.unchangedFiles == 1 ? "" : "s"), \(outcome.notModified) feed\(outcome.notModified == 1 ? "" : "s"), \(outcome.unchangedArticles) article\(outcome.unchangedArticles == 1 ? "" : "s")")
             }
@@ -173,59 +169,8 @@ struct ScanCommand: ParsableCommand {
             Console.error(parts.joined(separator: "; "))
         }
         if !outcome.errors.isEmpty || !delivered { throw Exit.partial }
-        let alerted = !outcome.raised.isEmpty || summaries.contains { $0.delivered > 0 }
+        let alerted = outcome.raised > 0 || summaries.contains { $0.delivered > 0 }
         if (failOnAlert || cfg.failOnAlert == true) && alerted { throw Exit.alertsFound }
-    }
-
-    /// `--stream`: read, scan (on all cores) and write the report as the inputs come, so memory
-    /// stays flat whatever the corpus size; the report is the same as a sequential scan's.
-    func runStreaming() throws {
-        let cfg = try ConfigOptions.load(explicit: config, ignoreDefault: true) ?? Config(file: "")
-        let set = try rules.compile(extraPaths: cfg.rules, defaultRules: cfg.defaultRules ?? true, quietWarnings: true)
-        let maxBytes = maxBytes.flatMap(Units.bytes) ?? cfg.maxBytes ?? ArticleReader.defaultMaxBytes
-        let started = Timestamp.string()
-        let format: ReportWriter.Format = (format ?? .json) == .json ? .json : .jsonl
-        let writer: ReportWriter
-        do {
-            writer = try ReportWriter(format: format, path: output)
-        } catch {
-            Console.error("\(output ?? "-"): error: cannot write the report: \(error.localizedDescription)")
-            throw Exit.partial
-        }
-        let scan = ParallelScan(scanner: Scanner(ruleSet: set), reader: ArticleReader(maxBytes: maxBytes))
-        var errors: [InputError] = []
-        var articles = 0
-        do {
-            // Alerts are encoded on the workers; this thread only writes them, in input order.
-            try scan.run(paths: paths, now: started, transform: { items in
-                var alerts: [Alert] = []
-                for case .article(_, let a) in items { alerts += a }
-                return (items, ReportWriter.encode(alerts, format: format))
-            }) { items, encoded in
-                var alerts = 0
-                for item in items {
-                    switch item {
-                    case .article(_, let a): articles += 1; alerts += a.count
-                    case .error(let e): errors.append(e)
-                    }
-                }
-                try writer.append(encoded: encoded, count: alerts)
-            }
-            for e in errors { Console.error("\(e.source): error: \(e.message)") }
-            try writer.finish(
-                run: .init(started: started, finished: Timestamp.string(), rules: set.rules.count, articles: articles, skipped: errors.count),
-                errors: errors)
-        } catch {
-            writer.discard()
-            Console.error("\(output ?? "-"): error: cannot write the report: \(error.localizedDescription)")
-            throw Exit.partial
-        }
-        let alerts = writer.alertCount
-        if !quiet, let output {
-            Console.error("\(alerts) alert\(alerts == 1 ? "" : "s") in \(articles) article\(articles == 1 ? "" : "s"); report written to \(output)")
-        }
-        if !errors.isEmpty { throw Exit.partial }
-        if (failOnAlert || cfg.failOnAlert == true) && alerts > 0 { throw Exit.alertsFound }
     }
 
     /// The name the plain report (stdout, --output, --format) records its deliveries under.
@@ -238,7 +183,7 @@ struct ScanCommand: ParsableCommand {
         let plain = output != nil || format != nil
         var configs = given.isEmpty && !plain ? cfg.reporters : given
         if plain || configs.isEmpty {
-            configs.append(ReporterConfig(name: (format ?? .json).rawValue, target: output ?? "-", id: Self.outputName,
+            configs.append(ReporterConfig(type: (format ?? .json).rawValue, target: output ?? "-", name: Self.outputName,
                                           origin: output == nil ? "the report" : "--output"))
         }
         return configs

@@ -46,7 +46,7 @@ final class ConfigTests: XCTestCase {
                                    SourceSpec(home + "/drop", name: "Drop box"), SourceSpec("-")])
         // Reporters keep their target as written (it names them in the state); relative paths
         // are resolved against the config's directory when they are built.
-        XCTAssertEqual(c.reporters.map(\.name), ["json", "jsonl"])
+        XCTAssertEqual(c.reporters.map(\.type), ["json", "jsonl"])
         XCTAssertEqual(c.reporters.map(\.key), ["json:reports/latest.json", "stream"])
         XCTAssertEqual(c.reporters.map(\.directory), [base, base])
         let json = try c.reporters[0].directory.map { ReporterContext(directory: $0) }.map { $0.path(try XCTUnwrap(c.reporters[0].target)) }
@@ -129,7 +129,7 @@ final class ConfigTests: XCTestCase {
         let c = try XCTUnwrap(config)
         XCTAssertEqual(c.state, "/srv/pw/.policywatch/state.sqlite")
         XCTAssertEqual(c.sources, [SourceSpec("/srv/pw/inbox")])
-        XCTAssertEqual(c.reporters.map(\.name), ["json", "jsonl"])
+        XCTAssertEqual(c.reporters.map(\.type), ["json", "jsonl"])
         XCTAssertEqual(c.maxBytes, 16 * 1024 * 1024)
         XCTAssertEqual(c.timeout, 30)
         XCTAssertEqual(c.wait, 0)

@@ -40,7 +40,7 @@ final class DispatcherTests: XCTestCase {
         let (alerts, run) = try ReporterFixtures.scan()
         let outbox = try StateStore.inMemory()
         let box = Scripted.Box()
-        let d = dispatcher(ReporterConfig(name: "scripted", target: "x"), box, outbox: outbox)
+        let d = dispatcher(ReporterConfig(type: "scripted", target: "x"), box, outbox: outbox)
         box.failing = true
         let s1 = try d.dispatch(raising: Array(alerts.prefix(3)), run: run)[0]
         XCTAssertEqual(s1.failed, 3, "not down: every alert tried")
@@ -62,7 +62,7 @@ final class DispatcherTests: XCTestCase {
         let box = Scripted.Box()
         box.failing = true
         box.down = true
-        let s = try dispatcher(ReporterConfig(name: "scripted", target: "x"), box, outbox: outbox).dispatch(raising: alerts, run: run)[0]
+        let s = try dispatcher(ReporterConfig(type: "scripted", target: "x"), box, outbox: outbox).dispatch(raising: alerts, run: run)[0]
         XCTAssertEqual(box.attempts, 1, "one failure against a down target is enough")
         XCTAssertEqual(s.failed, 1)
         XCTAssertEqual(s.deferred, alerts.count - 1)
@@ -97,8 +97,8 @@ final class DispatcherTests: XCTestCase {
         let outbox = try StateStore.inMemory()
         let a = Scripted.Box(), b = Scripted.Box()
         b.failing = true
-        let d = Dispatcher(entries: [.init(config: ReporterConfig(name: "scripted", target: "a"), reporter: Scripted(box: a)),
-                                     .init(config: ReporterConfig(name: "scripted", target: "b"), reporter: Scripted(box: b))], outbox: outbox)
+        let d = Dispatcher(entries: [.init(config: ReporterConfig(type: "scripted", target: "a"), reporter: Scripted(box: a)),
+                                     .init(config: ReporterConfig(type: "scripted", target: "b"), reporter: Scripted(box: b))], outbox: outbox)
         _ = try d.dispatch(raising: alerts, run: run)
         XCTAssertEqual(try outbox.undelivered(reporter: "scripted:a").count, 0)
         XCTAssertEqual(try outbox.undelivered(reporter: "scripted:b").count, alerts.count)
@@ -111,7 +111,7 @@ final class DispatcherTests: XCTestCase {
     func testOutboxPersistsAcrossOpensAndKeepsDeliveredFinal() throws {
         let (alerts, _) = try ReporterFixtures.scan()
         let path = ReporterFixtures.tempDir() + "/sub/state.db"
-        let r = ReporterConfig(name: "r")
+        let r = ReporterConfig(type: "r")
         do {
             let outbox = try StateStore.open(path: path)
             try outbox.raise(Array(alerts.prefix(3)), for: [r])
@@ -134,7 +134,7 @@ final class DispatcherTests: XCTestCase {
 
     func testDuplicateReporterKeysAreRejected() throws {
         let (ctx, _) = ReporterFixtures.context()
-        let c = ReporterConfig(name: "json", target: "out.json")
+        let c = ReporterConfig(type: "json", target: "out.json")
         XCTAssertThrowsError(try Dispatcher(configs: [c, c], context: ctx, outbox: StateStore.inMemory())) { e in
             XCTAssertTrue("\(e)".contains("two reporters record deliveries under 'json:out.json'"), "\(e)")
         }
@@ -149,7 +149,7 @@ final class DispatcherTests: XCTestCase {
         registry.register(Scripted.self)
         XCTAssertEqual(registry.names, ["command", "console", "html", "json", "jsonl", "scripted", "webhook"])
         let (ctx, _) = ReporterFixtures.context()
-        XCTAssertNoThrow(try Dispatcher(configs: [ReporterConfig(name: "scripted")], registry: registry, context: ctx, outbox: StateStore.inMemory()))
-        XCTAssertThrowsError(try Dispatcher(configs: [ReporterConfig(name: "scripted")], context: ctx, outbox: StateStore.inMemory()))
+        XCTAssertNoThrow(try Dispatcher(configs: [ReporterConfig(type: "scripted")], registry: registry, context: ctx, outbox: StateStore.inMemory()))
+        XCTAssertThrowsError(try Dispatcher(configs: [ReporterConfig(type: "scripted")], context: ctx, outbox: StateStore.inMemory()))
     }
 }

@@ -6,7 +6,7 @@ import XCTest
 final class HTMLReporterTests: XCTestCase {
     func render(_ alerts: [Alert], _ run: Report.RunInfo, errors: [InputError] = []) throws -> String {
         let (ctx, _) = ReporterFixtures.context()
-        let r = try XCTUnwrap(try ReporterRegistry.builtIn.make(ReporterConfig(name: "html"), context: ctx) as? HTMLReporter)
+        let r = try XCTUnwrap(try ReporterRegistry.builtIn.make(ReporterConfig(type: "html"), context: ctx) as? HTMLReporter)
         return r.render(DeliveryBatch(alerts: alerts, run: run, errors: errors, isDigest: true))
     }
 

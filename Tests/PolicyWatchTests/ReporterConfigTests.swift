@@ -6,7 +6,7 @@ import YAMLLoader
 final class ReporterConfigTests: XCTestCase {
     func testCommandLineForms() throws {
         let json = try ReporterConfig.parse(argument: "json=reports/{date}.json")
-        XCTAssertEqual(json.name, "json")
+        XCTAssertEqual(json.type, "json")
         XCTAssertEqual(json.target, "reports/{date}.json")
         XCTAssertEqual(json.key, "json:reports/{date}.json")
         let console = try ReporterConfig.parse(argument: "console")
@@ -31,10 +31,10 @@ final class ReporterConfigTests: XCTestCase {
                 XCTAssertTrue("\(e)".contains(expected), "\(arg): \(e)")
             }
         }
-        let problem = ReporterRegistry.builtIn.check(ReporterConfig(name: "webhok"))
+        let problem = ReporterRegistry.builtIn.check(ReporterConfig(type: "webhok"))
         XCTAssertEqual(problem?.error.message, "unknown reporter type 'webhok'")
         XCTAssertEqual(problem?.error.hint, "did you mean 'webhook'?")
-        let option = ReporterRegistry.builtIn.check(ReporterConfig(name: "webhook", target: "http://x", options: ["fromat": "slack"]))
+        let option = ReporterRegistry.builtIn.check(ReporterConfig(type: "webhook", target: "http://x", options: ["fromat": "slack"]))
         XCTAssertEqual(option?.error.hint, "did you mean 'format'?")
     }
 
@@ -60,7 +60,7 @@ final class ReporterConfigTests: XCTestCase {
         let doc = try YAMLLoader.load(yaml, file: "policywatch.yaml")
         let (configs, diags) = ReporterConfig.parse(yaml: try XCTUnwrap(doc.first?["reporters"]))
         XCTAssertEqual(diags, [])
-        XCTAssertEqual(configs.map(\.name), ["console", "webhook", "json", "command"])
+        XCTAssertEqual(configs.map(\.type), ["console", "webhook", "json", "command"])
         let hook = configs[1]
         XCTAssertEqual(hook.target, "https://hooks.example.org/${HOOK}")
         XCTAssertEqual(hook.tags, ["export-control", "sanctions"])

@@ -85,7 +85,7 @@ extension StateStore {
             // Letters 0: the fixtures' stories never merge by content.
             batch.articles.append(.init(article: article, contentHash: StableHash.hex(key), letters: 0, alerts: byArticle[key]))
         }
-        return try commit(batch)
+        return try commit(batch).raised
     }
 }
 
@@ -95,5 +95,12 @@ extension Dispatcher {
     func dispatch(raising newAlerts: [Alert], run: Report.RunInfo, errors: [InputError] = [], isScan: Bool = true) throws -> [Summary] {
         try outbox.raise(newAlerts, for: entries.map(\.config))
         return dispatch(run: run, errors: errors, isScan: isScan)
+    }
+}
+
+extension StateStore {
+    /// The alerts a batch raises.
+    func commitRaised(_ batch: StoryBatch) throws -> [Alert] {
+        try commit(batch).raised
     }
 }

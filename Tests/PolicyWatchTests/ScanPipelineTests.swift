@@ -100,46 +100,63 @@ final class ScanPipelineTests: XCTestCase {
 
     /// The reference: read the whole file at once and evaluate every rule on every article.
     func sequentialAlerts(_ set: RuleSet, path: String, now: String) -> (alerts: [Alert], errors: [InputError], articles: Int) {
+        let (perArticle, errors) = sequentialAlertsByArticle(set, path: path, now: now)
+        return (perArticle.flatMap(\.alerts), errors, perArticle.count)
+    }
+
+    func sequentialAlertsByArticle(_ set: RuleSet, path: String, now: String) -> ([(article: Article, alerts: [Alert])], [InputError]) {
         let reader = ArticleReader(maxBytes: 1 << 30)
         let (articles, errors) = reader.read(path: path)
-        let scanner = Scanner(ruleSet: set)
-        var alerts: [Alert] = []
+        let scanner = RuleScanner(ruleSet: set)
+        var out: [(article: Article, alerts: [Alert])] = []
         var normalizer = TextNormalizer()
         for article in articles {
             let m = scanner.matches(article, normalizer: &normalizer)
             let evaluator = Evaluator(matches: m)
+            var alerts: [Alert] = []
             for rule in set.rules {
                 let outcome = evaluator.evaluate(rule.condition)
                 if outcome.holds { alerts.append(scanner.makeAlert(rule, article: article, matches: m, evidence: outcome.evidence, now: now)) }
             }
+            out.append((article, alerts))
         }
-        return (alerts, errors, articles.count)
+        return (out, errors)
     }
 
     func parallelAlerts(_ set: RuleSet, paths: [String], now: String, workers: Int, chunkBytes: Int,
                         maxBytes: Int = 1 << 30) throws -> (alerts: [Alert], errors: [InputError], articles: Int) {
-        var scan = ParallelScan(scanner: Scanner(ruleSet: set), reader: ArticleReader(maxBytes: maxBytes), workers: workers, chunkBytes: chunkBytes)
-        scan.maxChunksInFlight = 2
-        var alerts: [Alert] = []
-        var errors: [InputError] = []
-        var articles = 0
-        try scan.run(paths: paths, now: now) { items in
-            for item in items {
-                switch item {
-                case .article(_, let a): alerts += a; articles += 1
-                case .error(let e): errors.append(e)
-                }
-            }
+        var options = ScanPipeline.Options(workers: workers)
+        options.chunkBytes = chunkBytes
+        let date = ISO8601DateFormatter().date(from: now) ?? Date()
+        let pipeline = ScanPipeline(scanner: RuleScanner(ruleSet: set), reader: ArticleReader(maxBytes: maxBytes),
+                                    environment: ScanEnvironment(clock: { date }), options: options)
+        let collector = AlertCollector()
+        let outcome = try pipeline.run(paths.map { SourceSpec($0) }, sinks: [collector])
+        return (collector.alerts, outcome.errors, outcome.articles + outcome.unchangedArticles)
+    }
+
+    /// The reference for the story stage: articles one at a time through a fresh in-memory
+    /// index, in input order.
+    func merged(_ perArticle: [(article: Article, alerts: [Alert])]) throws -> [Alert] {
+        let index = InMemoryStoryIndex()
+        var out: [Alert] = []
+        for (a, alerts) in perArticle {
+            let (hash, letters) = ContentHash.story(title: a.title, body: a.body)
+            out += try index.commit(StoryBatch(articles: [ScannedArticle(article: a, contentHash: hash, letters: letters, alerts: alerts)],
+                                               now: "t")).raised
         }
-        return (alerts, errors, articles)
+        return out
     }
 
     func testParallelStreamingScanEqualsSequentialScan() throws {
         let set = try ruleSet()
         let path = try write("news.jsonl", Self.jsonLines(count: 400))
         let now = "2024-01-01T00:00:00Z"
-        let expected = sequentialAlerts(set, path: path, now: now)
+        var expected = sequentialAlerts(set, path: path, now: now)
         XCTAssertGreaterThan(expected.alerts.count, 200)
+        // Copies (the same id twice, the same text without id) raise one alert.
+        expected.alerts = try merged(sequentialAlertsByArticle(set, path: path, now: now).0).map { var a = $0; a.alsoSeen = nil; return a }
+        XCTAssertGreaterThan(expected.alerts.count, 150)
         XCTAssertEqual(Set(expected.alerts.map(\.rule.id)), ["export-control.chips", "supply-chain", "no-anchor", "cased.us"])
         XCTAssertFalse(expected.errors.isEmpty)
         // Tiny chunks cut lines everywhere, even inside multi-byte characters.
@@ -147,7 +164,7 @@ final class ScanPipelineTests: XCTestCase {
             let got = try parallelAlerts(set, paths: [path], now: now, workers: workers, chunkBytes: chunk)
             XCTAssertEqual(got.articles, expected.articles, "workers \(workers), chunk \(chunk)")
             XCTAssertEqual(got.errors, expected.errors, "workers \(workers), chunk \(chunk)")
-            XCTAssertEqual(got.alerts, expected.alerts, "workers \(workers), chunk \(chunk)")
+            XCTAssertEqual(got.alerts.map { var a = $0; a.alsoSeen = nil; return a }, expected.alerts, "workers \(workers), chunk \(chunk)")
         }
     }
 
@@ -193,28 +210,40 @@ final class ScanPipelineTests: XCTestCase {
             let got = try parallelAlerts(set, paths: [path, empty, dir.appendingPathComponent("missing.jsonl").path],
                                          now: "t", workers: 2, chunkBytes: chunk, maxBytes: 100)
             XCTAssertEqual(got.articles, 2, "chunk \(chunk)")
-            XCTAssertEqual(got.errors.map(\.source), [dir.appendingPathComponent("missing.jsonl").path, "\(path):2", empty], "chunk \(chunk)")
-            XCTAssertTrue(got.errors[1].message.contains("over the limit of 100"), got.errors[1].message)
-            XCTAssertEqual(got.errors[2].message, "empty input")
+            // In input order.
+            XCTAssertEqual(got.errors.map(\.source), ["\(path):2", empty, dir.appendingPathComponent("missing.jsonl").path], "chunk \(chunk)")
+            XCTAssertTrue(got.errors[0].message.contains("over the limit of 100"), got.errors[0].message)
+            XCTAssertEqual(got.errors[1].message, "empty input")
         }
     }
 
-    func testConsumerErrorStopsTheScan() throws {
+    func testFailingStoryIndexStopsTheScan() throws {
+        final class FailingIndex: StoryIndex, @unchecked Sendable {
+            struct Full: Error {}
+            var commits = 0
+            func knownContentHashes(keys: [String]) throws -> [String: String] { [:] }
+            func commit(_ batch: StoryBatch) throws -> StoryCommit {
+                commits += 1
+                if commits == 3 { throw Full() }
+                return StoryCommit()
+            }
+            func fileMark(_ path: String) throws -> FileMark? { nil }
+            func feedMark(_ url: String) throws -> FeedMark? { nil }
+            func recordFeedNotModified(url: String, at time: String) throws {}
+        }
         let set = try ruleSet()
         let path = try write("many.jsonl", Self.jsonLines(count: 2000))
-        struct Stop: Error {}
-        var batches = 0
-        let scan = ParallelScan(scanner: Scanner(ruleSet: set), workers: 2, chunkBytes: 512)
-        XCTAssertThrowsError(try scan.run(paths: [path], now: "t") { _ in
-            batches += 1
-            if batches == 3 { throw Stop() }
-        }) { XCTAssertTrue($0 is Stop) }
-        XCTAssertEqual(batches, 3)
+        let index = FailingIndex()
+        var options = ScanPipeline.Options(workers: 2)
+        options.chunkBytes = 512
+        let pipeline = ScanPipeline(scanner: RuleScanner(ruleSet: set), index: index, options: options)
+        XCTAssertThrowsError(try pipeline.run([SourceSpec(path)], sinks: [AlertCollector()])) { XCTAssertTrue($0 is FailingIndex.Full) }
+        XCTAssertEqual(index.commits, 3)
     }
 
     func testIndexedRulesEqualEvaluatingEveryRule() throws {
         let set = try ruleSet()
-        let scanner = Scanner(ruleSet: set)
+        let scanner = RuleScanner(ruleSet: set)
         var normalizer = TextNormalizer()
         for body in ["nothing here", "tariffs and chips", "export controls on chips", "US sanctions", "공급망 반도체 수출 통제"] {
             let article = Article(title: "t", body: body)
@@ -230,7 +259,7 @@ final class ScanPipelineTests: XCTestCase {
 
     func sampleAlerts() throws -> [Alert] {
         let set = try ruleSet()
-        let scanner = Scanner(ruleSet: set)
+        let scanner = RuleScanner(ruleSet: set)
         var alerts = try sequentialAlerts(set, path: write("a.jsonl", Self.jsonLines(count: 60)), now: "2024-05-06T07:08:09Z").alerts
         // Strings JSONEncoder must escape, optional fields absent, entities present.
         var odd = scanner.scan(Article(id: "q\"\\/\u{1}\u{1F}\u{7F}", title: "ti\ttle\r\n\u{8}\u{C}", body: "export controls on chips 🇰🇷 é\u{2028}"))[0]
@@ -247,7 +276,7 @@ final class ScanPipelineTests: XCTestCase {
         let alerts = try sampleAlerts()
         XCTAssertGreaterThan(alerts.count, 20)
         let compact = Report.encoder(pretty: false)
-        let jsonl = ReportWriter.encode(alerts, format: .jsonl)
+        let jsonl = ReportEncoder.jsonLines(alerts)
         var expected = Data()
         for a in alerts {
             expected.append(try compact.encode(a))
@@ -260,28 +289,45 @@ final class ScanPipelineTests: XCTestCase {
         let alerts = try sampleAlerts()
         let errors = [InputError(source: "x.jsonl:3", message: "invalid \"JSON\""), InputError(source: "-", message: "empty input")]
         let run = Report.RunInfo(started: "a", finished: "b", rules: 4, articles: 60, skipped: 2)
-        for (splits, errs) in [([0, 5, 6, alerts.count], errors), ([0, alerts.count], []), ([0], errors)] {
-            let out = dir.appendingPathComponent("report.json").path
-            let writer = try ReportWriter(format: .json, path: out)
-            for (lo, hi) in zip(splits, splits.dropFirst()) {
-                try writer.append(encoded: ReportWriter.encode(Array(alerts[lo..<hi]), format: .json), count: hi - lo)
+        let all12 = Array((0..<12).map { _ in alerts }.joined())
+        XCTAssertGreaterThan(all12.count, 512)
+        for pretty in [true, false] {
+            for (splits, errs) in [([0, 5, 6, alerts.count], errors), ([0, alerts.count], []), ([0], errors)] {
+                var stream = ReportStream(pretty: pretty)
+                var bytes: [UInt8] = []
+                for (lo, hi) in zip(splits, splits.dropFirst()) {
+                    stream.append(Array(alerts[lo..<hi]))
+                    bytes += stream.take()
+                }
+                // Encoded on several threads: the same bytes.
+                var parallel = ReportStream(pretty: pretty)
+                var many: [UInt8] = []
+                for _ in 0..<12 {
+                    parallel.append(all12, threads: 4)
+                    many += parallel.take()
+                }
+                many += parallel.finish(run: run, errors: errs)
+                var sequential = ReportStream(pretty: pretty)
+                for _ in 0..<12 { sequential.append(all12) }
+                XCTAssertEqual(many, sequential.take() + sequential.finish(run: run, errors: errs))
+                XCTAssertEqual(ReportEncoder.jsonLines(all12 + all12, threads: 3), ReportEncoder.jsonLines(all12 + all12))
+                bytes += stream.finish(run: run, errors: errs)
+                let all = Array(alerts[0..<(splits.last ?? 0)])
+                // The reference: JSONEncoder on the whole report.
+                var expected = try Report.encoder(pretty: pretty).encode(Report(run: run, alerts: all, errors: errs))
+                expected.append(0x0A)
+                XCTAssertEqual(String(decoding: bytes, as: UTF8.self), String(decoding: expected, as: UTF8.self))
+                XCTAssertEqual(stream.alertCount, all.count)
             }
-            try writer.finish(run: run, errors: errs)
-            let all = Array(alerts[0..<(splits.last ?? 0)])
-            let expected = try Report(run: run, alerts: all, errors: errs).jsonData()
-            XCTAssertEqual(try String(contentsOfFile: out, encoding: .utf8), String(decoding: expected, as: UTF8.self))
-            XCTAssertEqual(writer.alertCount, all.count)
-            // Nothing is left beside the report.
-            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".tmp") }, [])
         }
     }
 
     func testDiscardedReportLeavesNoFile() throws {
         let out = dir.appendingPathComponent("never.json").path
-        let writer = try ReportWriter(format: .json, path: out)
-        try writer.append(try sampleAlerts())
+        let writer = try AtomicFile.Writer(path: out)
+        try writer.write(Data("{".utf8))
         writer.discard()
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".tmp") }, [])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
     }
 }

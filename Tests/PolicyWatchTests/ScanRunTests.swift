@@ -28,12 +28,24 @@ final class ScanRunTests: XCTestCase {
         return try XCTUnwrap(set, "\(diagnostics)")
     }
 
-    func scan(_ sources: [String], state: StateStore, rescan: Bool = false, extraRule: Bool = false, maxBytes: Int = 1 << 20,
-              now: String = Timestamp.string()) throws -> ScanRun.Outcome {
-        let run = ScanRun(scanner: Scanner(ruleSet: try ruleSet(extra: extraRule)), reader: ArticleReader(maxBytes: maxBytes), state: state,
-                          fetcher: URLSessionFetcher(policy: FetchPolicy(timeout: 5, retries: 0, maxBytes: maxBytes)),
-                          options: .init(rescan: rescan, reporters: [ReporterConfig(name: "output")], now: now))
-        return try run.run(sources.map { SourceSpec($0) })
+    /// A run's outcome, the alerts it raised (collected by a sink) and the bytes it read.
+    @dynamicMemberLookup
+    struct Result {
+        var outcome: ScanPipeline.Outcome
+        var raised: [Alert]
+        var bytes: Int64
+        subscript<T>(dynamicMember path: KeyPath<ScanPipeline.Outcome, T>) -> T { outcome[keyPath: path] }
+    }
+
+    func scan(_ sources: [String], state: any StoryIndex, rescan: Bool = false, extraRule: Bool = false, maxBytes: Int = 1 << 20,
+              workers: Int = 2) throws -> Result {
+        let pipeline = ScanPipeline(scanner: RuleScanner(ruleSet: try ruleSet(extra: extraRule)), reader: ArticleReader(maxBytes: maxBytes),
+                                    index: state, fetcher: URLSessionFetcher(policy: FetchPolicy(timeout: 5, retries: 0, maxBytes: maxBytes)),
+                                    options: .init(rescan: rescan, reporters: [ReporterConfig(type: "output")], workers: workers))
+        let collector = AlertCollector()
+        var bytes: Int64 = 0
+        let outcome = try pipeline.run(sources.map { SourceSpec($0) }, sinks: [collector], progress: { bytes = $0.bytes })
+        return Result(outcome: outcome, raised: collector.alerts, bytes: bytes)
     }
 
     func writeNews() {
@@ -256,5 +268,35 @@ final class ScanRunTests: XCTestCase {
         let outcome = try scan([dir.url("a")], state: state)
         XCTAssertEqual(outcome.raised.count, 1)
         XCTAssertEqual(try state.undelivered(reporter: "output").first?.alsoSeen?.count, 1)
+        XCTAssertEqual(outcome.raised.first?.alsoSeen?.count, 1)
+        // The same without a state: the in-memory story index.
+        let stateless = try scan([dir.url("a")], state: InMemoryStoryIndex())
+        XCTAssertEqual(stateless.raised.count, 1)
+        XCTAssertEqual(stateless.raised.first?.alsoSeen?.map(\.url), ["https://news.example/x?utm_source=two"])
+    }
+
+    /// Issue 15's divergences, through the library (the CLI tests run the binary on the same).
+    func testCopiesAreListedByKeyAndTheSameKeyTwiceRaisesOnce() throws {
+        let body = String(repeating: "Washington announced new export controls on advanced chips. ", count: 3)
+        let roadmap = String(repeating: "Seoul and Washington publish a joint roadmap. ", count: 3)
+        dir.write("b/copies.jsonl", """
+            {"id": "first", "title": "Chip curbs", "body": "\(body)"}
+            {"id": "second", "title": "Chip curbs", "body": "\(body)"}
+            {"id": "first", "title": "Chip curbs", "body": "\(body)"}
+            {"url": "https://a.example/s", "title": "Roadmap", "body": "\(roadmap)"}
+            {"url": "https://b.example/s", "title": "Roadmap", "body": "\(roadmap)"}
+
+            """)
+        for workers in [1, 3] {
+            for index in [InMemoryStoryIndex(), try StateStore.inMemory()] as [any StoryIndex] {
+                let outcome = try scan([dir.url("b")], state: index, workers: workers)
+                XCTAssertEqual(outcome.raised.map(\.article.key), ["first", "https://a.example/s"], "\(type(of: index))")
+                XCTAssertEqual(Set(outcome.raised.map(\.id)).count, outcome.raised.count, "no alert id twice")
+                XCTAssertEqual(outcome.raised[0].alsoSeen?.map(\.key), ["second"], "\(type(of: index))")
+                XCTAssertEqual(outcome.raised[1].alsoSeen?.map(\.key), ["https://b.example/s"], "\(type(of: index))")
+                XCTAssertEqual(outcome.articles, 4)
+                XCTAssertEqual(outcome.unchangedArticles, 1, "the same key with the same text again")
+            }
+        }
     }
 }

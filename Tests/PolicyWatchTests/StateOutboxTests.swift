@@ -21,7 +21,7 @@ final class StateOutboxTests: XCTestCase {
             let (hash, letters) = ContentHash.story(title: a.title, body: a.body)
             batch.articles.append(.init(article: a, contentHash: hash, letters: letters, alerts: own))
         }
-        let raised = try StateStore.open(path: path).commit(batch)
+        let raised = try StateStore.open(path: path).commitRaised(batch)
         XCTAssertEqual(raised.map(\.id).sorted(), alerts.map(\.id).sorted())
         XCTAssertEqual(try StateStore.open(path: path).deliveries(reporter: config.key).map(\.status),
                        Array(repeating: .pending, count: alerts.count), "queued in the commit, before any delivery")
@@ -32,7 +32,8 @@ final class StateOutboxTests: XCTestCase {
         let second = try Dispatcher(configs: [config], context: ctx, outbox: StateStore.open(path: path)).dispatch(run: run)[0]
         XCTAssertEqual(second.delivered, alerts.count)
         // A rescan commits the same alerts again: nothing new is raised or queued.
-        XCTAssertEqual(try StateStore.open(path: path).commit(batch), [])
+        batch.rescan = true
+        XCTAssertEqual(try StateStore.open(path: path).commitRaised(batch), [])
         let third = try Dispatcher(configs: [config], context: ctx, outbox: StateStore.open(path: path)).dispatch(run: run)[0]
         XCTAssertEqual(third.delivered, 0)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("in-") }.count, alerts.count)

@@ -39,9 +39,9 @@ final class StateTests: XCTestCase {
     func testEachAlertIsRaisedOnce() throws {
         let store = try StateStore.inMemory()
         let a = Article(title: "T", body: "B", url: "https://x.example/1", path: "feed")
-        let first = try store.commit(.init(articles: [scanned(a, alerts: [alert("r1", a), alert("r2", a)])], reporters: [ReporterConfig(name: "output")], now: "2025-06-01T00:00:00Z"))
+        let first = try store.commitRaised(.init(articles: [scanned(a, alerts: [alert("r1", a), alert("r2", a)])], reporters: [ReporterConfig(type: "output")], now: "2025-06-01T00:00:00Z"))
         XCTAssertEqual(first.map(\.rule.id), ["r1", "r2"])
-        let again = try store.commit(.init(articles: [scanned(a, alerts: [alert("r1", a), alert("r2", a), alert("r3", a)])], reporters: [ReporterConfig(name: "output")], now: "2025-06-02T00:00:00Z"))
+        let again = try store.commitRaised(.init(articles: [scanned(a, alerts: [alert("r1", a), alert("r2", a), alert("r3", a)])], reporters: [ReporterConfig(type: "output")], rescan: true, now: "2025-06-02T00:00:00Z"))
         XCTAssertEqual(again.map(\.rule.id), ["r3"], "only the rule that had not fired is new")
         XCTAssertEqual(try store.count("alerts"), 3)
         XCTAssertEqual(try store.count("deliveries"), 3)
@@ -53,9 +53,9 @@ final class StateTests: XCTestCase {
         let a = Article(title: "Chip curbs", body: body, url: "https://news.example/s1?utm_source=a", source: "Feed A", path: "https://a.example/feed")
         let b = Article(title: "Chip curbs", body: body, url: "https://news.example/s1?utm_source=b", source: "Feed B", path: "https://b.example/feed")
         let c = Article(title: "chip curbs!", body: body.uppercased(), url: "https://mirror.example/copy", source: "Mirror", path: "https://c.example/rss")
-        let raised = try store.commit(.init(articles: [scanned(a, alerts: [alert("r", a)]), scanned(b, alerts: [alert("r", b)]),
+        let raised = try store.commitRaised(.init(articles: [scanned(a, alerts: [alert("r", a)]), scanned(b, alerts: [alert("r", b)]),
                                                        scanned(c, alerts: [alert("r", c)])],
-                                            reporters: [ReporterConfig(name: "output")], now: "2025-06-01T00:00:00Z"))
+                                            reporters: [ReporterConfig(type: "output")], now: "2025-06-01T00:00:00Z"))
         XCTAssertEqual(raised.count, 1)
         XCTAssertEqual(raised[0].id, Alert.id(rule: "r", articleKey: "https://news.example/s1"))
         let stored = try store.undelivered(reporter: "output")
@@ -67,7 +67,7 @@ final class StateTests: XCTestCase {
         // Short texts never merge by content alone.
         let d = Article(title: "Read more", body: "Click here", url: "https://a.example/1")
         let e = Article(title: "Read more", body: "Click here", url: "https://b.example/2")
-        let short = try store.commit(.init(articles: [scanned(d, alerts: [alert("r", d)]), scanned(e, alerts: [alert("r", e)])], now: "2025-06-01T00:00:00Z"))
+        let short = try store.commitRaised(.init(articles: [scanned(d, alerts: [alert("r", d)]), scanned(e, alerts: [alert("r", e)])], now: "2025-06-01T00:00:00Z"))
         XCTAssertEqual(short.count, 2)
     }
 
@@ -75,8 +75,8 @@ final class StateTests: XCTestCase {
         let store = try StateStore.inMemory()
         let a = Article(title: "T", body: "B", url: "https://x.example/1")
         let b = Article(title: "U", body: "C", url: "https://x.example/2")
-        try store.commit(.init(articles: [scanned(a, alerts: [alert("r", a)]), scanned(b, alerts: [alert("r", b)])],
-                               reporters: [ReporterConfig(name: "json"), ReporterConfig(name: "slack")], now: "2025-06-01T00:00:00Z"))
+        try store.commitRaised(.init(articles: [scanned(a, alerts: [alert("r", a)]), scanned(b, alerts: [alert("r", b)])],
+                               reporters: [ReporterConfig(type: "json"), ReporterConfig(type: "slack")], now: "2025-06-01T00:00:00Z"))
         let ids = try store.undelivered(reporter: "json").map(\.id)
         XCTAssertEqual(ids.count, 2)
         try store.markDelivered(alertIDs: ids, reporter: "json", at: "2025-06-01T00:01:00Z")
@@ -96,8 +96,8 @@ final class StateTests: XCTestCase {
         let store = try StateStore.inMemory()
         let a = Article(title: "T", body: "B", url: "https://x.example/1")
         let b = Article(title: "U", body: "C", url: "https://x.example/2")
-        try store.commit(.init(articles: [scanned(a, alerts: [alert("old", a, tags: ["export-control", "chips"])])], now: "2025-01-01T00:00:00Z"))
-        try store.commit(.init(articles: [scanned(b, alerts: [alert("new", b, tags: ["export-control"]), alert("other", b, tags: ["talks"])])],
+        try store.commitRaised(.init(articles: [scanned(a, alerts: [alert("old", a, tags: ["export-control", "chips"])])], now: "2025-01-01T00:00:00Z"))
+        try store.commitRaised(.init(articles: [scanned(b, alerts: [alert("new", b, tags: ["export-control"]), alert("other", b, tags: ["talks"])])],
                                now: "2025-06-01T00:00:00Z"))
         XCTAssertEqual(try store.alerts().map(\.rule.id), ["old", "new", "other"])
         XCTAssertEqual(try store.alerts(since: "2025-03-01T00:00:00Z").map(\.rule.id), ["new", "other"])

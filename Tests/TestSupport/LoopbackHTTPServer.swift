@@ -109,8 +109,10 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
 
     private var stopped = false
 
-    /// Closes the listener, once: `deinit` calls it again, possibly after another server
-    /// reused the descriptor number, and a second close would shut that server's socket.
+    /// Stops accepting, once. Only the accept loop closes the listener (after `accept` fails
+    /// on the shut-down socket): were `stop` to close it, the descriptor number could be reused
+    /// by another test's server while this loop still calls `accept` on it, and this server
+    /// would then answer that server's requests.
     public func stop() {
         let first: Bool = lock.withLock {
             defer { stopped = true }
@@ -118,14 +120,18 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         }
         guard first else { return }
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     private func acceptLoop() {
+        defer { close(listener) }
         while true {
             let conn = accept(listener, nil, nil)
             if conn < 0 {
-                if errno == EINTR { continue }
+                if errno == EINTR && !lock.withLock({ stopped }) { continue }
+                return
+            }
+            if lock.withLock({ stopped }) {
+                close(conn)
                 return
             }
             // One thread per connection: a slow answer must not hold up the others.

@@ -89,11 +89,13 @@ public struct ArticleReader: Sendable {
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
             return ([], [InputError(source: path, message: "empty input")])
         }
-        if data.prefix(8192).contains(0) {
+        let ext = Location.isWeb(path) ? "" : (path as NSString).pathExtension.lowercased()
+        let format = format ?? InputFormat.fromExtension(ext) ?? InputFormat.sniff(data)
+        // JSON Lines records are judged one by one (a NUL byte spoils its record only).
+        if format != .jsonLines && data.prefix(8192).contains(0) {
             return ([], [InputError(source: path, message: "binary file (NUL bytes found); skipped")])
         }
-        let ext = Location.isWeb(path) ? "" : (path as NSString).pathExtension.lowercased()
-        guard let format = format ?? InputFormat.fromExtension(ext) ?? InputFormat.sniff(data) ?? (ext == "xml" ? nil : .text) else {
+        guard let format = format ?? (ext == "xml" ? nil : .text) else {
             return ([], [InputError(source: path, message: "XML that is neither an RSS nor an Atom feed; skipped")])
         }
         switch format {

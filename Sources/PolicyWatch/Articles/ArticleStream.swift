@@ -11,23 +11,6 @@ public enum InputChunk: Sendable {
 }
 
 extension ArticleReader {
-    /// Streams `paths` as chunks in input order without holding a whole JSON Lines file:
-    /// those are read `chunkBytes` at a time and cut at line ends. Listing errors come first,
-    /// as in `files(for:)`. `emit` returns false to stop early.
-    public func chunks(for paths: [String], chunkBytes: Int = 1 << 20, _ emit: (InputChunk) -> Bool) {
-        let (files, errors) = files(for: paths)
-        for e in errors where !emit(.error(e)) { return }
-        for file in files {
-            if file == "-" {
-                guard streamStandardInput(chunkBytes: chunkBytes, emit) else { return }
-            } else if Self.isJSONLines(file) {
-                guard streamJSONLines(path: file, chunkBytes: chunkBytes, emit) else { return }
-            } else {
-                guard emit(.file(file)) else { return }
-            }
-        }
-    }
-
     static func isJSONLines(_ path: String) -> Bool {
         InputFormat.fromExtension((path as NSString).pathExtension) == .jsonLines
     }
@@ -82,6 +65,10 @@ extension ArticleReader {
         if line.count > maxBytes {
             return .failure(InputError(source: source, message: "line is \(line.count) bytes, over the limit of \(maxBytes) (raise it with --max-bytes)"))
         }
+        if let base = line.baseAddress, memchr(base, 0, line.count) != nil {
+            // Judged per record: one bad line does not make the whole file "binary".
+            return .failure(InputError(source: source, message: "NUL byte in the record; skipped"))
+        }
         if let article = FastJSONArticle.parse(line, path: path) { return .success(article) }
         let line = Data(line)
         guard String(validating: line, as: UTF8.self) != nil else {
@@ -94,35 +81,11 @@ extension ArticleReader {
         }
     }
 
-    /// Stdin is streamed like a file when its start looks like JSON Lines (`InputFormat.sniff`,
-    /// as `parse(data:path:)` decides); anything else is read whole.
-    private func streamStandardInput(chunkBytes: Int, _ emit: (InputChunk) -> Bool) -> Bool {
-        let stdin = FileHandle.standardInput
-        var first = Data()
-        // Enough for sniffing (it looks at 4 KB), or all of a short input.
-        while first.count < max(chunkBytes, 4096), let more = try? stdin.read(upToCount: max(chunkBytes, 4096) - first.count), !more.isEmpty {
-            first.append(more)
-        }
-        if InputFormat.sniff(first) == .jsonLines {
-            return streamJSONLines(handle: stdin, source: "-", initial: first, chunkBytes: chunkBytes, emit)
-        }
-        first.append(stdin.readDataToEndOfFile())
-        return emit(.data(path: "-", first))
-    }
-
-    /// Reads a JSON Lines file block by block and emits runs of complete lines. A line longer
-    /// than `maxBytes` is skipped without being held, and reported.
-    private func streamJSONLines(path: String, chunkBytes: Int, _ emit: (InputChunk) -> Bool) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            let why = FileManager.default.isReadableFile(atPath: path) ? "cannot open" : "permission denied"
-            return emit(.error(InputError(source: path, message: "cannot read: \(why)")))
-        }
-        defer { try? handle.close() }
-        return streamJSONLines(handle: handle, source: path, initial: Data(), chunkBytes: chunkBytes, emit)
-    }
-
-    private func streamJSONLines(handle: FileHandle, source path: String, initial: Data, chunkBytes: Int,
-                                 _ emit: (InputChunk) -> Bool) -> Bool {
+    /// Reads a JSON Lines stream block by block and emits runs of complete lines. A line
+    /// longer than `maxBytes` is skipped without being held, and reported. `emit` returns
+    /// false to stop early.
+    func streamJSONLines(handle: FileHandle, source path: String, initial: Data, chunkBytes: Int,
+                         _ emit: (InputChunk) -> Bool) -> Bool {
         var initial: Data? = initial.isEmpty ? nil : initial
         var pending = Data()  // the incomplete last line
         var lineNo = 1  // number of the first line in `pending`

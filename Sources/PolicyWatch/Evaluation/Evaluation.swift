@@ -89,8 +89,40 @@ public struct Evaluation: Sendable {
         return (scored.map(\.precision).reduce(0, +) / n, scored.map(\.recall).reduce(0, +) / n, scored.map(\.f1).reduce(0, +) / n)
     }
 
-    /// Scores `alertsByArticle` (article id -> its alerts) against `labels` (article id -> tags).
+    /// Scores `articles` (each with its alerts) against `labels` (article id -> tags).
     public init(articles: [(id: String, title: String, alerts: [Alert])], labels: [String: Set<String>]) {
+        self.init(articles: articles.map { LabelledArticle(id: $0.id, title: $0.title, source: nil, alerts: $0.alerts) }, labels: labels)
+    }
+
+    /// One scanned article as evaluation needs it.
+    public struct LabelledArticle: Sendable {
+        public var id: String
+        public var title: String
+        /// The article's `source` (the JSON Lines field), for figures per source.
+        public var source: String?
+        public var alerts: [Alert]
+
+        public init(id: String, title: String, source: String?, alerts: [Alert]) {
+            self.id = id
+            self.title = title
+            self.source = source
+            self.alerts = alerts
+        }
+    }
+
+    /// The figures of each source's articles (articles without `source` under "(none)"),
+    /// sorted by source. `missing` is left empty: a labelled id belongs to no source until seen.
+    public static func bySource(articles: [LabelledArticle], labels: [String: Set<String>]) -> [(source: String, evaluation: Evaluation)] {
+        let groups = Dictionary(grouping: articles.filter { labels[$0.id] != nil }) { $0.source ?? "(none)" }
+        return groups.keys.sorted().map { source in
+            var e = Evaluation(articles: groups[source]!, labels: labels)
+            e.missing = []
+            return (source, e)
+        }
+    }
+
+    /// Scores `articles` against `labels` (article id -> tags).
+    public init(articles: [LabelledArticle], labels: [String: Set<String>]) {
         var universe = Set(Self.eventTags)
         for t in labels.values { universe.formUnion(t) }
         var scores = Dictionary(uniqueKeysWithValues: universe.map { ($0, TagScore(tag: $0)) })

@@ -73,11 +73,11 @@ public struct Explainer {
     /// Evidence lines kept per node.
     public var maxLines = 8
 
-    private let scanner: Scanner
+    private let scanner: RuleScanner
 
     public init(ruleSet: RuleSet) {
         self.ruleSet = ruleSet
-        scanner = Scanner(ruleSet: ruleSet)
+        scanner = RuleScanner(ruleSet: ruleSet)
     }
 
     /// Explains rule `id` on `article`; nil when no loaded rule has that id.
@@ -136,7 +136,7 @@ public struct Explainer {
         n.more = max(0, unique.count - maxLines)
         n.evidence = unique.prefix(maxLines).map { e in
             let f = ev.field(e.field)!
-            let record = Scanner.record(e, in: f, term: ruleSet.display(term: e.hit.term))
+            let record = RuleScanner.record(e, in: f, term: ruleSet.display(term: e.hit.term))
             let starts = ev.sentenceStarts(f)
             let k = SentenceSegmenter.index(of: e.hit.start, in: starts)
             let end = k + 1 < starts.count ? starts[k + 1] : Int32(f.text.bytes.count)

@@ -26,7 +26,7 @@ public struct ScanTrace {
     }
 }
 
-extension Scanner {
+extension RuleScanner {
     /// Runs the scan's steps on `article`, keeping each rule's fate (see `ScanTrace`).
     public func trace(_ article: Article, normalizer: inout TextNormalizer) -> ScanTrace {
         let m = matches(article, normalizer: &normalizer)

@@ -37,17 +37,18 @@ public struct Report: Codable, Sendable {
         }
     }
 
-    /// Sorted keys, UTF-8 kept as is (Korean stays readable), slashes unescaped.
+    /// Sorted keys, UTF-8 kept as is (Korean stays readable), slashes unescaped: the layout
+    /// of reports, for other JSON outputs (`eval --json`, `alerts --json`) and as the
+    /// reference `ReportEncoder` is tested against.
     public static func encoder(pretty: Bool = true) -> JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         return e
     }
 
+    /// The report as JSON, ending with a newline (`ReportEncoder`).
     public func jsonData(pretty: Bool = true) throws -> Data {
-        var d = try Report.encoder(pretty: pretty).encode(self)
-        d.append(0x0A)
-        return d
+        ReportEncoder.encode(self, pretty: pretty)
     }
 }
 

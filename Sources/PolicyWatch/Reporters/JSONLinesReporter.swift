@@ -11,22 +11,20 @@ public struct JSONLinesReporter: Reporter {
     let pathTemplate: String?
     let context: ReporterContext
 
+    /// The file this run appends to (its date filled in), or nil for standard output.
+    var path: String? { pathTemplate.map { context.path(PathTemplate.expand($0, at: context.now)) } }
+
     public init(config: ReporterConfig, context: ReporterContext) throws {
         pathTemplate = try config.fileTarget()
         self.context = context
     }
 
     public func deliver(_ batch: DeliveryBatch) throws {
-        let encoder = Report.encoder(pretty: false)
-        var data = Data()
-        for alert in batch.alerts {
-            data.append(try encoder.encode(alert))
-            data.append(0x0A)
-        }
-        guard let pathTemplate else {
+        let data = Data(ReportEncoder.jsonLines(batch.alerts))
+        guard let path else {
             context.standardOutput(data)
             return
         }
-        try FileOutput.append(data, to: context.path(PathTemplate.expand(pathTemplate, at: context.now)))
+        try FileOutput.append(data, to: path)
     }
 }

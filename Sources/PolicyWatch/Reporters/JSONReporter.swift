@@ -15,6 +15,9 @@ public struct JSONReporter: Reporter {
     let merge: Bool
     let context: ReporterContext
 
+    /// The file this run writes (its date filled in), or nil for standard output.
+    var path: String? { pathTemplate.map { context.path(PathTemplate.expand($0, at: context.now)) } }
+
     public init(config: ReporterConfig, context: ReporterContext) throws {
         pathTemplate = try config.fileTarget()
         merge = try config.bool("merge", default: false)

@@ -4,8 +4,9 @@ import YAMLLoader
 /// One configured reporter, from the command line (`--reporter NAME[=TARGET]`) or from the
 /// `reporters:` list of `policywatch.yaml`; both produce this.
 public struct ReporterConfig: Sendable, Hashable {
-    /// The reporter's registry name (its type): json, jsonl, console, webhook, command, html.
-    public var name: String
+    /// The reporter's type, as registered: json, jsonl, console, webhook, command, html
+    /// (YAML `type:`, the `TYPE` of `--reporter TYPE=TARGET`).
+    public var type: String
     /// Where to: a path, URL or shell command, as written (`${VAR}` unexpanded).
     public var target: String?
     /// Reporter-specific options (`format`, `timeout`, `header`...), as strings.
@@ -17,7 +18,7 @@ public struct ReporterConfig: Sendable, Hashable {
     /// One delivery per run instead of one per alert.
     public var digest: Bool
     /// The name deliveries are recorded under, when given (YAML `name:`, CLI `[name=...]`).
-    public var id: String?
+    public var name: String?
     /// Where the config was written (a YAML mark, or "--reporter"), for messages.
     public var origin: String
     /// The directory relative paths in the target and options are resolved against (and a
@@ -25,10 +26,10 @@ public struct ReporterConfig: Sendable, Hashable {
     /// finds the same files; nil for the current directory (`--reporter`).
     public var directory: String?
 
-    public init(name: String, target: String? = nil, options: [String: String] = [:], minSeverity: Severity? = nil,
-                tags: [String] = [], digest: Bool = false, id: String? = nil, origin: String = "--reporter", directory: String? = nil) {
+    public init(type: String, target: String? = nil, options: [String: String] = [:], minSeverity: Severity? = nil,
+                tags: [String] = [], digest: Bool = false, name: String? = nil, origin: String = "--reporter", directory: String? = nil) {
+        self.type = type
         self.name = name
-        self.id = id
         self.directory = directory
         self.target = target
         self.options = options
@@ -38,15 +39,23 @@ public struct ReporterConfig: Sendable, Hashable {
         self.origin = origin
     }
 
-    /// The key deliveries are recorded under in the state: the given `name` (`id`), else
+    /// The labels of the first version, where `name` was the type and `id` the name.
+    @available(*, deprecated, renamed: "init(type:target:options:minSeverity:tags:digest:name:origin:directory:)")
+    public init(name: String, target: String? = nil, options: [String: String] = [:], minSeverity: Severity? = nil,
+                tags: [String] = [], digest: Bool = false, id: String? = nil, origin: String = "--reporter", directory: String? = nil) {
+        self.init(type: name, target: target, options: options, minSeverity: minSeverity, tags: tags, digest: digest, name: id,
+                  origin: origin, directory: directory)
+    }
+
+    /// The key deliveries are recorded under in the state: the given `name`, else
     /// `TYPE:TARGET` (or `TYPE` without a target). It uses the target as written, so
     /// `${SECRET}` never lands in the state and `reports/{date}.json` stays one reporter
     /// across days. Changing a target makes a new reporter, which receives only alerts raised
     /// from then on; give a `name` to keep the history across such a change.
     public var key: String {
-        if let id, !id.isEmpty { return id }
-        guard let target, !target.isEmpty else { return name }
-        return "\(name):\(target)"
+        if let name, !name.isEmpty { return name }
+        guard let target, !target.isEmpty else { return type }
+        return "\(type):\(target)"
     }
 
     /// Whether this reporter wants `alert` (severity and tag filters).
@@ -86,16 +95,16 @@ public struct ReporterConfig: Sendable, Hashable {
         } else if !rest.isEmpty {
             throw ReporterConfigError("'\(argument)': unexpected '\(rest)'", hint: "write NAME, NAME=TARGET or 'NAME[KEY=VALUE,...]=TARGET'")
         }
-        return try make(name: name, target: target, options: options, origin: "--reporter \(name)")
+        return try make(type: name, target: target, options: options, origin: "--reporter \(name)")
     }
 
     /// Pulls the common options out of `options` into typed fields.
-    static func make(name: String, target: String?, options: [String: String], origin: String) throws -> ReporterConfig {
-        guard !name.isEmpty else {
+    static func make(type: String, target: String?, options: [String: String], origin: String) throws -> ReporterConfig {
+        guard !type.isEmpty else {
             throw ReporterConfigError("a reporter needs a name", hint: "reporters: \(ReporterRegistry.builtIn.names.joined(separator: ", "))")
         }
         var options = options
-        var config = ReporterConfig(name: name, target: target?.isEmpty == true ? nil : target, origin: origin)
+        var config = ReporterConfig(type: type, target: target?.isEmpty == true ? nil : target, origin: origin)
         if let s = options.removeValue(forKey: "min_severity") {
             guard let sev = Severity(rawValue: s.lowercased()) else {
                 throw ReporterConfigError("unknown min_severity '\(s)'", hint: "one of: \(Severity.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -107,7 +116,7 @@ public struct ReporterConfig: Sendable, Hashable {
         }
         if let n = options.removeValue(forKey: "name") {
             guard !n.trimmingCharacters(in: .whitespaces).isEmpty else { throw ReporterConfigError("a reporter's name must not be empty") }
-            config.id = n
+            config.name = n
         }
         if let d = options.removeValue(forKey: "digest") {
             guard let b = parseBool(d) else { throw ReporterConfigError("digest must be true or false, not '\(d)'") }
@@ -154,74 +163,7 @@ public struct ReporterConfig: Sendable, Hashable {
                                     hint: "reporters:\n    - type: json\n      path: reports/{date}.json")])
         }
         for item in items {
-            var type: String?
-            var target: String?
-            var targetKey: String?
-            var options: [String: String] = [:]
-            var marks: [String: Mark] = [:]
-            var broken = false
-            if let s = item.scalar {
-                type = s
-                marks["type"] = item.mark
-            } else if let pairs = item.mapping {
-                for (k, v) in pairs {
-                    guard let key = k.scalar else {
-                        diags.append(Diagnostic(.error, k.mark, "a reporter key must be a string"))
-                        broken = true
-                        continue
-                    }
-                    // An unknown type is pointed at its value; an unknown option at its key.
-                    marks[key] = key == "type" ? v.mark : k.mark
-                    let value: String
-                    if let s = v.scalar {
-                        value = s
-                    } else if let list = v.sequence, list.allSatisfy({ $0.scalar != nil }) {
-                        // Lists: tags (any of) and headers (one per line).
-                        value = list.compactMap(\.scalar).joined(separator: key == "tags" ? " " : "\n")
-                    } else {
-                        diags.append(Diagnostic(.error, v.mark, "'\(key)' must be a string or a list of strings, got \(v.typeDescription)"))
-                        broken = true
-                        continue
-                    }
-                    if key == "type" {
-                        type = value
-                    } else if targetKeys.contains(key) {
-                        if let targetKey {
-                            diags.append(Diagnostic(.error, k.mark, "a reporter has one target; '\(key)' repeats '\(targetKey)'"))
-                            broken = true
-                        }
-                        target = value
-                        targetKey = key
-                    } else {
-                        options[key] = value
-                    }
-                }
-            } else {
-                diags.append(Diagnostic(.error, item.mark, "a reporter must be a type or a mapping, got \(item.typeDescription)",
-                                        hint: "- type: webhook\n      url: https://example.org/hook"))
-                continue
-            }
-            guard let type else {
-                diags.append(Diagnostic(.error, item.mark, "a reporter needs a 'type'",
-                                        hint: "types: \(registry.names.joined(separator: ", "))"))
-                continue
-            }
-            if broken { continue }
-            do {
-                var config = try make(name: type, target: target, options: options, origin: item.mark.description)
-                config.directory = directory
-                if let problem = registry.check(config) {
-                    let mark = problem.option.map { $0 == "name" ? "type" : $0 }.flatMap { marks[$0] } ?? item.mark
-                    diags.append(Diagnostic(.error, mark, problem.error.message, hint: problem.error.hint))
-                    continue
-                }
-                configs.append(config)
-            } catch let e as ReporterConfigError {
-                let key = ["min_severity", "digest", "tags", "name"].first { e.message.contains($0) }
-                diags.append(Diagnostic(.error, key.flatMap { marks[$0] } ?? item.mark, e.message, hint: e.hint))
-            } catch {
-                diags.append(Diagnostic(.error, item.mark, "\(error)"))
-            }
+            if let config = parse(item: item, registry: registry, directory: directory, diagnostics: &diags) { configs.append(config) }
         }
         // Two reporters recording under one name would share (and steal) deliveries.
         var seen: [String: String] = [:]
@@ -234,5 +176,85 @@ public struct ReporterConfig: Sendable, Hashable {
             seen[c.key] = seen[c.key] ?? c.origin
         }
         return (diags.isEmpty ? configs : [], diags)
+    }
+
+    /// One item of `reporters:`: a bare type, or a mapping of type, target and options.
+    static func parse(item: Node, registry: ReporterRegistry, directory: String?, diagnostics diags: inout [Diagnostic]) -> ReporterConfig? {
+        var fields = ItemFields()
+        if let s = item.scalar {
+            fields.type = s
+            fields.marks["type"] = item.mark
+        } else if let pairs = item.mapping {
+            for (k, v) in pairs { fields.read(key: k, value: v, diagnostics: &diags) }
+        } else {
+            diags.append(Diagnostic(.error, item.mark, "a reporter must be a type or a mapping, got \(item.typeDescription)",
+                                    hint: "- type: webhook\n      url: https://example.org/hook"))
+            return nil
+        }
+        guard let type = fields.type else {
+            diags.append(Diagnostic(.error, item.mark, "a reporter needs a 'type'", hint: "types: \(registry.names.joined(separator: ", "))"))
+            return nil
+        }
+        if fields.broken { return nil }
+        let marks = fields.marks
+        do {
+            var config = try make(type: type, target: fields.target, options: fields.options, origin: item.mark.description)
+            config.directory = directory
+            if let problem = registry.check(config) {
+                let mark = problem.option.map { $0 == "name" ? "type" : $0 }.flatMap { marks[$0] } ?? item.mark
+                diags.append(Diagnostic(.error, mark, problem.error.message, hint: problem.error.hint))
+                return nil
+            }
+            return config
+        } catch let e as ReporterConfigError {
+            let key = ["min_severity", "digest", "tags", "name"].first { e.message.contains($0) }
+            diags.append(Diagnostic(.error, key.flatMap { marks[$0] } ?? item.mark, e.message, hint: e.hint))
+        } catch {
+            diags.append(Diagnostic(.error, item.mark, "\(error)"))
+        }
+        return nil
+    }
+
+    /// The keys of one reporter mapping, as read so far.
+    struct ItemFields {
+        var type: String?
+        var target: String?
+        var targetKey: String?
+        var options: [String: String] = [:]
+        /// Where each key was written: an unknown type is pointed at its value, an unknown option at its key.
+        var marks: [String: Mark] = [:]
+        var broken = false
+
+        mutating func read(key k: Node, value v: Node, diagnostics diags: inout [Diagnostic]) {
+            guard let key = k.scalar else {
+                diags.append(Diagnostic(.error, k.mark, "a reporter key must be a string"))
+                broken = true
+                return
+            }
+            marks[key] = key == "type" ? v.mark : k.mark
+            let value: String
+            if let s = v.scalar {
+                value = s
+            } else if let list = v.sequence, list.allSatisfy({ $0.scalar != nil }) {
+                // Lists: tags (any of) and headers (one per line).
+                value = list.compactMap(\.scalar).joined(separator: key == "tags" ? " " : "\n")
+            } else {
+                diags.append(Diagnostic(.error, v.mark, "'\(key)' must be a string or a list of strings, got \(v.typeDescription)"))
+                broken = true
+                return
+            }
+            if key == "type" {
+                type = value
+            } else if targetKeys.contains(key) {
+                if let targetKey {
+                    diags.append(Diagnostic(.error, k.mark, "a reporter has one target; '\(key)' repeats '\(targetKey)'"))
+                    broken = true
+                }
+                target = value
+                targetKey = key
+            } else {
+                options[key] = value
+            }
+        }
     }
 }

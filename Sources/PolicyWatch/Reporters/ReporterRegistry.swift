@@ -35,14 +35,14 @@ public struct ReporterRegistry: Sendable {
 
     /// Checks a config's name and option names without building the reporter.
     public func check(_ config: ReporterConfig) -> Problem? {
-        guard let type = types[config.name] else {
-            let hint = Suggest.hint(for: config.name, among: names, noun: "types")
-            return Problem(error: ReporterConfigError("unknown reporter type '\(config.name)'", hint: hint), option: "name")
+        guard let type = types[config.type] else {
+            let hint = Suggest.hint(for: config.type, among: names, noun: "types")
+            return Problem(error: ReporterConfigError("unknown reporter type '\(config.type)'", hint: hint), option: "name")
         }
         let known = (type.options + ReporterOption.common).map(\.name)
         for key in config.options.keys.sorted() where !known.contains(key) {
             let hint = Suggest.hint(for: key, among: known.sorted(), noun: "options")
-            return Problem(error: ReporterConfigError("unknown option '\(key)' for reporter '\(config.name)'", hint: hint), option: key)
+            return Problem(error: ReporterConfigError("unknown option '\(key)' for reporter '\(config.type)'", hint: hint), option: key)
         }
         return nil
     }
@@ -52,6 +52,6 @@ public struct ReporterRegistry: Sendable {
         if let problem = check(config) { throw problem.error }
         var context = context
         if let directory = config.directory { context.directory = directory }
-        return try types[config.name]!.init(config: config, context: context)
+        return try types[config.type]!.init(config: config, context: context)
     }
 }

@@ -78,7 +78,7 @@ enum FileOutput {
     }
 
     static func append(_ data: Data, to path: String) throws {
-        do { try AtomicFile.append(data, to: path) } catch { throw DeliveryError("cannot append to \(path): \(error)") }
+        do { _ = try AtomicFile.append(data, to: path) } catch { throw DeliveryError("cannot append to \(path): \(error)") }
     }
 }
 

@@ -19,7 +19,7 @@ public struct RuleTester {
 
     /// Runs every test through the scanner's path, anchor prefilter included.
     public func run() -> [Result] {
-        let scanner = Scanner(ruleSet: ruleSet)
+        let scanner = RuleScanner(ruleSet: ruleSet)
         var normalizer = TextNormalizer()
         var results: [Result] = []
         for (index, rule) in ruleSet.rules.enumerated() {
@@ -43,13 +43,13 @@ public struct RuleTester {
     private func describe(_ outcome: Evaluator.Outcome, matches: ArticleMatches, terms: Set<Int32>) -> String {
         let found = matches.fields.flatMap { f in
             f.hitsByTerm.values.joined().filter { terms.contains($0.term) }.sorted { $0.start < $1.start }.map { hit -> String in
-                let r = Scanner.record(Evidence(field: f.field, hit: hit), in: f, term: ruleSet.display(term: hit.term))
+                let r = RuleScanner.record(Evidence(field: f.field, hit: hit), in: f, term: ruleSet.display(term: hit.term))
                 return "'\(r.text)' (\(r.term))"
             }
         }
         let evidence = outcome.evidence.map { ev -> String in
             let f = matches.fields.first { $0.field == ev.field }!
-            let r = Scanner.record(ev, in: f, term: ruleSet.display(term: ev.hit.term))
+            let r = RuleScanner.record(ev, in: f, term: ruleSet.display(term: ev.hit.term))
             return "'\(r.text)' (\(r.term))"
         }
         if outcome.holds {

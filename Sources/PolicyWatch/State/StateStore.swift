@@ -21,25 +21,29 @@ public struct StateError: Error, CustomStringConvertible, Sendable {
 }
 
 /// What earlier runs saw and raised (BRIEF §7), in one SQLite file (WAL mode, versioned
-/// migrations). Stateless runs use the same code on an in-memory database, so "each alert
-/// once" and "same story from two feeds" behave alike with and without a state file.
+/// migrations): the `StoryIndex` of cron runs, and the outbox of their reporters. A scan
+/// without a state file uses `InMemoryStoryIndex`, which decides copies the same way.
 ///
 /// Tables (migration v1):
 /// - `files`: path, size, mtime, content hash, when scanned, and the content error if any;
 /// - `feeds`: URL, ETag, Last-Modified, last fetch and status;
 /// - `articles`: key, story (the key of the first copy of the story), content hash, first/last seen;
-/// - `sightings`: every place (file or feed) and URL a story was seen, for `also_seen`;
+/// - `sightings`: every copy of a story (place, URL and key), for `also_seen`;
 /// - `alerts`: id (rule + story), rule, story, severity, when raised, the alert JSON; `alert_tags`;
 /// - `deliveries`: the outbox, one row per (alert, reporter): pending / delivered / failed,
-///   attempts, last error. The `Dispatcher` sends each reporter what it has not yet delivered.
-public final class StateStore: Sendable {
+///   attempts, last error. The scan's sinks (`ReporterSink`) and `policywatch deliver`
+///   (`Dispatcher`) send each reporter what it has not yet delivered;
+/// - `file_appends` (v2): a JSON Lines append in flight, to undo it after a kill.
+public final class StateStore: StoryIndex, Sendable {
     /// The file, or nil in memory.
     public let path: String?
     let writer: any DatabaseWriter
 
-    /// Articles whose normalised text has fewer letters are never merged by content alone:
-    /// "Read more" must not make unrelated stories one.
-    public static let minimumLettersForContentMatch = 100
+    public static let minimumLettersForContentMatch = PolicyWatch.minimumLettersForContentMatch
+    public typealias FileRecord = FileMark
+    public typealias FeedRecord = FeedMark
+    public typealias Batch = StoryBatch
+    public typealias ScannedArticle = PolicyWatch.ScannedArticle
 
     private init(path: String?, writer: any DatabaseWriter) {
         self.path = path
@@ -158,6 +162,30 @@ public final class StateStore: Sendable {
                 CREATE INDEX deliveries_open ON deliveries(reporter, status);
                 """)
         }
+        m.registerMigration("v2") { db in
+            // Every copy of a story is a sighting, even two copies in one file without a URL
+            // (told apart by their keys); and the outbox remembers a file append in flight,
+            // so a run killed during it can cut the file back (exactly-once JSON Lines).
+            try db.execute(sql: """
+                CREATE TABLE sightings_v2 (
+                    story TEXT NOT NULL,
+                    origin TEXT NOT NULL,
+                    url TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    source TEXT,
+                    seen TEXT NOT NULL,
+                    PRIMARY KEY (story, origin, url, key)
+                );
+                INSERT INTO sightings_v2 SELECT story, origin, url, key, source, seen FROM sightings ORDER BY rowid;
+                DROP TABLE sightings;
+                ALTER TABLE sightings_v2 RENAME TO sightings;
+                CREATE TABLE file_appends (
+                    reporter TEXT PRIMARY KEY NOT NULL,
+                    path TEXT NOT NULL,
+                    length INTEGER NOT NULL
+                );
+                """)
+        }
         return m
     }
 
@@ -172,25 +200,6 @@ public final class StateStore: Sendable {
     }
 
     // MARK: - Files
-
-    public struct FileRecord: Sendable, Equatable {
-        public var path: String
-        public var size: Int
-        public var mtime: Double
-        public var hash: String
-        public var scanned: String
-        /// The problem with its content (invalid UTF-8, empty...), reported once until it changes.
-        public var error: String?
-
-        public init(path: String, size: Int, mtime: Double, hash: String, scanned: String, error: String? = nil) {
-            self.path = path
-            self.size = size
-            self.mtime = mtime
-            self.hash = hash
-            self.scanned = scanned
-            self.error = error
-        }
-    }
 
     public func file(_ path: String) throws -> FileRecord? {
         try writer.read { db in
@@ -214,22 +223,6 @@ public final class StateStore: Sendable {
     }
 
     // MARK: - Feeds
-
-    public struct FeedRecord: Sendable, Equatable {
-        public var url: String
-        public var etag: String?
-        public var lastModified: String?
-        public var fetched: String
-        public var status: Int
-
-        public init(url: String, etag: String?, lastModified: String?, fetched: String, status: Int) {
-            self.url = url
-            self.etag = etag
-            self.lastModified = lastModified
-            self.fetched = fetched
-            self.status = status
-        }
-    }
 
     public func feed(_ url: String) throws -> FeedRecord? {
         try writer.read { db in
@@ -269,50 +262,22 @@ public final class StateStore: Sendable {
         }
     }
 
-    /// One article's outcome in a batch. `alerts` is nil when the article was not evaluated
-    /// (seen before, unchanged): it still counts as a sighting.
-    public struct ScannedArticle: Sendable {
-        public var article: Article
-        public var contentHash: String
-        public var letters: Int
-        public var alerts: [Alert]?
+    // MARK: - StoryIndex
 
-        public init(article: Article, contentHash: String, letters: Int, alerts: [Alert]?) {
-            self.article = article
-            self.contentHash = contentHash
-            self.letters = letters
-            self.alerts = alerts
-        }
+    public func knownContentHashes(keys: [String]) throws -> [String: String] {
+        try seenContentHashes(keys: keys)
     }
 
-    /// What one source's articles become in one transaction: the articles and their alerts,
-    /// and, with the last batch of a source, the mark that says the source is done (a file's
-    /// size/mtime/hash, a feed's validators). Nothing of a batch is stored unless all of it is.
-    public struct Batch: Sendable {
-        public var articles: [ScannedArticle] = []
-        public var file: FileRecord?
-        public var feed: FeedRecord?
-        /// Reporters each new alert is queued for (under `key`, when its filters accept it).
-        public var reporters: [ReporterConfig] = []
-        /// When the alerts were raised.
-        public var now: String
-
-        public init(articles: [ScannedArticle] = [], file: FileRecord? = nil, feed: FeedRecord? = nil, reporters: [ReporterConfig] = [], now: String) {
-            self.articles = articles
-            self.file = file
-            self.feed = feed
-            self.reporters = reporters
-            self.now = now
-        }
-    }
+    public func fileMark(_ path: String) throws -> FileMark? { try file(path) }
+    public func feedMark(_ url: String) throws -> FeedMark? { try feed(url) }
 
     /// Stores a batch; returns the alerts raised for the first time (ids rewritten to the
-    /// story's first key, so a copy of a story raises nothing new).
+    /// story's first key, so a copy of a story raises nothing new), with `also_seen`.
     @discardableResult
-    public func commit(_ batch: Batch) throws -> [Alert] {
+    public func commit(_ batch: StoryBatch) throws -> StoryCommit {
         try writer.write { db in
-            var raised: [Alert] = []
-            let encoder = Report.encoder(pretty: false)
+            var result = StoryCommit()
+            var raised: [(alert: Alert, story: String)] = []
             let findArticle = try db.cachedStatement(sql: "SELECT story, content_hash FROM articles WHERE key = ?")
             let findByContent = try db.cachedStatement(sql: "SELECT story FROM articles WHERE content_hash = ? AND letters >= ? ORDER BY rowid LIMIT 1")
             let insertArticle = try db.cachedStatement(sql: """
@@ -332,8 +297,10 @@ public final class StateStore: Sendable {
             for item in batch.articles {
                 let a = item.article
                 let story: String
+                var unchanged = false
                 if let row = try Row.fetchOne(findArticle, arguments: [a.key]) {
                     story = row["story"]
+                    unchanged = (row["content_hash"] as String) == item.contentHash && !batch.rescan
                     if (row["content_hash"] as String) != item.contentHash {
                         try updateArticle.execute(arguments: [item.contentHash, item.letters, batch.now, a.key])
                     }
@@ -344,21 +311,33 @@ public final class StateStore: Sendable {
                     try insertArticle.execute(arguments: [a.key, story, item.contentHash, item.letters, batch.now, batch.now])
                 }
                 try insertSighting.execute(arguments: [story, a.path ?? "", a.url ?? "", a.key, a.source, batch.now])
-                for var alert in item.alerts ?? [] {
-                    alert.id = Alert.id(rule: alert.rule.id, articleKey: story)
-                    let json = String(decoding: try encoder.encode(alert), as: UTF8.self)
+                result.sightings.append((story, Alert.Sighting(key: a.key, url: a.url, source: a.source, path: a.path, seen: batch.now)))
+                guard !unchanged, let alerts = item.alerts else { continue }
+                result.evaluated += 1
+                for var alert in alerts {
+                    if story != a.key { alert.id = Alert.id(rule: alert.rule.id, articleKey: story) }
+                    let json = String(decoding: ReportEncoder.compact(alert), as: UTF8.self)
                     try insertAlert.execute(arguments: [alert.id, alert.rule.id, story, a.key, alert.rule.severity.rawValue, batch.now, json])
                     guard db.changesCount == 1 else { continue }
                     for tag in alert.rule.tags { try insertTag.execute(arguments: [alert.id, tag]) }
                     for reporter in batch.reporters where reporter.accepts(alert) {
                         try insertDelivery.execute(arguments: [alert.id, reporter.key, batch.now])
                     }
-                    raised.append(alert)
+                    raised.append((alert, story))
                 }
             }
             if let f = batch.file { try Self.upsert(f, db) }
             if let f = batch.feed { try Self.upsert(f, db) }
-            return raised
+            result.stories = raised.map(\.story)
+            // An article's alerts share their story: its sightings are read once.
+            var sightingsOf: [String: [Row]] = [:]
+            result.raised = try raised.map { r in
+                var alert = r.alert
+                if sightingsOf[r.story] == nil { sightingsOf[r.story] = try Self.sightings(story: r.story, db) }
+                alert.alsoSeen = Self.alsoSeen(sightingsOf[r.story]!, of: alert.article)
+                return alert
+            }
+            return result
         }
     }
 
@@ -421,6 +400,51 @@ public final class StateStore: Sendable {
         }
     }
 
+    /// Marks everything still owed to `reporter` (a report written whole at the end of a run,
+    /// holding all of it) as delivered or failed.
+    public func markAllOpen(reporter: String, delivered: Bool, error: String? = nil, at time: String) throws {
+        try writer.write { db in
+            try db.execute(sql: """
+                UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, updated = ?
+                WHERE reporter = ? AND status != 'delivered'
+                """, arguments: [delivered ? "delivered" : "failed", error, time, reporter])
+        }
+    }
+
+    // MARK: - File appends (exactly-once JSON Lines)
+
+    /// Records that `reporter` is about to append to `path`, now `length` bytes long.
+    public func beginAppend(reporter: String, path: String, length: Int64) throws {
+        try writer.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO file_appends (reporter, path, length) VALUES (?, ?, ?)",
+                           arguments: [reporter, path, length])
+        }
+    }
+
+    /// The append has reached the disk: its alerts are delivered, in the same transaction.
+    public func finishAppend(reporter: String, alertIDs: [String], at time: String) throws {
+        try writer.write { db in
+            let stmt = try db.cachedStatement(sql: """
+                UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, last_error = NULL, updated = ?
+                WHERE alert_id = ? AND reporter = ? AND status != 'delivered'
+                """)
+            for id in alertIDs { try stmt.execute(arguments: [time, id, reporter]) }
+            try db.execute(sql: "DELETE FROM file_appends WHERE reporter = ?", arguments: [reporter])
+        }
+    }
+
+    /// An append a killed run started and did not finish: the file and its length before it.
+    public func unfinishedAppend(reporter: String) throws -> (path: String, length: Int64)? {
+        try writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT path, length FROM file_appends WHERE reporter = ?", arguments: [reporter])
+                .map { ($0["path"], $0["length"]) }
+        }
+    }
+
+    public func clearAppend(reporter: String) throws {
+        try writer.write { db in try db.execute(sql: "DELETE FROM file_appends WHERE reporter = ?", arguments: [reporter]) }
+    }
+
     // MARK: - History
 
     /// Raised alerts, oldest first: raised at or after `since` (ISO 8601 UTC), carrying every
@@ -447,16 +471,28 @@ public final class StateStore: Sendable {
 
     static func decodeAlert(_ row: Row, _ db: Database) throws -> Alert {
         var alert = try JSONDecoder().decode(Alert.self, from: Data((row["json"] as String).utf8))
-        let story: String = row["story"]
-        let own = (alert.article.path ?? "", alert.article.url ?? "")
-        let others = try Row.fetchAll(db, sql: "SELECT * FROM sightings WHERE story = ? ORDER BY rowid", arguments: [story])
-            .filter { ($0["origin"] as String, $0["url"] as String) != own }
+        alert.alsoSeen = try alsoSeen(story: row["story"], of: alert.article, db)
+        return alert
+    }
+
+    /// Every sighting of `story` but the alert's own article, in the order they were seen.
+    static func alsoSeen(story: String, of article: Alert.ArticleRef, _ db: Database) throws -> [Alert.Sighting]? {
+        alsoSeen(try sightings(story: story, db), of: article)
+    }
+
+    static func sightings(story: String, _ db: Database) throws -> [Row] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM sightings WHERE story = ? ORDER BY rowid"), arguments: [story])
+    }
+
+    static func alsoSeen(_ rows: [Row], of article: Alert.ArticleRef) -> [Alert.Sighting]? {
+        let own = (article.path ?? "", article.url ?? "", article.key)
+        let others = rows
+            .filter { ($0["origin"] as String, $0["url"] as String, $0["key"] as String) != own }
             .map { r -> Alert.Sighting in
                 let url: String = r["url"], origin: String = r["origin"]
                 return Alert.Sighting(key: r["key"], url: url.isEmpty ? nil : url, source: r["source"], path: origin.isEmpty ? nil : origin, seen: r["seen"])
             }
-        alert.alsoSeen = others.isEmpty ? nil : others
-        return alert
+        return others.isEmpty ? nil : others
     }
 }
 

@@ -1,8 +1,12 @@
 /// FNV-1a, 64 bits: a stable, dependency-free hash for alert ids and content keys.
 /// Not for security: ids only need to be stable across runs and machines.
 public enum StableHash {
-    public static func fnv1a64<S: Sequence>(_ bytes: S) -> UInt64 where S.Element == UInt8 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    public static let fnvOffsetBasis: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    /// The hash of `bytes`, or of everything hashed so far followed by `bytes` when
+    /// `continuing` is the hash so far (a file hashed block by block).
+    public static func fnv1a64<S: Sequence>(_ bytes: S, continuing: UInt64 = fnvOffsetBasis) -> UInt64 where S.Element == UInt8 {
+        var h = continuing
         for b in bytes {
             h ^= UInt64(b)
             h = h &* 0x0000_0100_0000_01B3

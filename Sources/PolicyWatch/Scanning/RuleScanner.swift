@@ -1,8 +1,9 @@
 import PolicyMatcher
 
-/// Runs a compiled rule set over articles (BRIEF §9: one matcher pass per field, then only
-/// the rules whose anchor terms occurred).
-public struct Scanner: Sendable {
+/// Runs a compiled rule set over one article at a time (BRIEF §9: one matcher pass per
+/// field, then only the rules whose anchor terms occurred) and makes its alerts. The scan
+/// pipeline (`ScanPipeline`) runs one per thread.
+public struct RuleScanner: Sendable {
     public let ruleSet: RuleSet
     /// Evidence kept per alert (the strongest, earliest first).
     public var maxMatchesPerAlert = 20
@@ -178,4 +179,7 @@ public struct Scanner: Sendable {
     }
 }
 
-import Foundation
+
+/// The old name, kept inside the module for callers not yet renamed (it shadowed
+/// Foundation's `Scanner` for users of the library, so it is not public).
+typealias Scanner = RuleScanner

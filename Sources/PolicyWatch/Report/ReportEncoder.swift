@@ -1,122 +1,174 @@
 import Foundation
 
-/// Writes a report while alerts arrive, so a run's memory does not grow with its alerts,
-/// and encodes alerts by hand, byte for byte as `Report.encoder` does (a test compares
-/// them), because `JSONEncoder` took longer than the scan itself on large reports.
+/// The one JSON encoder of reports and alerts (format v1, `docs/report.schema.json`).
 ///
-/// Use: `encode` alerts on worker threads, then `append` the fragments in order and
-/// `finish`. With a path, the report goes to a temporary file renamed over the path at
-/// `finish` (atomic); without one, to stdout.
-public final class ReportWriter {
-    public enum Format: Sendable {
-        /// One JSON document, pretty-printed (report format v1).
-        case json
-        /// One compact alert per line.
-        case jsonl
+/// It writes by hand, byte for byte what `JSONEncoder` with `.sortedKeys` (and
+/// `.prettyPrinted`, `.withoutEscapingSlashes`) would write, because `JSONEncoder` took
+/// longer than the scan itself on large reports; a test compares the two on every field.
+/// A report is written in pieces (`ReportStream`) so that a run's memory does not grow
+/// with its alerts.
+public enum ReportEncoder {
+    /// A whole report.
+    public static func encode(_ report: Report, pretty: Bool = true) -> Data {
+        var stream = ReportStream(pretty: pretty)
+        stream.append(report.alerts)
+        return Data(stream.take() + stream.finish(run: report.run, errors: report.errors))
     }
 
-    public let format: Format
-    private let path: String?
-    private let temporaryPath: String?
-    private let handle: FileHandle
-    private var buffer: [UInt8] = []
-    private var wroteAlert = false
-    public private(set) var alertCount = 0
+    /// One alert, compact, without a newline (a JSON Lines record, the state's copy).
+    public static func compact(_ alert: Alert) -> [UInt8] {
+        var out = JSONBytes(pretty: false)
+        out.alert(alert)
+        return out.bytes
+    }
 
-    /// Opens the output. Throws when the temporary file cannot be created.
-    public init(format: Format, path: String?) throws {
-        self.format = format
-        self.path = path
-        if let path {
-            let url = URL(fileURLWithPath: path)
-            let tmp = url.deletingLastPathComponent()
-                .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp").path
-            guard FileManager.default.createFile(atPath: tmp, contents: nil), let h = FileHandle(forWritingAtPath: tmp) else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path,
-                                                               NSLocalizedDescriptionKey: "cannot create a file in \(url.deletingLastPathComponent().path)"])
-            }
-            temporaryPath = tmp
-            handle = h
-        } else {
-            temporaryPath = nil
-            handle = FileHandle.standardOutput
+    /// Alerts as JSON Lines, encoded on up to `threads` threads when there are many.
+    public static func jsonLines(_ alerts: [Alert], threads: Int) -> [UInt8] {
+        let n = min(threads, alerts.count / 256)
+        guard n > 1 else { return jsonLines(alerts) }
+        let slices = ResultSlots<[UInt8]>(count: n)
+        DispatchQueue.concurrentPerform(iterations: n) { k in
+            slices.set(k, jsonLines(Array(alerts[(k * alerts.count / n)..<((k + 1) * alerts.count / n)])))
         }
-        buffer.reserveCapacity(1 << 20)
-        if format == .json { buffer.append(contentsOf: Array("{\n  \"alerts\" : [\n".utf8)) }
+        return slices.values.flatMap { $0 }
     }
 
-    /// `alerts` encoded for this format, ready for `append` (pure: call it on any thread).
-    public static func encode(_ alerts: [Alert], format: Format) -> [UInt8] {
-        var out = JSONBytes(pretty: format == .json, depth: 2)
-        // An article's alerts come together and share its JSON: encode it once.
+    /// Alerts as JSON Lines: one compact alert per line.
+    public static func jsonLines(_ alerts: [Alert]) -> [UInt8] {
+        var out = JSONBytes(pretty: false)
         var article: (ref: Alert.ArticleRef, json: [UInt8])?
-        for (i, a) in alerts.enumerated() {
-            if format == .json {
-                if i > 0 { out.bytes.append(contentsOf: [0x2C, 0x0A]) }
-                out.bytes.append(contentsOf: [0x20, 0x20, 0x20, 0x20])
-            }
+        for a in alerts {
             if article?.ref != a.article {
-                var sub = JSONBytes(pretty: format == .json, depth: 3)
+                var sub = JSONBytes(pretty: false)
                 sub.articleObject(a.article)
                 article = (a.article, sub.bytes)
             }
             out.alert(a, articleJSON: article!.json)
-            if format == .jsonl { out.bytes.append(0x0A) }
+            out.bytes.append(0x0A)
         }
         return out.bytes
     }
+}
 
-    /// Appends `count` alerts encoded by `encode`.
-    public func append(encoded: [UInt8], count: Int) throws {
-        guard count > 0 else { return }
-        if format == .json && wroteAlert { buffer.append(contentsOf: [0x2C, 0x0A]) }
-        buffer.append(contentsOf: encoded)
-        wroteAlert = true
-        alertCount += count
-        if buffer.count >= 1 << 20 { try flush() }
+/// A report written as its alerts arrive: `append` alerts (in order), `take` the bytes so
+/// far to write them out, and `finish` with the run's figures and errors.
+public struct ReportStream: Sendable {
+    private var json: JSONBytes
+    private var article: (ref: Alert.ArticleRef, json: [UInt8])?
+    public private(set) var alertCount = 0
+
+    public init(pretty: Bool = true) {
+        json = JSONBytes(pretty: pretty)
+        json.open(0x7B)
+        json.key("alerts")
+        json.open(0x5B)
     }
 
-    public func append(_ alerts: [Alert]) throws {
-        try append(encoded: Self.encode(alerts, format: format), count: alerts.count)
-    }
-
-    /// Writes the rest of the report and moves it into place.
-    public func finish(run: Report.RunInfo, errors: [InputError]) throws {
-        if format == .json {
-            // The rest is what JSONEncoder gives after an empty alert list.
-            let tail = try Report(run: run, alerts: [], errors: errors).jsonData()
-            let head = Array("{\n  \"alerts\" : [\n\n  ]".utf8)
-            guard tail.starts(with: head) else { throw CocoaError(.coderInvalidValue) }
-            buffer.append(contentsOf: [0x0A, 0x20, 0x20, 0x5D])
-            buffer.append(contentsOf: tail.dropFirst(head.count))
+    /// Appends `alerts`, encoded on up to `threads` threads when there are many (each slice
+    /// separately, joined in order: the same bytes as one after the other).
+    public mutating func append(_ alerts: [Alert], threads: Int) {
+        let n = min(threads, alerts.count / 256)
+        guard n > 1, json.pretty else { return append(alerts) }
+        let slices = ResultSlots<[UInt8]>(count: n)
+        let depth = json.depth
+        DispatchQueue.concurrentPerform(iterations: n) { k in
+            var part = ReportStream.Fragment(pretty: true, depth: depth)
+            part.append(alerts[(k * alerts.count / n)..<((k + 1) * alerts.count / n)])
+            slices.set(k, part.bytes)
         }
-        try flush()
-        guard let path, let temporaryPath else { return }
-        try handle.close()
-        if rename(temporaryPath, path) != 0 {
-            let why = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: temporaryPath)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: why])
+        for bytes in slices.values {
+            json.element()
+            // The element's own newline and indentation are in the slice.
+            json.bytes.removeLast(json.pretty ? 1 + 2 * json.depth : 0)
+            json.bytes += bytes
+        }
+        article = nil
+        alertCount += alerts.count
+    }
+
+    /// Alerts encoded as consecutive array elements, separated by commas, each on its line.
+    struct Fragment {
+        var bytes: [UInt8] = []
+        let pretty: Bool
+        let depth: Int
+
+        init(pretty: Bool, depth: Int) {
+            self.pretty = pretty
+            self.depth = depth
+        }
+
+        mutating func append(_ alerts: ArraySlice<Alert>) {
+            var article: (ref: Alert.ArticleRef, json: [UInt8])?
+            for a in alerts {
+                var out = JSONBytes(pretty: pretty, depth: depth)
+                if !bytes.isEmpty { bytes.append(0x2C) }
+                if pretty {
+                    bytes.append(0x0A)
+                    bytes += [UInt8](repeating: 0x20, count: 2 * depth)
+                }
+                if article?.ref != a.article {
+                    var sub = JSONBytes(pretty: pretty, depth: depth + 1)
+                    sub.articleObject(a.article)
+                    article = (a.article, sub.bytes)
+                }
+                out.alert(a, articleJSON: article!.json)
+                bytes += out.bytes
+            }
         }
     }
 
-    /// Drops a report that will not be finished (its temporary file).
-    public func discard() {
-        guard let temporaryPath else { return }
-        try? handle.close()
-        try? FileManager.default.removeItem(atPath: temporaryPath)
+    public mutating func append(_ alerts: [Alert]) {
+        for a in alerts {
+            json.element()
+            // An article's alerts come together and share its JSON: encode it once.
+            if article?.ref != a.article {
+                var sub = JSONBytes(pretty: json.pretty, depth: json.depth + 1)
+                sub.articleObject(a.article)
+                article = (a.article, sub.bytes)
+            }
+            json.alert(a, articleJSON: article!.json)
+        }
+        alertCount += alerts.count
     }
 
-    private func flush() throws {
-        guard !buffer.isEmpty else { return }
-        try handle.write(contentsOf: buffer)
-        buffer.removeAll(keepingCapacity: true)
+    /// The bytes written since the last `take`.
+    public mutating func take() -> [UInt8] {
+        defer { json.bytes.removeAll(keepingCapacity: true) }
+        return json.bytes
+    }
+
+    /// The rest of the report (after what `take` returned), ending with a newline.
+    public mutating func finish(run: Report.RunInfo, errors: [InputError]) -> [UInt8] {
+        json.close(0x5D)
+        json.key("errors")
+        json.open(0x5B)
+        for e in errors {
+            json.element()
+            json.open(0x7B)
+            json.key("message"); json.string(e.message)
+            json.key("source"); json.string(e.source)
+            json.close(0x7D)
+        }
+        json.close(0x5D)
+        json.key("format"); json.string(Report.formatName)
+        json.key("run")
+        json.open(0x7B)
+        json.key("articles"); json.int(run.articles)
+        json.key("finished"); json.string(run.finished)
+        json.key("rules"); json.int(run.rules)
+        json.key("skipped"); json.int(run.skipped)
+        json.key("started"); json.string(run.started)
+        json.close(0x7D)
+        json.key("version"); json.int(Report.currentVersion)
+        json.close(0x7D)
+        json.bytes.append(0x0A)
+        return take()
     }
 }
 
 /// JSON in the layout of `JSONEncoder` with `.sortedKeys` (and `.prettyPrinted`): keys are
 /// written in sorted order by the caller.
-struct JSONBytes {
+struct JSONBytes: Sendable {
     var bytes: [UInt8] = []
     let pretty: Bool
     /// Nesting level of the value being written (for indentation).

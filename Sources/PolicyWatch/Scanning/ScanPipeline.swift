@@ -1,0 +1,362 @@
+import Foundation
+import PolicyMatcher
+
+/// The one way articles are scanned: Sources -> Decode -> Story index -> Scan -> Sinks.
+///
+/// - **Sources** (`ArticleSources`, one thread) read files, directories, JSON Lines in
+///   blocks, stdin and URLs (fetched concurrently) into pieces, each source ending with its
+///   mark (file size/mtime/hash, feed validators).
+/// - **Decode and scan** run on `workers` threads: a piece becomes articles, the story index
+///   says which of them it has already seen unchanged, and the others are scanned by the
+///   `RuleScanner`.
+/// - **Story index** (`StoryIndex`), on the calling thread and in input order: each batch is
+///   committed in one transaction (articles, copies, alerts, the outbox rows and the
+///   source's mark), which decides the alerts raised for the first time.
+/// - **Sinks** (`AlertSink`) receive those alerts batch by batch.
+///
+/// At most `window` pieces are in flight, and no stage keeps the alerts of the whole run, so
+/// memory stays flat whatever the input size. The alerts come out in input order whatever
+/// the number of workers.
+public struct ScanPipeline: Sendable {
+    public struct Options: Sendable {
+        /// Re-read and re-evaluate everything, ignoring file marks, feed validators and seen
+        /// articles. Alerts already raised are still not raised again.
+        public var rescan = false
+        /// Reporters each new alert is queued for in the outbox (with a state).
+        public var reporters: [ReporterConfig] = []
+        /// Scanning threads (1: everything on the calling thread).
+        public var workers = ProcessInfo.processInfo.activeProcessorCount
+        /// Bytes of JSON Lines per piece.
+        public var chunkBytes = 256 << 10
+        /// URLs fetched at once, in all and per host.
+        public var fetchConcurrency = FetchConcurrency()
+        /// Alerts held back before going to the sinks, so that copies of their story seen
+        /// later in the run are listed in `also_seen` (see `AlertWindow`).
+        public var alertWindow = 2_000
+
+        public init(rescan: Bool = false, reporters: [ReporterConfig] = [], workers: Int? = nil) {
+            self.rescan = rescan
+            self.reporters = reporters
+            if let workers { self.workers = max(1, workers) }
+        }
+    }
+
+    /// What a run did.
+    public struct Outcome: Sendable {
+        /// Alerts raised for the first time.
+        public var raised = 0
+        public var errors: [InputError] = []
+        /// Articles evaluated (new or changed).
+        public var articles = 0
+        /// Articles read but not evaluated: seen before, unchanged.
+        public var unchangedArticles = 0
+        /// Files not read again (same size and mtime, or same hash).
+        public var unchangedFiles = 0
+        /// Feeds answered 304 Not Modified.
+        public var notModified = 0
+        /// What each sink delivered.
+        public var summaries: [Dispatcher.Summary] = []
+        /// The run as the report states it.
+        public var run: Report.RunInfo
+    }
+
+    public let scanner: RuleScanner
+    public let reader: ArticleReader
+    public let index: any StoryIndex
+    public let fetcher: any HTTPFetching
+    public let environment: ScanEnvironment
+    public var options: Options
+
+    public init(scanner: RuleScanner, reader: ArticleReader = ArticleReader(), index: any StoryIndex = InMemoryStoryIndex(),
+                fetcher: any HTTPFetching = URLSessionFetcher(policy: FetchPolicy()), environment: ScanEnvironment = ScanEnvironment(),
+                options: Options = Options()) {
+        self.scanner = scanner
+        self.reader = reader
+        self.index = index
+        self.fetcher = fetcher
+        self.environment = environment
+        self.options = options
+    }
+
+    /// Scans `sources` into `sinks`. Input problems go to the outcome's `errors` and the run
+    /// goes on; a failing story index (disk full, damaged state) throws, and what was
+    /// committed so far stays committed (its alerts wait in the outbox).
+    public func run(_ sources: [SourceSpec], sinks: [any AlertSink], progress: ((ScanProgress) -> Void)? = nil) throws -> Outcome {
+        let started = environment.clock()
+        let now = Timestamp.string(started)
+        let plan = ArticleSources.plan(sources, reader: reader)
+        let stage = ArticleSources(reader: reader, index: index, fetcher: fetcher, fetchConcurrency: options.fetchConcurrency,
+                                   standardInput: environment.standardInput, rescan: options.rescan, now: now, chunkBytes: options.chunkBytes)
+        var meter = ScanProgress(started: started)
+        meter.sourcesTotal = plan.count
+        meter.bytesTotal = plan.reduce(Int64(0)) { sum, source in
+            guard case .file(let path, _) = source, let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int else { return sum }
+            return sum + Int64(size)
+        }
+        let committer = BatchCommitter(index: index, sinks: sinks, reporters: options.reporters, rescan: options.rescan, now: now,
+                                       window: AlertWindow(capacity: options.alertWindow))
+        for sink in sinks { sink.begin() }
+        let decode = Decoder(reader: reader, scanner: scanner, index: index, rescan: options.rescan, now: now)
+        try OrderedWindow.run(
+            workers: options.workers, window: options.workers * 8,
+            produce: { put in stage.read(plan) { put($0) } },
+            makeState: { TextNormalizer() },
+            work: { piece, normalizer in decode.scan(piece, normalizer: &normalizer) },
+            consume: { scanned in
+                try committer.commit(scanned)
+                meter.bytes += scanned.piece.bytes
+                meter.articles += scanned.articles.count
+                if scanned.piece.endsSource { meter.sourcesDone += 1 }
+                if let progress {
+                    meter.elapsed = environment.clock().timeIntervalSince(started)
+                    progress(meter)
+                }
+            })
+        committer.flush()
+        var outcome = committer.outcome
+        outcome.run = Report.RunInfo(started: now, finished: Timestamp.string(environment.clock()), rules: scanner.ruleSet.rules.count,
+                                     articles: outcome.articles, skipped: outcome.errors.count)
+        outcome.summaries = sinks.map { $0.finish(run: outcome.run, errors: outcome.errors) }
+        return outcome
+    }
+
+    /// The decode-and-scan stage (on the workers).
+    struct Decoder: Sendable {
+        let reader: ArticleReader
+        let scanner: RuleScanner
+        let index: any StoryIndex
+        let rescan: Bool
+        let now: String
+
+        func scan(_ piece: SourcePiece, normalizer: inout TextNormalizer) -> ScannedPiece {
+            var out = ScannedPiece(piece: piece)
+            let articles: [Article]
+            switch piece.content {
+            case .none:
+                return out
+            case .lines(let path, let firstLine, let data):
+                (articles, out.errors) = reader.read(.jsonLines(path: path, firstLine: firstLine, data: data))
+            case .document(let path, let data, let format, let sourceName, let charset):
+                (articles, out.errors) = reader.parse(data: data, path: path, format: format, sourceName: sourceName, charset: charset)
+            }
+            out.piece.content = .none  // the bytes are not needed any more
+            let known = rescan ? [:] : ((try? index.knownContentHashes(keys: articles.map(\.key))) ?? [:])
+            out.articles = articles.map { a in
+                let (hash, letters) = ContentHash.story(title: a.title, body: a.body)
+                let alerts = known[a.key] == hash ? nil : scanner.scan(a, normalizer: &normalizer, now: now)
+                return ScannedArticle(article: a, contentHash: hash, letters: letters, alerts: alerts)
+            }
+            return out
+        }
+    }
+
+    /// A piece after decoding and scanning.
+    struct ScannedPiece: Sendable {
+        var piece: SourcePiece
+        var articles: [ScannedArticle] = []
+        var errors: [InputError] = []
+    }
+
+    /// The story-index and sink stages (on the calling thread, in input order). A class: it
+    /// holds the alert window, which must be changed in place, never copied.
+    final class BatchCommitter {
+        let index: any StoryIndex
+        let sinks: [any AlertSink]
+        let reporters: [ReporterConfig]
+        let rescan: Bool
+        let now: String
+        var outcome = Outcome(run: Report.RunInfo(started: "", finished: "", rules: 0, articles: 0, skipped: 0))
+        /// Errors of the source being read, for its mark.
+        var sourceErrors: [InputError] = []
+        var window: AlertWindow
+
+        init(index: any StoryIndex, sinks: [any AlertSink], reporters: [ReporterConfig], rescan: Bool, now: String, window: AlertWindow) {
+            self.index = index
+            self.sinks = sinks
+            self.reporters = reporters
+            self.rescan = rescan
+            self.now = now
+            self.window = window
+        }
+
+        /// Sends what the window still holds.
+        func flush() {
+            send(window.releaseAll())
+        }
+
+        private func send(_ alerts: [Alert]) {
+            guard !alerts.isEmpty else { return }
+            for sink in sinks { sink.append(alerts) }
+        }
+
+        func commit(_ scanned: ScannedPiece) throws {
+            let piece = scanned.piece
+            let errors = piece.errors + scanned.errors
+            outcome.errors += errors
+            sourceErrors += errors
+            if piece.unchangedFile { outcome.unchangedFiles += 1 }
+            if let url = piece.notModifiedFeed {
+                try index.recordFeedNotModified(url: url, at: now)
+                outcome.notModified += 1
+            }
+            var file = piece.file, feed = piece.feed
+            if piece.endsSource {
+                if !sourceErrors.isEmpty && !piece.unchangedFile {
+                    // A content problem is reported once; the file is read again when it
+                    // changes. A feed that failed keeps no validators: fetched whole next time.
+                    let first = sourceErrors[0]
+                    file?.error = "\(first.source): \(first.message)" + (sourceErrors.count > 1 ? " (and \(sourceErrors.count - 1) more)" : "")
+                    feed = nil
+                }
+                sourceErrors = []
+            }
+            guard !scanned.articles.isEmpty || file != nil || feed != nil else { return }
+            let result = try index.commit(StoryBatch(articles: scanned.articles, file: file, feed: feed, reporters: reporters,
+                                                     rescan: rescan, now: now))
+            outcome.articles += result.evaluated
+            outcome.unchangedArticles += scanned.articles.count - result.evaluated
+            outcome.raised += result.raised.count
+            window.see(result.sightings)
+            window.add(result.raised, stories: result.stories)
+            send(window.releaseOverflow())
+        }
+    }
+
+    /// Alerts waiting to go to the sinks, oldest first, at most `capacity` of them. While an
+    /// alert waits, every copy of its story seen in a later batch is added to its
+    /// `also_seen`; so in any run that raises fewer alerts than the capacity (every cron run
+    /// over feeds and folders) each alert lists every copy of its story in the run, and memory
+    /// stays bounded on a corpus of any size (a copy seen after its alert has gone is still
+    /// recorded in the state, and `policywatch alerts` lists it).
+    struct AlertWindow {
+        let capacity: Int
+        /// Held alerts from `head` on; released slots before `head` are nil until compacted.
+        private var held: [(alert: Alert, story: String)?] = []
+        private var head = 0
+        /// Absolute position of `held[0]` (positions in `byStory` stay valid as alerts leave).
+        private var first = 0
+        private var byStory: [String: [Int]] = [:]
+        /// Sightings listed, per held story, to skip repeats: a hash of key, url and path.
+        private var listed: [String: Set<UInt64>] = [:]
+
+        init(capacity: Int) {
+            self.capacity = max(0, capacity)
+        }
+
+        private var count: Int { held.count - head }
+
+        mutating func add(_ alerts: [Alert], stories: [String]) {
+            for (alert, story) in zip(alerts, stories) {
+                byStory[story, default: []].append(first + held.count)
+                listed[story, default: []].insert(Self.place(alert.article.key, alert.article.url, alert.article.path))
+                for s in alert.alsoSeen ?? [] { listed[story]!.insert(Self.place(s.key, s.url, s.path)) }
+                held.append((alert, story))
+            }
+        }
+
+        /// Copies seen in a batch after the held alerts' own.
+        mutating func see(_ sightings: [(story: String, sighting: Alert.Sighting)]) {
+            for (story, s) in sightings {
+                guard let positions = byStory[story], listed[story]?.insert(Self.place(s.key, s.url, s.path)).inserted == true else { continue }
+                for p in positions {
+                    held[p - first]!.alert.alsoSeen = (held[p - first]!.alert.alsoSeen ?? []) + [s]
+                }
+            }
+        }
+
+        mutating func releaseOverflow() -> [Alert] {
+            release(max(0, count - capacity))
+        }
+
+        mutating func releaseAll() -> [Alert] {
+            release(count)
+        }
+
+        private mutating func release(_ n: Int) -> [Alert] {
+            guard n > 0 else { return [] }
+            var out: [Alert] = []
+            out.reserveCapacity(n)
+            for i in head..<(head + n) {
+                let (alert, story) = held[i]!
+                held[i] = nil
+                out.append(alert)
+                byStory[story]?.removeFirst()
+                if byStory[story]?.isEmpty == true {
+                    byStory[story] = nil
+                    listed[story] = nil
+                }
+            }
+            head += n
+            // Compact once half is released slots: amortised constant per alert.
+            if head > 1024 && head * 2 > held.count {
+                held.removeFirst(head)
+                first += head
+                head = 0
+            }
+            return out
+        }
+
+        private static func place(_ key: String, _ url: String?, _ path: String?) -> UInt64 {
+            var h = StableHash.fnv1a64(key.utf8)
+            h = StableHash.fnv1a64([0] + Array((url ?? "").utf8), continuing: h)
+            return StableHash.fnv1a64([0] + Array((path ?? "").utf8), continuing: h)
+        }
+    }
+}
+
+/// What a scan needs from the world, injectable so tests and embedding programs control it:
+/// the clock, standard input, and what reporters need (environment, working directory,
+/// terminal), in one value.
+public struct ScanEnvironment: Sendable {
+    public var clock: @Sendable () -> Date
+    public var standardInput: FileHandle
+    public var reporters: ReporterContext
+
+    public init(clock: @escaping @Sendable () -> Date = { Date() }, standardInput: FileHandle = .standardInput,
+                reporters: ReporterContext = ReporterContext()) {
+        self.clock = clock
+        self.standardInput = standardInput
+        self.reporters = reporters
+    }
+}
+
+/// How far a scan is, for a progress line on a terminal.
+public struct ScanProgress: Sendable {
+    public var started: Date
+    public var elapsed: TimeInterval = 0
+    public var articles = 0
+    public var bytes: Int64 = 0
+    /// Bytes of all inputs as far as known (files by size).
+    public var bytesTotal: Int64 = 0
+    public var sourcesDone = 0
+    public var sourcesTotal = 0
+
+    public init(started: Date) {
+        self.started = started
+    }
+
+    public var megabytesPerSecond: Double {
+        elapsed > 0 ? Double(bytes) / 1_048_576 / elapsed : 0
+    }
+
+    /// Seconds left at the current rate, when it can be told.
+    public var eta: TimeInterval? {
+        guard elapsed > 0.5, bytes > 0, bytesTotal > bytes else { return nil }
+        return Double(bytesTotal - bytes) / (Double(bytes) / elapsed)
+    }
+
+    /// "1,234 articles · 12.3 MB · 4.5 MB/s · 17/40 sources · ETA 0:42"
+    public var line: String {
+        var parts = ["\(articles) article\(articles == 1 ? "" : "s")",
+                     String(format: "%.1f MB", Double(bytes) / 1_048_576),
+                     String(format: "%.1f MB/s", megabytesPerSecond)]
+        if sourcesTotal > 1 { parts.append("\(sourcesDone)/\(sourcesTotal) sources") }
+        if let eta { parts.append("ETA " + Self.clock(eta)) }
+        return parts.joined(separator: " · ")
+    }
+
+    static func clock(_ t: TimeInterval) -> String {
+        let s = Int(t.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}

@@ -2,7 +2,7 @@ import Foundation
 import PackagePlugin
 
 /// Embeds the rule pack in `rules/` into the PolicyWatch library, so the binary carries
-/// its default rules wherever it is copied (BRIEF §6).
+/// its default rules wherever it is copied.
 @main
 struct EmbedRules: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {

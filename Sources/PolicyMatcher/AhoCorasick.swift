@@ -1,5 +1,5 @@
 /// A byte-level Aho-Corasick automaton: every literal of every rule goes into one automaton,
-/// so an article is read once whatever the number of rules (BRIEF §9).
+/// so an article is read once whatever the number of rules.
 ///
 /// Layout, for speed with 10,000 patterns and more: states are numbered breadth first; the
 /// shallowest ones (where the scan spends nearly all its time) get full transition rows over

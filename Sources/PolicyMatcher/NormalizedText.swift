@@ -2,7 +2,7 @@ import Foundation
 
 /// A field's text after normalisation, with the map back to the original.
 ///
-/// Normalisation (BRIEF §3): NFKC, lower case, curly quotes and dashes made plain,
+/// Normalisation: NFKC, lower case, curly quotes and dashes made plain,
 /// every run of spaces, hyphens and line breaks made one space, and spaces between
 /// two Hangul/kana/Han characters dropped (so "공동 로드맵" and "공동로드맵" are the
 /// same text). Matching runs over the UTF-8 bytes of the result.

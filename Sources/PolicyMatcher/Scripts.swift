@@ -1,4 +1,4 @@
-/// Script classes that decide how a term matches (BRIEF §3): words of spaced scripts
+/// Script classes that decide how a term matches: words of spaced scripts
 /// match whole words; Hangul, kana and Han match inside words and ignore spacing.
 enum ScriptClass {
     /// Hangul, kana, Han: scripts where particles attach and spacing varies.

@@ -90,7 +90,7 @@ final class OperatorTests: XCTestCase {
     }
 
     func testSentenceExceptionInNone() {
-        // BRIEF §3: "not when a denial is in the same sentence".
+        // The rule language promises "not when a denial is in the same sentence".
         expect(match: "{all: [$controls, $chips], none: [{sentence: [$denials, $controls]}]}",
                fires: ["New export controls on chips took effect. Officials denied any link to the summit."],
                not: ["Beijing denied that export controls on chips were discussed."])

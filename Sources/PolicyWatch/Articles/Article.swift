@@ -1,4 +1,4 @@
-/// One document to scan (BRIEF §2, §4).
+/// One document to scan.
 public struct Article: Sendable, Hashable {
     /// Stable key: the canonical url (tracking parameters and fragment dropped, see
     /// URLCanonicalizer), else id, else a hash of the content.

@@ -12,7 +12,7 @@ public struct InputError: Error, Codable, Hashable, Sendable {
     }
 }
 
-/// Reads articles from files, directories and stdin (BRIEF §4).
+/// Reads articles from files, directories and stdin.
 ///
 /// Formats by extension: `.txt`, `.md`/`.markdown` (title = first heading or first line),
 /// `.json` (one object), `.jsonl`/`.ndjson` (one object per line), `.rss`/`.atom`/`.xml`

@@ -1,7 +1,7 @@
 import CLibXML2
 import Foundation
 
-/// RSS 2.0 (and 0.9x/1.0) and Atom feeds: each item becomes an article (BRIEF §4).
+/// RSS 2.0 (and 0.9x/1.0) and Atom feeds: each item becomes an article.
 ///
 /// libxml2's streaming reader (`xmlTextReader`, through the CLibXML2 system library) does the
 /// XML. Foundation's XMLParser was dropped: on Linux it crashed the process (SIGSEGV/SIGILL) on

@@ -2,7 +2,7 @@ import CLibXML2
 import Foundation
 
 /// The readable parts of a web page: title, published date, and the body text without
-/// scripts, styles, navigation and page furniture (BRIEF §4).
+/// scripts, styles, navigation and page furniture.
 ///
 /// Parsing is libxml2's HTML parser (through the CLibXML2 system library): it has recovered
 /// from broken real-world markup for two decades, decodes every named entity and honours

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The format of an input, from its extension or, when that says nothing (no extension,
-/// `.xml`, a URL, stdin), from its first bytes (BRIEF §4).
+/// `.xml`, a URL, stdin), from its first bytes.
 public enum InputFormat: String, Sendable, CaseIterable {
     case text, markdown, json, jsonLines, feed, html
 

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Canonical form of an article URL, so the same story reached through two feeds (each adding
-/// its own tracking parameters) has one key (BRIEF §7, "Duplicate stories").
+/// its own tracking parameters) has one key.
 ///
 /// http(s) only: scheme and host lower-cased, default port and fragment dropped, an empty path
 /// made "/", tracking parameters removed (the rest keep their order: some sites need it).

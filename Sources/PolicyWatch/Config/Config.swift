@@ -15,7 +15,7 @@ public struct SourceSpec: Sendable, Hashable {
     public var isURL: Bool { Location.isWeb(location) }
 }
 
-/// `policywatch.yaml`: what a cron run needs, in one file (BRIEF §6, §7). Flags override it.
+/// `policywatch.yaml`: what a cron run needs, in one file. Flags override it.
 /// Relative paths in it are relative to the file's own directory, so cron (which starts in
 /// $HOME) finds the same files as you do by hand.
 public struct Config: Sendable {

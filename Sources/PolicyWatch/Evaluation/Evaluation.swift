@@ -6,7 +6,7 @@ import Foundation
 /// taxonomy's eleven, plus any tag that occurs in the labels); its true tags come from a
 /// labels file, one `{"id": ..., "tags": [...]}` per line, keyed by the article's `id`.
 public struct Evaluation: Sendable {
-    /// The policy-event tags of TAXONOMY.md; sector tags (`semiconductors`, ...) are not scored.
+    /// The eleven policy-event tags of the shipped pack (rules/README.md); sector tags (`semiconductors`, ...) are not scored.
     public static let eventTags: [String] = [
         "export-control", "entity-listing", "sanctions", "investment-screening", "tariff", "subsidy",
         "joint-statement", "supply-chain", "dialogue-channel", "technology-cooperation", "economic-coercion",

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One run's result: report format `policywatch.report`, version 1 (BRIEF §5).
+/// One run's result: report format `policywatch.report`, version 1.
 /// The JSON Schema is `docs/report.schema.json`; change it with the version.
 public struct Report: Codable, Sendable {
     public static let formatName = "policywatch.report"
@@ -63,7 +63,7 @@ public struct Alert: Codable, Hashable, Sendable {
     public var entities: [String: [String]]
     public var firstSeen: String
     /// Other places the same story was seen (another feed, a copy with another URL), when
-    /// state merged them (BRIEF §7). Absent when there are none.
+    /// state merged them. Absent when there are none.
     public var alsoSeen: [Sighting]? = nil
 
     enum CodingKeys: String, CodingKey {

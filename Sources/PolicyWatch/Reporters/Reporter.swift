@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where alerts go (BRIEF §8). One small type per reporter, registered by name in
+/// Where alerts go. One small type per reporter, registered by name in
 /// `ReporterRegistry` (the shape of SwiftLint's reporters). A reporter only formats and
 /// sends: what to send, and remembering what was acknowledged, is the `Dispatcher`'s job.
 public protocol Reporter: Sendable {

@@ -102,7 +102,7 @@ public struct RuleSet: Sendable {
     public func rule(id: String) -> CompiledRule? { rules.first { $0.rule.id == id } }
 }
 
-/// Validates parsed rule files and compiles them (BRIEF §9: parse -> validate -> compile).
+/// Validates parsed rule files and compiles them (parse -> validate -> compile).
 public struct Compiler {
     var diagnostics: [Diagnostic] = []
     private var terms: [CompiledTerm] = []

@@ -12,7 +12,7 @@ public struct RuleSource: Sendable {
     }
 }
 
-/// Finds, reads and parses rule files, and adds the built-in pack (BRIEF §6).
+/// Finds, reads and parses rule files, and adds the built-in pack.
 public enum RuleLoader {
     /// The pack name in `rules/pack.yaml`. A directory declaring it replaces the built-in copy,
     /// so `policywatch test rules/` tests the files on disk, not the ones compiled in.

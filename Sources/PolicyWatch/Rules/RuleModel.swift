@@ -15,7 +15,7 @@ public enum Field: String, Codable, CaseIterable, Sendable {
     case title, body
 }
 
-/// A match expression as written (BRIEF §3), with the position of every node.
+/// A match expression as written, with the position of every node.
 /// YAML `match:` and `query:` strings both produce it (see `QueryParser`). What each
 /// operator means lives in its file under Rules/Operators/ (see `MatchOperator`).
 public indirect enum Expr: Sendable {

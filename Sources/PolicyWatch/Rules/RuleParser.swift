@@ -2,7 +2,7 @@ import PolicyMatcher
 import YAMLLoader
 
 /// Reads the YAML of one rule file into a `RuleFile`, collecting every problem in one
-/// pass rather than stopping at the first (BRIEF §3, "Errors").
+/// pass rather than stopping at the first.
 struct RuleParser {
     static let fileKeys = ["pack", "lists", "entities", "rules", "disable", "extend"]
     static let ruleKeys = ["id", "title", "description", "severity", "tags", "references", "match", "query", "tests",

@@ -1,6 +1,6 @@
 import PolicyMatcher
 
-/// Runs a compiled rule set over one article at a time (BRIEF §9: one matcher pass per
+/// Runs a compiled rule set over one article at a time (one matcher pass per
 /// field, then only the rules whose anchor terms occurred) and makes its alerts. The scan
 /// pipeline (`ScanPipeline`) runs one per thread.
 public struct RuleScanner: Sendable {

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 
-/// One run at a time per state file: an exclusive `flock` on `STATE.lock` (BRIEF §7). The
+/// One run at a time per state file: an exclusive `flock` on `STATE.lock`. The
 /// kernel drops the lock when the process ends, however it ends, so a killed run never
 /// leaves a stale lock behind.
 ///

@@ -20,7 +20,7 @@ public struct StateError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// What earlier runs saw and raised (BRIEF §7), in one SQLite file (WAL mode, versioned
+/// What earlier runs saw and raised, in one SQLite file (WAL mode, versioned
 /// migrations): the `StoryIndex` of cron runs, and the outbox of their reporters. A scan
 /// without a state file uses `InMemoryStoryIndex`, which decides copies the same way.
 ///

@@ -50,7 +50,7 @@ enum LanguageOperator: MatchOperator {
     }
 }
 
-/// `language:` filters (BRIEF §4: an article's language is given, or detected as ko, ja, zh,
+/// `language:` filters (an article's language is given, or detected as ko, ja, zh,
 /// en or mixed).
 ///
 /// A code matches the article's language or its subtags (`zh` matches `zh-Hant`). A `mixed`

@@ -326,8 +326,8 @@ public final class StateStore: StoryIndex, Sendable {
                     raised.append((alert, story))
                 }
             }
-            if let f = batch.file { try Self.upsert(f, db) }
-            if let f = batch.feed { try Self.upsert(f, db) }
+            for f in batch.files { try Self.upsert(f, db) }
+            for f in batch.feeds { try Self.upsert(f, db) }
             result.stories = raised.map(\.story)
             // An article's alerts share their story: its sightings are read once.
             var sightingsOf: [String: [Row]] = [:]

@@ -97,7 +97,8 @@ public struct ScanPipeline: Sendable {
             return sum + Int64(size)
         }
         let committer = BatchCommitter(index: index, sinks: sinks, reporters: options.reporters, rescan: options.rescan, now: now,
-                                       window: AlertWindow(capacity: options.alertWindow), groupArticles: options.articlesPerTransaction)
+                                       window: AlertWindow(capacity: options.alertWindow), groupArticles: options.articlesPerTransaction,
+                                       clock: environment.clock)
         for sink in sinks { sink.begin() }
         let decode = Decoder(reader: reader, scanner: scanner, index: index, rescan: options.rescan, now: now)
         try OrderedWindow.run(
@@ -182,9 +183,13 @@ public struct ScanPipeline: Sendable {
         var pendingPieces = 0
         /// Articles per transaction, about.
         let groupArticles: Int
+        let clock: @Sendable () -> Date
+        private var lastCommit: Date
 
         init(index: any StoryIndex, sinks: [any AlertSink], reporters: [ReporterConfig], rescan: Bool, now: String, window: AlertWindow,
-             groupArticles: Int) {
+             groupArticles: Int, clock: @escaping @Sendable () -> Date) {
+            self.clock = clock
+            lastCommit = clock()
             self.index = index
             self.sinks = sinks
             self.reporters = reporters
@@ -232,11 +237,16 @@ public struct ScanPipeline: Sendable {
             pendingPieces += 1
             // Pieces are committed a group at a time: with random keys, every transaction
             // rewrites the index pages it touches, so fewer, larger transactions write less.
-            if pending.articles.count >= groupArticles || pendingPieces >= 64 { try commitPending() }
+            // A fifth of a second at most, so a run killed early has committed its progress
+            // and alerts reach the sinks without waiting for a large group.
+            if pending.articles.count >= groupArticles || pendingPieces >= 64 || clock().timeIntervalSince(lastCommit) >= 0.2 {
+                try commitPending()
+            }
         }
 
         /// Commits the pieces gathered so far (also at the end of the run).
         func commitPending() throws {
+            lastCommit = clock()
             defer {
                 pending = StoryBatch(reporters: reporters, rescan: rescan, now: now)
                 pendingPieces = 0

@@ -8,7 +8,7 @@ import Glibc
 
 /// Scans with state: nothing twice, changed inputs again, feeds by validators, one alert per
 /// story, bad inputs reported while the run goes on (issue 5).
-final class ScanRunTests: XCTestCase {
+final class StatefulScanTests: XCTestCase {
     var dir: TempDir!
     var server: LoopbackHTTPServer!
 

@@ -181,6 +181,8 @@ public struct ScanPipeline: Sendable {
         /// Pieces scanned, not yet committed.
         var pending: StoryBatch
         var pendingPieces = 0
+        /// Alerts in `pending`: a group is also bounded by them (their evidence is the bulk).
+        var pendingAlerts = 0
         /// Articles per transaction, about.
         let groupArticles: Int
         let clock: @Sendable () -> Date
@@ -239,7 +241,9 @@ public struct ScanPipeline: Sendable {
             // rewrites the index pages it touches, so fewer, larger transactions write less.
             // A fifth of a second at most, so a run killed early has committed its progress
             // and alerts reach the sinks without waiting for a large group.
-            if pending.articles.count >= groupArticles || pendingPieces >= 64 || clock().timeIntervalSince(lastCommit) >= 0.2 {
+            pendingAlerts += scanned.articles.reduce(0) { $0 + ($1.alerts?.count ?? 0) }
+            if pending.articles.count >= groupArticles || pendingAlerts >= 4_000 || pendingPieces >= 64
+                || clock().timeIntervalSince(lastCommit) >= 0.2 {
                 try commitPending()
             }
         }
@@ -250,6 +254,7 @@ public struct ScanPipeline: Sendable {
             defer {
                 pending = StoryBatch(reporters: reporters, rescan: rescan, now: now)
                 pendingPieces = 0
+                pendingAlerts = 0
             }
             guard !pending.articles.isEmpty || !pending.files.isEmpty || !pending.feeds.isEmpty else { return }
             let result = try index.commit(pending)

@@ -102,7 +102,7 @@ public struct ScanPipeline: Sendable {
         for sink in sinks { sink.begin() }
         let decode = Decoder(reader: reader, scanner: scanner, index: index, rescan: options.rescan, now: now)
         try OrderedWindow.run(
-            workers: options.workers, window: options.workers * 8,
+            workers: options.workers, window: options.workers * 4,
             produce: { put in stage.read(plan) { put($0) } },
             makeState: { TextNormalizer() },
             work: { piece, normalizer in decode.scan(piece, normalizer: &normalizer) },
@@ -242,7 +242,7 @@ public struct ScanPipeline: Sendable {
             // A fifth of a second at most, so a run killed early has committed its progress
             // and alerts reach the sinks without waiting for a large group.
             pendingAlerts += scanned.articles.reduce(0) { $0 + ($1.alerts?.count ?? 0) }
-            if pending.articles.count >= groupArticles || pendingAlerts >= 4_000 || pendingPieces >= 64
+            if pending.articles.count >= groupArticles || pendingAlerts >= 2_000 || pendingPieces >= 64
                 || clock().timeIntervalSince(lastCommit) >= 0.2 {
                 try commitPending()
             }

@@ -239,11 +239,11 @@ public struct ScanPipeline: Sendable {
             pendingPieces += 1
             // Pieces are committed a group at a time: with random keys, every transaction
             // rewrites the index pages it touches, so fewer, larger transactions write less.
-            // A fifth of a second at most, so a run killed early has committed its progress
+            // A tenth of a second at most, so a run killed early has committed its progress
             // and alerts reach the sinks without waiting for a large group.
             pendingAlerts += scanned.articles.reduce(0) { $0 + ($1.alerts?.count ?? 0) }
             if pending.articles.count >= groupArticles || pendingAlerts >= 2_000 || pendingPieces >= 64
-                || clock().timeIntervalSince(lastCommit) >= 0.2 {
+                || clock().timeIntervalSince(lastCommit) >= 0.1 {
                 try commitPending()
             }
         }

@@ -127,7 +127,7 @@ struct ScanCommand: ParsableCommand {
         let statePath = noState ? nil : (state ?? cfg.state)
         let startDate = Date()
         let reporters = try reporterConfigs(cfg)
-        let entries = try Reporting.entries(reporters, now: startDate)
+        let entries = try Reporting.entries(reporters, now: startDate)  // checked before the state is opened
 
         // Without a state file the story index lives in memory for this run.
         let state = try statePath.map { try LockedState.open(path: $0, wait: wait ?? cfg.wait ?? 0) }
@@ -135,11 +135,15 @@ struct ScanCommand: ParsableCommand {
         let index: any StoryIndex = state?.store ?? InMemoryStoryIndex()
 
         let policy = FetchPolicy(timeout: timeout ?? cfg.timeout ?? 30, retries: retries ?? cfg.retries ?? 2, maxBytes: maxBytes)
+        // The one place the world comes in: the clock, stdin and the reporters' context.
+        let environment = ScanEnvironment(clock: { Date() }, standardInput: .standardInput, reporters: ReporterContext(now: startDate))
         let pipeline = ScanPipeline(
             scanner: RuleScanner(ruleSet: set), reader: ArticleReader(maxBytes: maxBytes), index: index,
-            fetcher: URLSessionFetcher(policy: policy), environment: ScanEnvironment(clock: { Date() }),
+            fetcher: URLSessionFetcher(policy: policy), environment: environment,
             options: .init(rescan: rescan, reporters: state == nil ? [] : reporters))
-        let sinks = entries.map { ReporterSink(entry: $0, outbox: state?.store, started: Timestamp.string(startDate)) }
+        let sinks = entries.map {
+            ReporterSink(entry: $0, outbox: state?.store, started: Timestamp.string(startDate), clock: environment.clock)
+        }
         let progress = !quiet && Console.stderrIsTerminal ? ProgressLine() : nil
         let outcome: ScanPipeline.Outcome
         do {

@@ -17,7 +17,7 @@ final class ReportTests: XCTestCase {
         for a in articles {
             var a = a
             a.path = "Fixtures/bilingual.txt"  // independent of the checkout location
-            alerts += Scanner(ruleSet: rules).scan(a, normalizer: &normalizer, now: now)
+            alerts += RuleScanner(ruleSet: rules).scan(a, normalizer: &normalizer, now: now)
         }
         for i in alerts.indices { alerts[i].rule.file = "Fixtures/rules.yaml" }
         articles.removeAll()

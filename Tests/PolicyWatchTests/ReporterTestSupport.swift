@@ -20,7 +20,7 @@ enum ReporterFixtures {
         var alerts: [Alert] = []
         for var a in articles {
             a.path = "Fixtures/reporters/articles.jsonl"  // independent of the checkout location
-            alerts += Scanner(ruleSet: rules).scan(a, normalizer: &normalizer, now: now)
+            alerts += RuleScanner(ruleSet: rules).scan(a, normalizer: &normalizer, now: now)
         }
         for i in alerts.indices { alerts[i].rule.file = "Fixtures/reporters/rules.yaml" }
         return (alerts, Report.RunInfo(started: now, finished: now, rules: rules.rules.count, articles: articles.count, skipped: 0))

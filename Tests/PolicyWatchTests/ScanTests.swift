@@ -20,7 +20,7 @@ final class ScanTests: XCTestCase {
 
     func fired(_ text: String, title: String = "") -> Bool {
         guard let set = compileRules(rules) else { return false }
-        return !Scanner(ruleSet: set).scan(Article(title: title, body: text)).isEmpty
+        return !RuleScanner(ruleSet: set).scan(Article(title: title, body: text)).isEmpty
     }
 
     func testEnglishKoreanJapaneseChinese() {
@@ -40,7 +40,7 @@ final class ScanTests: XCTestCase {
     func testEvidenceOffsetsAreCodePointsIntoOriginal() throws {
         let set = try XCTUnwrap(compileRules(rules))
         let body = "“Lead” 🇰🇷 미국은 반도체  수출 통제를 강화. US export-controls on chips."
-        let alerts = Scanner(ruleSet: set).scan(Article(title: "", body: body))
+        let alerts = RuleScanner(ruleSet: set).scan(Article(title: "", body: body))
         XCTAssertEqual(alerts.count, 1)
         let scalars = Array(body.unicodeScalars)
         for m in alerts[0].matches {

@@ -142,27 +142,31 @@ enum Subprocess {
             try? h.close()
         }.start()
 
-        var status: Int32 = 0
-        var timedOut = false
-        let deadline = Date().addingTimeInterval(timeout)
-        while true {
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid || (r < 0 && errno != EINTR) { break }
-            if Date() >= deadline {
-                timedOut = true
-                kill(-pid, SIGTERM)
-                let grace = Date().addingTimeInterval(2)
-                while waitpid(pid, &status, WNOHANG) == 0 && Date() < grace { usleep(10_000) }
-                kill(-pid, SIGKILL)
-                _ = waitpid(pid, &status, 0)
-                break
-            }
-            usleep(5_000)
-        }
+        let (status, timedOut) = waitForExit(pid, timeout: timeout)
         // Something the command left running in the background may hold the pipes; its
         // output is not waited for.
         _ = group.wait(timeout: .now() + 2)
         let exitCode: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
         return Result(status: exitCode, stdout: out.data, stderr: err.data, timedOut: timedOut)
+    }
+
+    /// Waits for `pid`; past `timeout`, kills its process group (TERM, then KILL after 2 s).
+    /// Returns the wait status and whether it timed out.
+    static func waitForExit(_ pid: pid_t, timeout: TimeInterval) -> (status: Int32, timedOut: Bool) {
+        var status: Int32 = 0
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid || (r < 0 && errno != EINTR) { return (status, false) }
+            if Date() >= deadline {
+                kill(-pid, SIGTERM)
+                let grace = Date().addingTimeInterval(2)
+                while waitpid(pid, &status, WNOHANG) == 0 && Date() < grace { usleep(10_000) }
+                kill(-pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                return (status, true)
+            }
+            usleep(5_000)
+        }
     }
 }

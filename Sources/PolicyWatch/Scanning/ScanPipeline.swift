@@ -33,6 +33,9 @@ public struct ScanPipeline: Sendable {
         /// Alerts held back before going to the sinks, so that copies of their story seen
         /// later in the run are listed in `also_seen` (see `AlertWindow`).
         public var alertWindow = 2_000
+        /// Articles committed to the story index in one transaction, about (pieces are
+        /// grouped up to this; a kill loses at most one group's work, which the next run redoes).
+        public var articlesPerTransaction = 5_000
 
         public init(rescan: Bool = false, reporters: [ReporterConfig] = [], workers: Int? = nil) {
             self.rescan = rescan
@@ -94,11 +97,12 @@ public struct ScanPipeline: Sendable {
             return sum + Int64(size)
         }
         let committer = BatchCommitter(index: index, sinks: sinks, reporters: options.reporters, rescan: options.rescan, now: now,
-                                       window: AlertWindow(capacity: options.alertWindow))
+                                       window: AlertWindow(capacity: options.alertWindow), groupArticles: options.articlesPerTransaction,
+                                       clock: environment.clock)
         for sink in sinks { sink.begin() }
         let decode = Decoder(reader: reader, scanner: scanner, index: index, rescan: options.rescan, now: now)
         try OrderedWindow.run(
-            workers: options.workers, window: options.workers * 8,
+            workers: options.workers, window: options.workers * 4,
             produce: { put in stage.read(plan) { put($0) } },
             makeState: { TextNormalizer() },
             work: { piece, normalizer in decode.scan(piece, normalizer: &normalizer) },
@@ -112,6 +116,7 @@ public struct ScanPipeline: Sendable {
                     progress(meter)
                 }
             })
+        try committer.commitPending()
         committer.flush()
         var outcome = committer.outcome
         outcome.run = Report.RunInfo(started: now, finished: Timestamp.string(environment.clock()), rules: scanner.ruleSet.rules.count,
@@ -144,7 +149,11 @@ public struct ScanPipeline: Sendable {
             out.articles = articles.map { a in
                 let (hash, letters) = ContentHash.story(title: a.title, body: a.body)
                 let alerts = known[a.key] == hash ? nil : scanner.scan(a, normalizer: &normalizer, now: now)
-                return ScannedArticle(article: a, contentHash: hash, letters: letters, alerts: alerts)
+                // The story index needs the article's names, not its text: memory stays small
+                // while batches wait to be committed.
+                var named = a
+                named.body = ""
+                return ScannedArticle(article: named, contentHash: hash, letters: letters, alerts: alerts)
             }
             return out
         }
@@ -169,14 +178,28 @@ public struct ScanPipeline: Sendable {
         /// Errors of the source being read, for its mark.
         var sourceErrors: [InputError] = []
         var window: AlertWindow
+        /// Pieces scanned, not yet committed.
+        var pending: StoryBatch
+        var pendingPieces = 0
+        /// Alerts in `pending`: a group is also bounded by them (their evidence is the bulk).
+        var pendingAlerts = 0
+        /// Articles per transaction, about.
+        let groupArticles: Int
+        let clock: @Sendable () -> Date
+        private var lastCommit: Date
 
-        init(index: any StoryIndex, sinks: [any AlertSink], reporters: [ReporterConfig], rescan: Bool, now: String, window: AlertWindow) {
+        init(index: any StoryIndex, sinks: [any AlertSink], reporters: [ReporterConfig], rescan: Bool, now: String, window: AlertWindow,
+             groupArticles: Int, clock: @escaping @Sendable () -> Date) {
+            self.clock = clock
+            lastCommit = clock()
             self.index = index
             self.sinks = sinks
             self.reporters = reporters
             self.rescan = rescan
             self.now = now
             self.window = window
+            self.groupArticles = groupArticles
+            pending = StoryBatch(reporters: reporters, rescan: rescan, now: now)
         }
 
         /// Sends what the window still holds.
@@ -210,11 +233,33 @@ public struct ScanPipeline: Sendable {
                 }
                 sourceErrors = []
             }
-            guard !scanned.articles.isEmpty || file != nil || feed != nil else { return }
-            let result = try index.commit(StoryBatch(articles: scanned.articles, file: file, feed: feed, reporters: reporters,
-                                                     rescan: rescan, now: now))
+            pending.articles += scanned.articles
+            if let file { pending.files.append(file) }
+            if let feed { pending.feeds.append(feed) }
+            pendingPieces += 1
+            // Pieces are committed a group at a time: with random keys, every transaction
+            // rewrites the index pages it touches, so fewer, larger transactions write less.
+            // A tenth of a second at most, so a run killed early has committed its progress
+            // and alerts reach the sinks without waiting for a large group.
+            pendingAlerts += scanned.articles.reduce(0) { $0 + ($1.alerts?.count ?? 0) }
+            if pending.articles.count >= groupArticles || pendingAlerts >= 2_000 || pendingPieces >= 64
+                || clock().timeIntervalSince(lastCommit) >= 0.1 {
+                try commitPending()
+            }
+        }
+
+        /// Commits the pieces gathered so far (also at the end of the run).
+        func commitPending() throws {
+            lastCommit = clock()
+            defer {
+                pending = StoryBatch(reporters: reporters, rescan: rescan, now: now)
+                pendingPieces = 0
+                pendingAlerts = 0
+            }
+            guard !pending.articles.isEmpty || !pending.files.isEmpty || !pending.feeds.isEmpty else { return }
+            let result = try index.commit(pending)
             outcome.articles += result.evaluated
-            outcome.unchangedArticles += scanned.articles.count - result.evaluated
+            outcome.unchangedArticles += pending.articles.count - result.evaluated
             outcome.raised += result.raised.count
             window.see(result.sightings)
             window.add(result.raised, stories: result.stories)

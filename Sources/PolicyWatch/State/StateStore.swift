@@ -294,12 +294,16 @@ public final class StateStore: StoryIndex, Sendable {
             let insertDelivery = try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO deliveries (alert_id, reporter, status, attempts, updated) VALUES (?, ?, 'pending', 0, ?)
                 """)
+            // Stories this batch started and no other article joined: their only sighting is
+            // their own, so their alerts need no look-up for `also_seen`.
+            var startedAlone: Set<String> = []
             for item in batch.articles {
                 let a = item.article
                 let story: String
                 var unchanged = false
                 if let row = try Row.fetchOne(findArticle, arguments: [a.key]) {
                     story = row["story"]
+                    startedAlone.remove(story)
                     unchanged = (row["content_hash"] as String) == item.contentHash && !batch.rescan
                     if (row["content_hash"] as String) != item.contentHash {
                         try updateArticle.execute(arguments: [item.contentHash, item.letters, batch.now, a.key])
@@ -309,6 +313,7 @@ public final class StateStore: StoryIndex, Sendable {
                         ? try String.fetchOne(findByContent, arguments: [item.contentHash, Self.minimumLettersForContentMatch]) : nil
                     story = twin ?? a.key
                     try insertArticle.execute(arguments: [a.key, story, item.contentHash, item.letters, batch.now, batch.now])
+                    if twin == nil { startedAlone.insert(story) } else { startedAlone.remove(story) }
                 }
                 try insertSighting.execute(arguments: [story, a.path ?? "", a.url ?? "", a.key, a.source, batch.now])
                 result.sightings.append((story, Alert.Sighting(key: a.key, url: a.url, source: a.source, path: a.path, seen: batch.now)))
@@ -326,13 +331,14 @@ public final class StateStore: StoryIndex, Sendable {
                     raised.append((alert, story))
                 }
             }
-            if let f = batch.file { try Self.upsert(f, db) }
-            if let f = batch.feed { try Self.upsert(f, db) }
+            for f in batch.files { try Self.upsert(f, db) }
+            for f in batch.feeds { try Self.upsert(f, db) }
             result.stories = raised.map(\.story)
             // An article's alerts share their story: its sightings are read once.
             var sightingsOf: [String: [Row]] = [:]
             result.raised = try raised.map { r in
                 var alert = r.alert
+                if startedAlone.contains(r.story) { return alert }
                 if sightingsOf[r.story] == nil { sightingsOf[r.story] = try Self.sightings(story: r.story, db) }
                 alert.alsoSeen = Self.alsoSeen(sightingsOf[r.story]!, of: alert.article)
                 return alert

@@ -44,13 +44,13 @@ public struct ScannedArticle: Sendable {
     }
 }
 
-/// What one transaction stores: articles and their alerts, and, with the last batch of a
-/// source, the mark that says the source is done (a file's size/mtime/hash, a feed's
-/// validators).
+/// What one transaction stores: articles and their alerts, and the marks of the sources
+/// whose last articles are in it (a file's size/mtime/hash, a feed's validators), which say
+/// the source is done.
 public struct StoryBatch: Sendable {
     public var articles: [ScannedArticle] = []
-    public var file: FileMark?
-    public var feed: FeedMark?
+    public var files: [FileMark] = []
+    public var feeds: [FeedMark] = []
     /// Reporters each new alert is queued for (under `key`, when its filters accept it).
     public var reporters: [ReporterConfig] = []
     /// Re-evaluate articles seen before (`--rescan`); alerts already raised stay silent.
@@ -61,8 +61,8 @@ public struct StoryBatch: Sendable {
     public init(articles: [ScannedArticle] = [], file: FileMark? = nil, feed: FeedMark? = nil, reporters: [ReporterConfig] = [],
                 rescan: Bool = false, now: String) {
         self.articles = articles
-        self.file = file
-        self.feed = feed
+        self.files = file.map { [$0] } ?? []
+        self.feeds = feed.map { [$0] } ?? []
         self.reporters = reporters
         self.rescan = rescan
         self.now = now

@@ -216,7 +216,7 @@ final class OperatorTests: XCTestCase {
     func testEntitiesInExpressionsAndReports() throws {
         let set = try XCTUnwrap(Lang.matchSet("{all: ['@country:CN', $controls]}"))
         let a = Lang.article("중국은 미국의 수출 통제를 비판했다. Raymondo met Japanese officials.")
-        let alerts = Scanner(ruleSet: set).scan(a)
+        let alerts = RuleScanner(ruleSet: set).scan(a)
         XCTAssertEqual(alerts.count, 1)
         XCTAssertEqual(alerts[0].entities, ["country": ["CN", "JP", "US"], "person": ["raimondo"]])
         XCTAssertTrue(Lang.fires(set, Lang.article("中国反对出口管制")))

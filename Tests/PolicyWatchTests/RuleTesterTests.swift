@@ -61,7 +61,7 @@ final class RuleTesterTests: XCTestCase {
         // text, but a scan never evaluates it there.
         let tariff = try XCTUnwrap(set.rules.first { $0.rule.id == "b.tariffs" }?.anchors)
         let broken = Self.withAnchors(set) { $0.rule.id == "a.controls" ? tariff : $0.anchors }
-        XCTAssertTrue(Scanner(ruleSet: broken).scan(Article(title: "", body: "New export controls on chips.")).isEmpty,
+        XCTAssertTrue(RuleScanner(ruleSet: broken).scan(Article(title: "", body: "New export controls on chips.")).isEmpty,
                       "the broken rule set really misses the article in a scan")
         let results = RuleTester(ruleSet: broken).run()
         XCTAssertEqual(results.map(\.status), [.failed, .passed])

@@ -46,7 +46,7 @@ final class TuningTests: XCTestCase {
         let s = try XCTUnwrap(set)
         XCTAssertEqual(s.rules.map(\.rule.id), ["mine.cn-wafers", "pack.export-control"])
         XCTAssertEqual(s.disabledRules, ["pack.noisy"])
-        let scanner = Scanner(ruleSet: s)
+        let scanner = RuleScanner(ruleSet: s)
         // The shipped rule sees the extended list...
         XCTAssertEqual(scanner.scan(Article(title: "", body: "New export controls on wafers.")).map(\.rule.id), ["pack.export-control"])
         XCTAssertEqual(scanner.scan(Article(title: "", body: "웨이퍼 수출 export controls")).map(\.rule.id), ["pack.export-control"])

@@ -179,7 +179,3 @@ public struct RuleScanner: Sendable {
     }
 }
 
-
-/// The old name, kept inside the module for callers not yet renamed (it shadowed
-/// Foundation's `Scanner` for users of the library, so it is not public).
-typealias Scanner = RuleScanner

@@ -8,12 +8,12 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Measure the rules' precision and recall per event tag on labelled articles.",
         discussion: """
-            LABELS is JSON Lines: {"id": "...", "tags": ["export-control", ...]} per article, keyed by the
-            article's id. An article's predicted tags are the event tags of its alerts. The articles
-            are read and scanned as 'scan' does (streamed, on all cores), but each is scored on its
+            LABELS is JSON Lines: {"id": "...", "tags": ["export-control", ...]} per article, keyed by the \
+            article's id. An article's predicted tags are the event tags of its alerts. The articles \
+            are read and scanned as 'scan' does (streamed, on all cores), but each is scored on its \
             own: copies are not merged.
 
-            --by source adds the figures of each article source (the articles' "source" field), to
+            --by source adds the figures of each article source (the articles' "source" field), to \
             see where a rule pack generalises and where it does not.
 
             Examples:

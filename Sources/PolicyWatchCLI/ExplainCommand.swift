@@ -7,7 +7,7 @@ struct ExplainCommand: ParsableCommand {
         commandName: "explain",
         abstract: "Show why a rule fired or did not on an article.",
         discussion: """
-            Prints the rule's expression tree; for each node whether it held ([+] / [-]) and its
+            Prints the rule's expression tree; for each node whether it held ([+] / [-]) and its \
             evidence: field, code-point offsets, the matched text and the sentence around it.
 
             Examples:

@@ -7,7 +7,7 @@ struct InitCommand: ParsableCommand {
         commandName: "init",
         abstract: "Write a commented starter config (policywatch.yaml).",
         discussion: """
-            The file names the rules, sources, reporters and state a cron run uses; every line is
+            The file names the rules, sources, reporters and state a cron run uses; every line is \
             explained in it. Then: policywatch scan --config policywatch.yaml (see docs/cron.md).
             """
     )

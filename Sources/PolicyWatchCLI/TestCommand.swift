@@ -6,7 +6,7 @@ struct TestCommand: ParsableCommand {
         commandName: "test",
         abstract: "Run the inline tests of rules.",
         discussion: """
-            Each rule's tests: match (must fire), no_match (must not), todo_match / todo_no_match
+            Each rule's tests: match (must fire), no_match (must not), todo_match / todo_no_match \
             (known gaps: reported, never failing). Exit 0 when all pass, 2 on a failure or invalid rules.
 
             Example:

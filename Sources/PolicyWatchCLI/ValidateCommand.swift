@@ -7,7 +7,7 @@ struct ValidateCommand: ParsableCommand {
         commandName: "validate",
         abstract: "Check rule files and report every problem as file:line:column.",
         discussion: """
-            The built-in pack is loaded too (your rules may use its lists); a directory holding the
+            The built-in pack is loaded too (your rules may use its lists); a directory holding the \
             pack's own rules/pack.yaml replaces the built-in copy. Exit 0 when valid, 2 otherwise.
 
             Example:

@@ -107,14 +107,16 @@ final class CronTests: XCTestCase {
 
     // MARK: Crash safety
 
-    /// SIGKILL a real scan of 2,000 articles three times, at different points, then let it
-    /// finish: together the runs report exactly the alerts of one clean run, each once.
+    /// SIGKILL a real scan of 10,000 articles three times, at different points, then let it
+    /// finish: together the runs report exactly the alerts of one clean run, each once. (The
+    /// corpus is large enough that a run is still going when the test's poll sees progress.)
     func testKilledRunsLoseNothingAndDuplicateNothing() throws {
-        writeCorpus(2000)
+        let total = 10_000
+        writeCorpus(total)
         let clean = scan(["--state", "clean/s.sqlite", "-o", "clean.json", "corpus"])
         XCTAssertEqual(clean.status, 0, clean.stderr)
         let expected = try report("clean.json").alerts
-        XCTAssertEqual(expected.count, 667 + 286, "a third alert on chips, a seventh on the roadmap")
+        XCTAssertEqual(expected.count, 3334 + 1429, "a third alert on chips, a seventh on the roadmap")
 
         var reported: [Alert] = []
         var killedAt: [Int] = []
@@ -123,7 +125,7 @@ final class CronTests: XCTestCase {
             let (process, _) = try Binary.start(["scan", "--no-default-rules", "--rules", "rules", "--state", "killed/s.sqlite",
                                                  "-o", "killed-\(attempt).json", "corpus"], cwd: dir.path)
             // Kill once this run has committed something new (the first time, as soon as the state exists).
-            let target = attempt == 0 ? 0 : lastSeen + 150
+            let target = attempt == 0 ? 0 : lastSeen + 750
             let deadline = Date().addingTimeInterval(120)
             var progress = -1
             while process.isRunning && Date() < deadline {
@@ -141,7 +143,7 @@ final class CronTests: XCTestCase {
             lastSeen = max(lastSeen, (try? articleCount(dir.url("killed/s.sqlite"))) ?? 0)
             killedAt.append(progress)
         }
-        XCTAssertLessThan(lastSeen, 2000, "killed mid-scan: \(killedAt)")
+        XCTAssertLessThan(lastSeen, total, "killed mid-scan: \(killedAt)")
         let resumed = scan(["--state", "killed/s.sqlite", "-o", "resumed.json", "corpus"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         reported += try report("resumed.json").alerts
@@ -158,7 +160,7 @@ final class CronTests: XCTestCase {
         XCTAssertEqual(try report("after.json").alerts.count, 0)
         let state = try StateStore.open(path: dir.url("killed/s.sqlite"), create: false)
         XCTAssertEqual(try state.count("alerts"), expected.count)
-        XCTAssertEqual(try state.count("articles"), 2000)
+        XCTAssertEqual(try state.count("articles"), total)
     }
 
     func articleCount(_ path: String) throws -> Int {

@@ -59,6 +59,16 @@ final class StatefulScanTests: XCTestCase {
             """)
     }
 
+    /// The library's own callers get the one URL check too: ftp:// is an input error, not a
+    /// file that is not found, and the other sources are still scanned.
+    func testUnsupportedSchemeIsAnInputErrorForLibraryCallers() throws {
+        writeNews()
+        let r = try scan(["ftp://example.org/feed.xml", dir.url("news")], state: InMemoryStoryIndex())
+        XCTAssertEqual(r.errors.map(\.source), ["ftp://example.org/feed.xml"])
+        XCTAssertTrue(r.errors[0].message.contains("unsupported scheme 'ftp'"), r.errors[0].message)
+        XCTAssertFalse(r.raised.isEmpty, "the other sources were scanned")
+    }
+
     func testSecondRunOverSameInputsRaisesNothing() throws {
         writeNews()
         let state = try StateStore.open(path: dir.url("state/s.sqlite"))

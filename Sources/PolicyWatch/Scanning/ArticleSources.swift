@@ -50,6 +50,14 @@ struct ArticleSources: Sendable {
     static func plan(_ specs: [SourceSpec], reader: ArticleReader) -> [PlannedSource] {
         var plan: [PlannedSource] = []
         for spec in specs {
+            // The one URL check: an unsupported scheme (ftp://...) is an input error here too,
+            // for library callers that build a SourceSpec without the CLI's validation.
+            do {
+                _ = try Location(spec.location)
+            } catch {
+                plan.append(.error(InputError(source: spec.location, message: "\(error)")))
+                continue
+            }
             if spec.isURL {
                 plan.append(.url(spec))
             } else if spec.location == "-" {

@@ -65,7 +65,7 @@ struct DeliverCommand: ParsableCommand {
         let entries = try Reporting.entries(configs, now: now)
         let locked = try LockedState.open(path: statePath, wait: wait ?? cfg?.wait ?? 0, create: false)
         defer { withExtendedLifetime(locked) {} }
-        let dispatcher = Dispatcher(entries: entries, outbox: locked.store)
+        let clock: @Sendable () -> Date = { Date() }
 
         let records: [DeliveryRecord]
         do { records = try locked.store.deliveries() } catch {
@@ -79,7 +79,17 @@ struct DeliverCommand: ParsableCommand {
         }
         let stamp = Timestamp.string(now)
         let info = Report.RunInfo(started: stamp, finished: stamp, rules: 0, articles: 0, skipped: 0)
-        let summaries = dispatcher.dispatch(run: info, isScan: false)
+        // JSON Lines go through the scan's own sink, so a retry is exactly-once too:
+        // an append a killed run left half-done is cut back first, and the file's length is
+        // recorded before each append. The other reporters are retried by the dispatcher.
+        let summaries = entries.map { entry -> Dispatcher.Summary in
+            if entry.reporter is JSONLinesReporter {
+                let sink = ReporterSink(entry: entry, outbox: locked.store, started: stamp, clock: clock)
+                sink.begin()
+                return sink.finish(run: info, errors: [])
+            }
+            return Dispatcher(entries: [entry], outbox: locked.store, clock: clock).dispatch(run: info, isScan: false)[0]
+        }
         if !Reporting.printSummaries(summaries, persistent: true, quiet: quiet) { throw Exit.partial }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import PolicyWatch
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -219,6 +220,47 @@ final class ScanCLITests: XCTestCase {
     }
 
     // MARK: - Exactly-once JSON Lines through kills
+
+    /// JSON Lines on standard output with a state: each alert is printed by the run that raises
+    /// it and never again (it used to stay owed and be printed by every later run).
+    func testJSONLinesOnStandardOutputAreDeliveredOnce() throws {
+        try write("news.jsonl", #"{"id": "a1", "body": "New chips."}"# + "\n")
+        let args = ["--state", "s.sqlite", "--reporter", "jsonl", "news.jsonl"]
+        let first = scan(args)
+        XCTAssertEqual(first.stdout.split(separator: "\n").count, 1, first.stderr)
+        try (#"{"id": "a1", "body": "New chips."}"# + "\n" + #"{"id": "a2", "body": "More chips."}"# + "\n")
+            .write(toFile: path("news.jsonl"), atomically: false, encoding: .utf8)
+        let second = scan(args)
+        let lines = second.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, second.stdout)
+        XCTAssertTrue(lines.first?.contains(#""id":"a2""#) == true, second.stdout)
+        let status = Binary.run(["deliver", "--status", "--state", "s.sqlite"], cwd: dir.path)
+        XCTAssertTrue(status.stdout.contains("pending 0"), status.stdout)
+    }
+
+    /// `policywatch deliver` to a JSON Lines file is exactly-once too: an append that a killed
+    /// run left half-done is cut back before the owed alerts are written again.
+    func testDeliverCutsBackAnInterruptedAppend() throws {
+        try write("news.jsonl", #"{"id": "a1", "body": "New chips."}"# + "\n" + #"{"id": "a2", "body": "Chips again."}"# + "\n")
+        try FileManager.default.createDirectory(atPath: path("out.jsonl"), withIntermediateDirectories: false)
+        // The target is a directory: the scan cannot append, so both alerts stay owed.
+        let scanned = scan(["--state", "s.sqlite", "--reporter", "jsonl=out.jsonl", "news.jsonl"])
+        XCTAssertEqual(scanned.status, 3, scanned.stderr)
+        try FileManager.default.removeItem(atPath: path("out.jsonl"))
+        // What a run killed mid-append leaves: the length recorded before it, and a torn line.
+        try Data("{\"kept\": 1}\n{\"torn".utf8).write(to: URL(fileURLWithPath: path("out.jsonl")))
+        try StateStore.open(path: path("s.sqlite"), create: false).beginAppend(reporter: "jsonl:out.jsonl", path: path("out.jsonl"), length: 12)
+        let delivered = Binary.run(["deliver", "--state", "s.sqlite", "--reporter", "jsonl=out.jsonl"], cwd: dir.path)
+        XCTAssertEqual(delivered.status, 0, delivered.stderr)
+        let lines = try String(contentsOfFile: path("out.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.first, #"{"kept": 1}"#)
+        XCTAssertEqual(lines.count, 3, "the torn line is gone and each alert is there once: \(lines)")
+        let alerts = try lines.dropFirst().map { try JSONDecoder().decode(Report.Alert.self, from: Data($0.utf8)) }
+        XCTAssertEqual(alerts.map { $0.article.id ?? "" }.sorted(), ["a1", "a2"])
+        let again = Binary.run(["deliver", "--state", "s.sqlite", "--reporter", "jsonl=out.jsonl"], cwd: dir.path)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertEqual(try String(contentsOfFile: path("out.jsonl"), encoding: .utf8).split(separator: "\n").count, 3)
+    }
 
     func testKilledDeliveriesToJSONLinesLeaveEveryAlertExactlyOnce() throws {
         // More alerts than the pipeline holds back (2,000), so they are appended while the

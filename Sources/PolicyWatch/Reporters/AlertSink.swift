@@ -174,7 +174,7 @@ public final class ReporterSink: AlertSink {
             break
         case .atTheEnd:
             if let outbox {
-                let s = Dispatcher(entries: [entry], outbox: outbox).dispatch(run: run, errors: errors)
+                let s = Dispatcher(entries: [entry], outbox: outbox, clock: clock).dispatch(run: run, errors: errors)
                 return s.first ?? summary
             }
             deliverKept(run: run, errors: errors)
@@ -189,6 +189,10 @@ public final class ReporterSink: AlertSink {
         guard let path = reporter.path else {
             reporter.context.standardOutput(data)
             summary.delivered += alerts.count
+            // Standard output cannot be cut back: the lines are marked delivered once written.
+            do { try outbox?.markDelivered(alertIDs: alerts.map(\.id), reporter: key, at: now) } catch {
+                summary.errors.append("cannot record the delivery: \(error)")
+            }
             return
         }
         do {

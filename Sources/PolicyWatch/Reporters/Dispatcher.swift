@@ -24,8 +24,11 @@ public struct Dispatcher: Sendable {
     public var entries: [Entry]
     /// The outbox: the run's state, or an in-memory one for a run without a state file.
     public var outbox: StateStore
+    /// Stamps deliveries in the outbox (injected, like every clock of the library).
+    public var clock: @Sendable () -> Date
 
-    public init(entries: [Entry], outbox: StateStore) {
+    public init(entries: [Entry], outbox: StateStore, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.clock = clock
         self.entries = entries
         self.outbox = outbox
     }
@@ -110,11 +113,11 @@ public struct Dispatcher: Sendable {
             let ids = batch.alerts.map(\.id)
             do {
                 try entry.reporter.deliver(batch)
-                try outbox.markDelivered(alertIDs: ids, reporter: key, at: Timestamp.string())
+                try outbox.markDelivered(alertIDs: ids, reporter: key, at: Timestamp.string(clock()))
                 summary.delivered += ids.count
             } catch {
                 let message = (error as? DeliveryError)?.message ?? "\(error)"
-                try? outbox.markFailed(alertIDs: ids, reporter: key, error: message, at: Timestamp.string())
+                try? outbox.markFailed(alertIDs: ids, reporter: key, error: message, at: Timestamp.string(clock()))
                 summary.failed += ids.count
                 if !summary.errors.contains(message) { summary.errors.append(message) }
                 if (error as? DeliveryError)?.targetDown == true {

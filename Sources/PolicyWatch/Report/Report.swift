@@ -65,9 +65,12 @@ public struct Alert: Codable, Hashable, Sendable {
     /// Other places the same story was seen (another feed, a copy with another URL), when
     /// state merged them (BRIEF §7). Absent when there are none.
     public var alsoSeen: [Sighting]? = nil
+    /// Who acts, who is hit, sectors, stage (`Facets`); absent when the rules declare no
+    /// `facets:` and in alerts stored before facets existed.
+    public var facets: Facets? = nil
 
     enum CodingKeys: String, CodingKey {
-        case id, rule, article, matches, entities
+        case id, rule, article, matches, entities, facets
         case firstSeen = "first_seen"
         case alsoSeen = "also_seen"
     }

@@ -335,6 +335,15 @@ struct JSONBytes: Sendable {
             stringArray(a.entities[k]!)
         }
         close(0x7D)
+        if let f = a.facets {
+            key("facets")
+            open(0x7B)
+            key("acting"); stringArray(f.acting)
+            key("affected"); stringArray(f.affected)
+            key("sectors"); stringArray(f.sectors)
+            if let v = f.stage { key("stage"); string(v) }
+            close(0x7D)
+        }
         key("first_seen"); string(a.firstSeen)
         key("id"); string(a.id)
         key("matches")

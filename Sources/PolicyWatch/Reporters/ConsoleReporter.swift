@@ -50,6 +50,9 @@ public struct ConsoleReporter: Reporter {
             for a in alerts {
                 let sev = a.rule.severity.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)
                 out += "  " + style(sev, Self.colour(a.rule.severity)) + " " + a.rule.title + style(" (\(a.rule.id))", "2") + "\n"
+                for m in a.trend?.articles ?? [] {
+                    out += "           - " + m.title + style(" (" + [m.source, m.published, m.url].compactMap { $0 }.joined(separator: " · ") + ")", "2") + "\n"
+                }
                 for m in Alert.MatchRecord.representative(a.matches, limit: evidence) {
                     let shown: String
                     if let h = m.highlighted {

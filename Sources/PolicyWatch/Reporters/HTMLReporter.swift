@@ -110,6 +110,16 @@ public struct HTMLReporter: Reporter {
         h += "<ul class=\"rules\">\n"
         for alert in c.alerts {
             h += "<li class=\"alert\" id=\"alert-\(esc(alert.id))\"><p class=\"rule\"><span class=\"badge sev-\(alert.rule.severity.rawValue)\">\(alert.rule.severity.rawValue)</span> \(esc(alert.rule.title)) <code>\(esc(alert.rule.id))</code></p>\n"
+            if let t = alert.trend {
+                // A trend lists the articles behind it.
+                h += "<ul class=\"trend-articles\">\n"
+                for m in t.articles {
+                    let title = esc(m.title.isEmpty ? "(untitled)" : m.title)
+                    let link = m.url.map { Self.isWebLink($0) ? "<a href=\"\(esc($0))\" rel=\"noopener noreferrer\">\(title)</a>" : title } ?? title
+                    h += "<li>\(link) <span class=\"n\">\([m.source, m.published].compactMap { $0 }.map(esc).joined(separator: " · "))</span></li>\n"
+                }
+                h += "</ul>\n"
+            }
             if !alert.matches.isEmpty {
                 h += "<ul class=\"evidence\">\n"
                 for m in Alert.MatchRecord.representative(alert.matches, limit: 2) {

@@ -41,6 +41,9 @@ enum SlackMessage {
     static func alertBlocks(_ a: Alert) -> [[String: Any]] {
         let title = a.article.url.map { "<\(escape($0))|\(escape(a.article.title))>" } ?? "*\(escape(a.article.title))*"
         var body = "*\(escape(a.rule.title))* · \(a.rule.severity.rawValue.uppercased())\n\(title)"
+        for m in a.trend?.articles ?? [] {
+            body += "\n• " + (m.url.map { "<\(escape($0))|\(escape(m.title))>" } ?? escape(m.title)) + (m.source.map { " · " + escape($0) } ?? "")
+        }
         for m in Alert.MatchRecord.representative(a.matches, limit: 2) {
             if let h = m.highlighted {
                 body += "\n> \(escape(h.before))*\(escape(h.match))*\(escape(h.after))"
@@ -63,6 +66,9 @@ enum SlackMessage {
         var body = title
         for alert in c.alerts {
             body += "\n• *\(escape(alert.rule.title))* · \(alert.rule.severity.rawValue.uppercased())"
+            for m in alert.trend?.articles ?? [] {
+                body += "\n   ◦ " + (m.url.map { "<\(escape($0))|\(escape(m.title))>" } ?? escape(m.title)) + (m.source.map { " · " + escape($0) } ?? "")
+            }
             if let m = Alert.MatchRecord.representative(alert.matches, limit: 1).first {
                 if let h = m.highlighted {
                     body += "\n> \(escape(h.before))*\(escape(h.match))*\(escape(h.after))"

@@ -21,8 +21,9 @@ public struct Facets: Codable, Hashable, Sendable {
 /// Reads facets off an alert's evidence sentences, as the rule pack's `facets:` says:
 ///
 /// - A jurisdiction mention (a country, or an agency standing for its country) is *affected*
-///   when a target cue stands next to it ("sanctions **on** China", "중국**에 대한**"; at most
-///   `within` words between), or when a word names the target itself (대중, 対中, 对美).
+///   when a target cue stands next to it: before it with at most `within` words between
+///   ("sanctions **on** China"), or right after it with at most one word between ("중국**에
+///   대한**", "Japanese electronic **goods**"); or when a word names the target itself (대중, 対中).
 /// - Of the other mentions, those before the sentence's first evidence word that is not itself
 ///   a jurisdiction act (the sentence's subject: "BIS and Japan's METI imposed ..."); when no
 ///   mention comes first, the first one acts (policy `first`: only the first mention acts).
@@ -112,8 +113,11 @@ struct FacetExtractor {
         // overlap: the alias "중국에" holds the particle); a cue before its target marks every
         // mention close after it ("on China and Russia").
         var targeted = mentions.map { m in before.contains { $0.end <= m.start && gap($0.end, m.start, f.text) } }
+        // At most one word between (an adjective, a particle): "Japanese electronic goods".
         for cue in after {
-            if let i = mentions.lastIndex(where: { $0.start < cue.start }), gap(mentions[i].end, cue.start, f.text) { targeted[i] = true }
+            if let i = mentions.lastIndex(where: { $0.start < cue.start }), gap(mentions[i].end, cue.start, f.text, within: min(1, facets.targetWithin)) {
+                targeted[i] = true
+            }
         }
         for (m, t) in zip(mentions, targeted) where t { affected.formUnion(m.codes) }
         let free = zip(mentions, targeted).filter { !$0.1 }.map(\.0)
@@ -137,11 +141,11 @@ struct FacetExtractor {
     }
 
     /// Whether at most `targetWithin` words (and a few dozen bytes, for unspaced scripts) lie between.
-    private func gap(_ from: Int32, _ to: Int32, _ text: NormalizedText) -> Bool {
+    private func gap(_ from: Int32, _ to: Int32, _ text: NormalizedText, within: Int? = nil) -> Bool {
+        let within = within ?? facets.targetWithin
         guard to >= from else { return true }
-        guard Int(to - from) <= (facets.targetWithin + 1) * 12 else { return false }
-        let words = Self.count(text.wordStarts, from: from, to: to)
-        return words <= facets.targetWithin
+        guard Int(to - from) <= (within + 1) * 12 else { return false }
+        return Self.count(text.wordStarts, from: from, to: to) <= within
     }
 
     /// Sorted offsets in [from, to).

@@ -73,6 +73,17 @@ final class TrendTests: XCTestCase {
         XCTAssertFalse(stage.counts(t))
     }
 
+    func testPublicationTimesAsArchivesWriteThem() {
+        XCTAssertEqual(TrendStage.published("2020-08-27").map(Timestamp.string), "2020-08-27T00:00:00Z")
+        XCTAssertEqual(TrendStage.published("26-MAR-1987 21:36:32.52").map(Timestamp.string), "1987-03-26T21:36:32Z")
+        XCTAssertEqual(TrendStage.published("2026-03-02T01:00:00Z").map(Timestamp.string), "2026-03-02T01:00:00Z")
+        XCTAssertNil(TrendStage.published("last Tuesday"))
+        // Unreadable: the time it was raised.
+        var a = alert("x", source: "s", published: "last Tuesday", acting: ["US"])
+        a.firstSeen = "2026-03-10T00:00:00Z"
+        XCTAssertEqual(Timestamp.string(TrendStage.time(of: a)), "2026-03-10T00:00:00Z")
+    }
+
     func testRaisedOncePerWindowThroughTheStateWithAnInjectedClock() throws {
         let dir = TempDir()
         let set = try XCTUnwrap(compileRules(Self.rules))

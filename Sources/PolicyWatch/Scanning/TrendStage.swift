@@ -107,7 +107,22 @@ public struct TrendStage: Sendable {
 
     /// When an alert's article appeared: its publication time, else when it was raised.
     static func time(of a: Alert) -> Date {
-        a.article.published.flatMap(FeedDates.parse) ?? FeedDates.parse(a.firstSeen) ?? Date(timeIntervalSince1970: 0)
+        a.article.published.flatMap(published) ?? FeedDates.parse(a.firstSeen) ?? Date(timeIntervalSince1970: 0)
+    }
+
+    /// A publication time as feeds and archives write it: ISO 8601 or RFC 822 (`FeedDates`), a
+    /// bare day ("2020-08-27", UTC), or the wire-archive form "26-MAR-1987 21:36:32.52" (UTC).
+    static func published(_ s: String) -> Date? {
+        if let d = FeedDates.parse(s) { return d }
+        let t = s.trimmingCharacters(in: .whitespaces)
+        for (format, length) in [("yyyy-MM-dd", 10), ("dd-MMM-yyyy HH:mm:ss", 20)] where t.count >= length {
+            let f = DateFormatter()
+            f.locale = Locale(identifier: "en_US_POSIX")
+            f.timeZone = TimeZone(identifier: "UTC")
+            f.dateFormat = format
+            if let d = f.date(from: String(t.prefix(length))) { return d }
+        }
+        return nil
     }
 
     /// Who published it: the source name, else the link's host, else the file.

@@ -63,6 +63,17 @@ final class FacetTests: XCTestCase {
         XCTAssertEqual(ko?.affected, ["CN"])
     }
 
+    func testActingPolicyPerTag() {
+        // The subject only by default; every country not targeted for a tag declared `all`.
+        let body = "The United States announced export controls, and Japan joined them against China."
+        XCTAssertEqual(facets(body)?.acting, ["US"])
+        let both = FacetTests.pack.replacingOccurrences(of: "  venues: [in]", with: "  venues: [in]\n  acting_by_tag: {export-control: all}")
+        XCTAssertEqual(facets(body, rules: both)?.acting, ["JP", "US"])
+        XCTAssertEqual(facets(body, rules: both)?.affected, ["CN"])
+        let bad = diagnostics(FacetTests.pack.replacingOccurrences(of: "  venues: [in]", with: "  venues: [in]\n  acting_by_tag: {export-control: everyone}"))
+        XCTAssertTrue(bad.contains { $0.message.contains("acting policy for tag 'export-control' must be one of subject, first, all") }, "\(bad)")
+    }
+
     func testNamedTargetsVenuesAndDatelines() {
         let f = facets("Seoul, June 10 (Yonhap) -- Talks in Japan: the U.S. extended 대중 export controls.")
         XCTAssertEqual(f?.acting, ["US"])  // not Seoul (dateline), not Japan (venue)

@@ -26,7 +26,8 @@ public struct Facets: Codable, Hashable, Sendable {
 ///   대한**", "Japanese electronic **goods**"); or when a word names the target itself (대중, 対中).
 /// - Of the other mentions, those before the sentence's first evidence word that is not itself
 ///   a jurisdiction act (the sentence's subject: "BIS and Japan's METI imposed ..."); when no
-///   mention comes first, the first one acts (policy `first`: only the first mention acts).
+///   mention comes first, the first one acts (policy `first`: only the first mention acts;
+///   `all`: every mention that is not a target, for talks and joint statements).
 /// - In a sentence with a complaint cue ("criticised", 비판), the first jurisdiction named
 ///   complains (it is affected) and the others act.
 /// - Only the evidence sentences where the rule matched best are read (most distinct evidence
@@ -53,7 +54,10 @@ struct FacetExtractor {
         var codes: [String]
     }
 
-    mutating func facets(for evidence: [Evidence]) -> Facets {
+    /// The facets of an alert with this evidence, raised by a rule with these tags.
+    mutating func facets(for evidence: [Evidence], tags: [String] = []) -> Facets {
+        let byTag = facets.actingByTag
+        let policy = tags.compactMap { byTag[$0] }.first ?? facets.acting
         var acting = Set<String>(), affected = Set<String>(), sectorHits = Set<Int32>(), stageHits = Set<Int32>()
         var byField: [Field: [Evidence]] = [:]
         for e in evidence { byField[e.field, default: []].append(e) }
@@ -78,7 +82,7 @@ struct FacetExtractor {
                 let inSentence = f.hitsByTerm.filter { $0.value.contains { $0.start >= lo && $0.start < hi } }.keys
                 sectorHits.formUnion(inSentence)
                 guard best > 0, strength[s] == best else { continue }
-                if readActors { read(f, lo..<hi, evidence: hits, acting: &acting, affected: &affected) }
+                if readActors { read(f, lo..<hi, evidence: hits, policy: policy, acting: &acting, affected: &affected) }
                 if f.field == .body || stageHits.isEmpty { stageHits.formUnion(inSentence) }
             }
         }
@@ -90,7 +94,7 @@ struct FacetExtractor {
     }
 
     /// Acting and affected jurisdictions of one evidence sentence `range` of field `f`.
-    private func read(_ f: FieldMatches, _ range: Range<Int32>, evidence: [TermHit],
+    private func read(_ f: FieldMatches, _ range: Range<Int32>, evidence: [TermHit], policy: FacetSpec.ActingPolicy,
                       acting: inout Set<String>, affected: inout Set<String>) {
         var mentions: [Mention] = [], before: [TermHit] = [], after: [TermHit] = [], venues: [TermHit] = []
         var complaint = false
@@ -122,9 +126,11 @@ struct FacetExtractor {
         for (m, t) in zip(mentions, targeted) where t { affected.formUnion(m.codes) }
         let free = zip(mentions, targeted).filter { !$0.1 }.map(\.0)
         guard let first = free.first else { return }
-        switch facets.acting {
+        switch policy {
         case .first:
             acting.formUnion(first.codes)
+        case .all:
+            for m in free { acting.formUnion(m.codes) }
         case .subject:
             // The first evidence word that is not a jurisdiction: the verb or topic of the sentence.
             let pivot = evidence.filter { facets.jurisdictionsByTerm[$0.term] == nil }.map(\.start).min() ?? range.upperBound

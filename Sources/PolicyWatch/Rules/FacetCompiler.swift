@@ -11,6 +11,7 @@ extension Compiler {
         }
         var out = CompiledFacets()
         out.acting = spec.acting
+        for (tag, policy, _) in spec.actingByTag { out.actingByTag[tag] = policy }
         out.targetWithin = spec.targetWithin
         for (kind, map, mark) in spec.jurisdictions {
             guard let ids = entityIDs(kind: kind) else {

@@ -17,10 +17,14 @@ public struct FacetSpec: Sendable {
         case subject
         /// Only the first jurisdiction of the sentence.
         case first
+        /// Every jurisdiction named that is not a target (both sides of talks or a joint statement).
+        case all
     }
 
     public var jurisdictions: [(kind: String, map: JurisdictionMap, mark: Mark)] = []
     public var acting: ActingPolicy = .subject
+    /// Another policy for alerts of rules with a tag: `joint-statement: all`.
+    public var actingByTag: [(tag: String, policy: ActingPolicy, mark: Mark)] = []
     /// Cues written before the target: "sanctions on China", "against Japan".
     public var targetBefore: [Expr] = []
     /// Cues written after the target: "중국에 대한", "中国に対する".
@@ -54,6 +58,8 @@ public struct CompiledFacets: Sendable {
     /// Term id -> jurisdictions its hit names (an alias of a country or of an agency).
     public var jurisdictionsByTerm: [Int32: [String]] = [:]
     public var acting: FacetSpec.ActingPolicy = .subject
+    /// Tag -> policy, for alerts whose rule has the tag (the first tag listed wins).
+    public var actingByTag: [String: FacetSpec.ActingPolicy] = [:]
     public var targetBefore: Set<Int32> = []
     public var targetAfter: Set<Int32> = []
     public var targetWithin = 3

@@ -3,7 +3,7 @@ import YAMLLoader
 /// Reading `facets:` and `trends:` (docs/rules.md). Errors carry file:line:column and a hint,
 /// like the rest of the rule language; cue lists are term lists (terms and `$lists`).
 extension RuleParser {
-    static let facetKeys = ["jurisdictions", "acting", "targets", "venues", "datelines", "complaints", "stages", "sectors"]
+    static let facetKeys = ["jurisdictions", "acting", "acting_by_tag", "targets", "venues", "datelines", "complaints", "stages", "sectors"]
     static let targetKeys = ["before", "after", "within", "named"]
     static let trendKeys = ["id", "title", "severity", "tags", "tag", "group_by", "min_articles", "min_sources", "within"]
 
@@ -23,6 +23,19 @@ extension RuleParser {
                 } else {
                     error(value.mark, "'facets.acting' must be one of \(FacetSpec.ActingPolicy.allCases.map(\.rawValue).joined(separator: ", ")), found '\(value.scalar ?? value.typeDescription)'",
                           hint: "subject: the jurisdictions before the matched words act")
+                }
+            case "acting_by_tag":
+                guard let pairs = value.mapping else {
+                    error(value.mark, "'facets.acting_by_tag' must map tags to policies, found \(value.typeDescription)", hint: "acting_by_tag: {joint-statement: all}")
+                    continue
+                }
+                for (tag, policy) in pairs {
+                    guard let p = policy.scalar.flatMap(FacetSpec.ActingPolicy.init(rawValue:)) else {
+                        error(policy.mark, "acting policy for tag '\(tag.scalar ?? "")' must be one of \(FacetSpec.ActingPolicy.allCases.map(\.rawValue).joined(separator: ", ")), found '\(policy.scalar ?? policy.typeDescription)'",
+                              hint: "all: every jurisdiction named that is not a target acts")
+                        continue
+                    }
+                    spec.actingByTag.append((tag.scalar ?? "", p, tag.mark))
                 }
             case "targets": parseTargets(value, into: &spec)
             case "venues": spec.venues = cueList(value, context: "facets.venues")

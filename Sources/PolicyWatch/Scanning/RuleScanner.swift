@@ -62,7 +62,7 @@ public struct RuleScanner: Sendable {
             if entities == nil { entities = m.entities(ruleSet.entities) }
             var alert = makeAlert(rule, article: article, matches: m, evidence: outcome.evidence, now: now, scalars: &scalars)
             alert.entities = entities ?? [:]
-            alert.facets = facetReader?.facets(for: outcome.evidence)
+            alert.facets = facetReader?.facets(for: outcome.evidence, tags: rule.rule.tags)
             alerts.append(alert)
         }
         return alerts

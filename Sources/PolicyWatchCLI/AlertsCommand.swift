@@ -7,11 +7,15 @@ struct AlertsCommand: ParsableCommand {
         commandName: "alerts",
         abstract: "List the alerts raised so far (from the state).",
         discussion: """
-            One line per alert, oldest first: when it was raised, severity, rule, title, link.
-            --json prints the alerts as a JSON array (the report's alert objects, with also_seen).
+            A table, one row per alert, oldest first: when it was raised, severity, rule, who acts
+            and who is affected (ISO codes), stage, title, link. --json prints the alerts as a
+            JSON array (the report's alert objects, with facets and also_seen).
+            --acting, --affected and --stage keep alerts having any of the values given
+            (repeatable, or comma-separated); --tag keeps alerts having every tag given.
 
             Examples:
               policywatch alerts --state .policywatch/state.sqlite --since 7d
+              policywatch alerts --acting CN --affected US --tag export-control --stage in_force --since 7d
               policywatch alerts --config policywatch.yaml --tag export-control --json
             """
     )
@@ -31,12 +35,29 @@ struct AlertsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Only alerts of this rule id.", valueName: "ID"))
     var rule: String?
 
+    @Option(help: ArgumentHelp("Only alerts where one of these jurisdictions acts (ISO code or EU; repeatable).", valueName: "CODE"))
+    var acting: [String] = []
+
+    @Option(help: ArgumentHelp("Only alerts affecting one of these jurisdictions (repeatable).", valueName: "CODE"))
+    var affected: [String] = []
+
+    @Option(help: ArgumentHelp("Only alerts at one of these stages: proposed, announced, in_force, lifted, threatened, protested.", valueName: "STAGE"))
+    var stage: [String] = []
+
+    var facetFilter: FacetFilter {
+        FacetFilter(acting: acting.flatMap(FacetFilter.values), affected: affected.flatMap(FacetFilter.values), stages: stage.flatMap(FacetFilter.values))
+    }
+
     @Flag(help: "Print JSON instead of lines.")
     var json = false
 
     func validate() throws {
         if let since, Units.since(since) == nil {
             throw ValidationError("--since: cannot read '\(since)'; write e.g. 30m, 12h, 7d, 2w, 2025-06-01")
+        }
+        let f = facetFilter
+        if let p = FacetFilter.problem(acting: f.acting, affected: f.affected, stages: f.stages) {
+            throw ValidationError("\(p.message); \(p.hint)")
         }
     }
 
@@ -49,10 +70,12 @@ struct AlertsCommand: ParsableCommand {
         guard let statePath else {
             throw ValidationError("no state to read: give --state PATH, or --config FILE with a 'state:' line")
         }
-        let alerts: [Alert]
+        var alerts: [Alert]
         do {
             let store = try StateStore.open(path: statePath, create: false)
             alerts = try store.alerts(since: since.flatMap { Units.since($0) }.map { Timestamp.string($0) }, tags: tag, rule: rule)
+            let filter = facetFilter
+            alerts.removeAll { !filter.accepts($0) }
         } catch {
             Console.error("\(error)")
             throw Exit.stateError
@@ -63,12 +86,32 @@ struct AlertsCommand: ParsableCommand {
             FileHandle.standardOutput.write(data)
             return
         }
-        for a in alerts {
-            var line = "\(a.firstSeen)  \(a.rule.severity.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  \(a.rule.id)  \(a.article.title.isEmpty ? "(untitled)" : a.article.title)"
+        for line in AlertTable.lines(alerts) { Console.out(line) }
+        Console.error("\(alerts.count) alert\(alerts.count == 1 ? "" : "s")")
+    }
+}
+
+/// The alerts command's table: fixed-width columns for time, severity, rule and facets, then
+/// the title and link (which vary too much in width to pad).
+enum AlertTable {
+    static func lines(_ alerts: [Alert]) -> [String] {
+        guard !alerts.isEmpty else { return [] }
+        let ruleWidth = min(40, alerts.map(\.rule.id.count).max() ?? 4)
+        let facetCells = alerts.map { a -> String in
+            guard let f = a.facets else { return "-" }
+            let acting = f.acting.isEmpty ? "?" : f.acting.joined(separator: ",")
+            return f.affected.isEmpty ? acting : acting + " > " + f.affected.joined(separator: ",")
+        }
+        let facetWidth = min(24, max(17, facetCells.map(\.count).max() ?? 5))
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s.padding(toLength: n, withPad: " ", startingAt: 0) }
+        var out = [[pad("RAISED", 20), pad("SEVERITY", 8), pad("RULE", ruleWidth), pad("ACTING > AFFECTED", facetWidth), pad("STAGE", 10), "TITLE"].joined(separator: "  ")]
+        for (a, facts) in zip(alerts, facetCells) {
+            var line = [pad(a.firstSeen, 20), pad(a.rule.severity.rawValue, 8), pad(a.rule.id, ruleWidth), pad(facts, facetWidth),
+                        pad(a.facets?.stage ?? "-", 10), a.article.title.isEmpty ? "(untitled)" : a.article.title].joined(separator: "  ")
             if let where_ = a.article.url ?? a.article.path { line += "  \(where_)" }
             if let also = a.alsoSeen, !also.isEmpty { line += "  (also seen in \(also.count) more place\(also.count == 1 ? "" : "s"))" }
-            Console.out(line)
+            out.append(line)
         }
-        Console.error("\(alerts.count) alert\(alerts.count == 1 ? "" : "s")")
+        return out
     }
 }

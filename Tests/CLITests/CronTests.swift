@@ -283,8 +283,10 @@ final class CronTests: XCTestCase {
         let list = Binary.run(["alerts"], cwd: dir.url("cron"))
         XCTAssertEqual(list.status, 0, list.stderr)
         let lines = list.stdout.split(separator: "\n")
-        XCTAssertEqual(lines.count, 3)
-        XCTAssertTrue(lines[0].contains("high      export-control.chips  US tightens chip curbs"), String(lines[0]))
+        XCTAssertEqual(lines.count, 4)  // a header, then one row per alert
+        XCTAssertTrue(lines[0].hasPrefix("RAISED"), String(lines[0]))
+        XCTAssertTrue(lines[1].contains("high      export-control.chips  "), String(lines[1]))
+        XCTAssertTrue(lines[1].contains("US tightens chip curbs"), String(lines[1]))
         XCTAssertTrue(list.stderr.contains("3 alerts"))
 
         let tagged = Binary.run(["alerts", "--config", dir.url("cron/policywatch.yaml"), "--tag", "cooperation", "--since", "1d", "--json"], cwd: "/")

@@ -85,9 +85,14 @@ final class FileReporterTests: XCTestCase {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         // The US article: critical before high before low, then the next article.
         let us = try XCTUnwrap(lines.firstIndex(of: "Chip tools & export controls: what the <new> rule means"))
-        let sevs = lines[us...].prefix { !$0.isEmpty }.filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") && !$0.hasPrefix("  http") }
-            .map { $0.trimmingCharacters(in: .whitespaces).split(separator: " ")[0] }
+        let card = lines[us...].prefix { !$0.isEmpty }
+        let sevs = card.filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }
+            .map { String($0.trimmingCharacters(in: .whitespaces).split(separator: " ")[0]) }
+            .filter { Severity(rawValue: $0.lowercased()) != nil }
         XCTAssertEqual(sevs, ["CRITICAL", "HIGH", "LOW"])
+        // One card: its origin and its tags once, before the rules.
+        XCTAssertTrue(card.dropFirst().first?.contains("https://") == true, card.joined(separator: "\n"))
+        XCTAssertEqual(card.filter { $0.hasPrefix("  tags ") }.count, 1)
         XCTAssertTrue(text.contains("[Entity List]"), "evidence is marked without colour")
         XCTAssertEqual(lines.filter { !$0.isEmpty }.last, "11 alerts in 4 articles (2 critical, 4 high, 2 medium, 3 low)")
 

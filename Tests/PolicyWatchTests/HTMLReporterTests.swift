@@ -28,18 +28,22 @@ final class HTMLReporterTests: XCTestCase {
         XCTAssertEqual(Set(external), Set(alerts.compactMap(\.article.url)))
         XCTAssertTrue(hrefs.filter { $0.hasPrefix("#") }.allSatisfy { html.contains("id=\"\($0.dropFirst())\"") }, "anchors resolve")
 
-        // Grouped by tag (most severe first), then severity (descending).
-        let tagIDs = HTMLShape.attributes("id", in: html).filter { $0.hasPrefix("tag-") }
-        XCTAssertEqual(tagIDs, ["tag-export-control", "tag-entity-list", "tag-semiconductors", "tag-joint-statement", "tag-dialogue"])
-        let exportControl = try HTMLShape.section(id: "tag-export-control", in: html)
-        let sevOrder = HTMLShape.attributes("class", in: exportControl).filter { $0.hasPrefix("severity ") }
-        XCTAssertEqual(sevOrder, ["severity sev-critical", "severity sev-high"])
-        // Each alert appears once under each of its tags.
-        XCTAssertEqual(html.components(separatedBy: "<article class=\"alert\"").count - 1, alerts.reduce(0) { $0 + $1.rule.tags.count })
+        // One card per article, grouped by the article's highest severity (descending).
+        let keys = HTMLShape.attributes("data-article-key", in: html)
+        XCTAssertEqual(keys.count, Set(alerts.map(\.article.key)).count, "one card per article")
+        XCTAssertEqual(Set(keys), Set(alerts.map(\.article.key)))
+        let sevOrder = HTMLShape.attributes("class", in: html).filter { $0.hasPrefix("severity ") }
+        let cardSeverities = Set(Dictionary(grouping: alerts, by: \.article.key).values.map { $0.map(\.rule.severity).max()! })
+        XCTAssertEqual(sevOrder, Severity.allCases.reversed().filter(cardSeverities.contains).map { "severity sev-\($0.rawValue)" })
+        XCTAssertGreaterThan(sevOrder.count, 1)
+        // Every alert is listed once, inside its article's card, with its rule.
+        XCTAssertEqual(html.components(separatedBy: "<li class=\"alert\"").count - 1, alerts.count)
+        let cards = html.components(separatedBy: "<article class=\"card\"").dropFirst()
         for a in alerts {
-            for t in a.rule.tags {
-                XCTAssertTrue(try HTMLShape.section(id: "tag-\(t)", in: html).contains("id=\"alert-\(a.id)\""), "\(a.rule.id) under \(t)")
-            }
+            let card = cards.first { $0.contains("data-article-key=\"\(HTMLReporter.escape(a.article.key))\"") }
+            XCTAssertTrue(card?.contains("id=\"alert-\(a.id)\"") == true, "\(a.rule.id) in its article's card")
+            // The title appears once per card, not once per rule.
+            XCTAssertEqual(card.map { $0.components(separatedBy: "<h3").count - 1 }, 1)
         }
 
         // Evidence: the matched text inside <mark>, in its snippet.
@@ -52,7 +56,7 @@ final class HTMLReporterTests: XCTestCase {
         XCTAssertTrue(html.contains("Chip tools &amp; export controls: what the &lt;new&gt; rule means"))
         XCTAssertFalse(html.contains("<new>"))
         // The Japanese article has no URL: a title without a link, and its path shown.
-        XCTAssertTrue(html.contains("<h4>日米、次世代半導体の共同ロードマップ</h4>"))
+        XCTAssertTrue(html.contains("<h3>日米、次世代半導体の共同ロードマップ</h3>"))
         XCTAssertTrue(html.contains("<code>Fixtures/reporters/articles.jsonl</code>"))
         XCTAssertTrue(html.contains("11 alerts in 4 articles"))
     }

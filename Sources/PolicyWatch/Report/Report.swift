@@ -65,9 +65,14 @@ public struct Alert: Codable, Hashable, Sendable {
     /// Other places the same story was seen (another feed, a copy with another URL), when
     /// state merged them. Absent when there are none.
     public var alsoSeen: [Sighting]? = nil
+    /// Who acts, who is hit, sectors, stage (`Facets`); absent when the rules declare no
+    /// `facets:` and in alerts stored before facets existed.
+    public var facets: Facets? = nil
+    /// Present on trend alerts only (`TrendStage`): the window and the articles behind it.
+    public var trend: TrendInfo? = nil
 
     enum CodingKeys: String, CodingKey {
-        case id, rule, article, matches, entities
+        case id, rule, article, matches, entities, facets, trend
         case firstSeen = "first_seen"
         case alsoSeen = "also_seen"
     }
@@ -82,6 +87,29 @@ public struct Alert: Codable, Hashable, Sendable {
         public var path: String?
         /// When it was first seen there (UTC ISO 8601).
         public var seen: String
+    }
+
+    /// What a trend alert counted: its group, its window and its articles.
+    public struct TrendInfo: Codable, Hashable, Sendable {
+        /// The jurisdiction shared (nil when the trend groups by nothing).
+        public var group: String?
+        public var windowStart: String
+        public var windowEnd: String
+        public var articles: [Member]
+
+        enum CodingKeys: String, CodingKey {
+            case group, articles
+            case windowStart = "window_start"
+            case windowEnd = "window_end"
+        }
+
+        public struct Member: Codable, Hashable, Sendable {
+            public var key: String
+            public var title: String
+            public var url: String?
+            public var source: String?
+            public var published: String?
+        }
     }
 
     public static func id(rule: String, articleKey: String) -> String {

@@ -335,6 +335,15 @@ struct JSONBytes: Sendable {
             stringArray(a.entities[k]!)
         }
         close(0x7D)
+        if let f = a.facets {
+            key("facets")
+            open(0x7B)
+            key("acting"); stringArray(f.acting)
+            key("affected"); stringArray(f.affected)
+            key("sectors"); stringArray(f.sectors)
+            if let v = f.stage { key("stage"); string(v) }
+            close(0x7D)
+        }
         key("first_seen"); string(a.firstSeen)
         key("id"); string(a.id)
         key("matches")
@@ -359,6 +368,27 @@ struct JSONBytes: Sendable {
         key("tags"); stringArray(a.rule.tags)
         key("title"); string(a.rule.title)
         close(0x7D)
+        if let t = a.trend {
+            key("trend")
+            open(0x7B)
+            key("articles")
+            open(0x5B)
+            for m in t.articles {
+                element()
+                open(0x7B)
+                key("key"); string(m.key)
+                if let v = m.published { key("published"); string(v) }
+                if let v = m.source { key("source"); string(v) }
+                key("title"); string(m.title)
+                if let v = m.url { key("url"); string(v) }
+                close(0x7D)
+            }
+            close(0x5D)
+            if let v = t.group { key("group"); string(v) }
+            key("window_end"); string(t.windowEnd)
+            key("window_start"); string(t.windowStart)
+            close(0x7D)
+        }
         close(0x7D)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// `console`: alerts for people at a terminal, grouped by article then severity, with the
-/// evidence highlighted; colour only when the output is a terminal (and NO_COLOR is unset).
+/// `console`: alerts for people at a terminal, one card per article (`ArticleCard`: title,
+/// source and date once, tags and facets, then each rule with its evidence highlighted); colour only when the output is a terminal (and NO_COLOR is unset).
 public struct ConsoleReporter: Reporter {
     public static let identifier = "console"
     public static let summary = "human-readable alerts on stdout (target stderr for standard error)"
@@ -38,22 +38,21 @@ public struct ConsoleReporter: Reporter {
     /// The text, exposed for tests.
     public func render(_ batch: DeliveryBatch) -> String {
         var out = ""
-        // Articles in the order they were scanned; inside one, most severe first.
-        var order: [String] = []
-        var byArticle: [String: [Alert]] = [:]
-        for a in batch.alerts {
-            if byArticle[a.article.key] == nil { order.append(a.article.key) }
-            byArticle[a.article.key, default: []].append(a)
-        }
-        for key in order {
-            let alerts = byArticle[key]!.sorted { ($1.rule.severity, $0.rule.id) < ($0.rule.severity, $1.rule.id) }
-            let article = alerts[0].article
+        // One card per article, in the order scanned; inside one, most severe first.
+        for card in ArticleCard.group(batch.alerts) {
+            let alerts = card.alerts
+            let article = card.article
             out += style(article.title.isEmpty ? "(untitled)" : article.title, "1") + "\n"
-            if let where_ = article.url ?? article.path { out += "  " + style(where_, "2") + "\n" }
+            let origin = [article.source, article.published, article.url ?? article.path].compactMap { $0 }
+            if !origin.isEmpty { out += "  " + style(origin.joined(separator: " · "), "2") + "\n" }
+            let about = [card.tags.isEmpty ? nil : "tags " + card.tags.joined(separator: ", "), ArticleCard.facetLine(card.facets)].compactMap { $0 }
+            if !about.isEmpty { out += "  " + about.joined(separator: " · ") + "\n" }
             for a in alerts {
                 let sev = a.rule.severity.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)
-                let tags = a.rule.tags.isEmpty ? "" : "; " + a.rule.tags.joined(separator: ", ")
-                out += "  " + style(sev, Self.colour(a.rule.severity)) + " " + a.rule.title + style(" (\(a.rule.id)\(tags))", "2") + "\n"
+                out += "  " + style(sev, Self.colour(a.rule.severity)) + " " + a.rule.title + style(" (\(a.rule.id))", "2") + "\n"
+                for m in a.trend?.articles ?? [] {
+                    out += "           - " + m.title + style(" (" + [m.source, m.published, m.url].compactMap { $0 }.joined(separator: " · ") + ")", "2") + "\n"
+                }
                 for m in Alert.MatchRecord.representative(a.matches, limit: evidence) {
                     let shown: String
                     if let h = m.highlighted {

@@ -1,8 +1,9 @@
 import Foundation
 
-/// `html`: a self-contained digest page (inline CSS, no scripts, no external assets):
-/// alerts grouped by tag, then severity; evidence with the matched text in `<mark>`; links
-/// to the articles; readable on a phone. Every text from rules and articles is escaped, and
+/// `html`: a self-contained digest page (inline CSS, no scripts, no external assets): one
+/// card per article (`ArticleCard`), grouped by the article's highest severity; each card
+/// lists the rules that fired with their evidence, the matched text in `<mark>`; links to
+/// the articles; readable on a phone. Every text from rules and articles is escaped, and
 /// only http(s) URLs become links.
 public struct HTMLReporter: Reporter {
     public static let identifier = "html"
@@ -35,24 +36,14 @@ public struct HTMLReporter: Reporter {
     /// The page, exposed for tests.
     public func render(_ batch: DeliveryBatch) -> String {
         let alerts = batch.alerts
-        // Tags in order of first appearance; an alert appears under each of its tags.
-        var tagOrder: [String] = []
-        var byTag: [String: [Alert]] = [:]
-        for a in alerts {
-            for t in a.rule.tags.isEmpty ? [""] : a.rule.tags {
-                if byTag[t] == nil { tagOrder.append(t) }
-                byTag[t, default: []].append(a)
-            }
+        // One card per article; the most severe articles first, then in the order scanned.
+        let cards = ArticleCard.group(alerts).enumerated().sorted { a, b in
+            a.element.severity != b.element.severity ? a.element.severity > b.element.severity : a.offset < b.offset
+        }.map(\.element)
+        var tagCounts: [(tag: String, n: Int)] = []
+        for t in cards.flatMap(\.tags) {
+            if let i = tagCounts.firstIndex(where: { $0.tag == t }) { tagCounts[i].n += 1 } else { tagCounts.append((t, 1)) }
         }
-        // Most severe tags first, then the busiest, then by name; untagged last.
-        tagOrder.sort { a, b in
-            if a.isEmpty != b.isEmpty { return b.isEmpty }
-            let sa = byTag[a]!.map(\.rule.severity).max()!, sb = byTag[b]!.map(\.rule.severity).max()!
-            if sa != sb { return sa > sb }
-            if byTag[a]!.count != byTag[b]!.count { return byTag[a]!.count > byTag[b]!.count }
-            return a < b
-        }
-        let articles = Set(alerts.map(\.article.key)).count
         var h = """
             <!doctype html>
             <html lang="en">
@@ -66,30 +57,23 @@ public struct HTMLReporter: Reporter {
             <body>
             <header>
             <h1>\(esc(title))</h1>
-            <p class="summary">\(alerts.count) alert\(alerts.count == 1 ? "" : "s") in \(articles) article\(articles == 1 ? "" : "s")\
+            <p class="summary">\(alerts.count) alert\(alerts.count == 1 ? "" : "s") in \(cards.count) article\(cards.count == 1 ? "" : "s")\
              · \(counts(alerts))</p>
             <p class="run">Run of <time datetime="\(esc(batch.run.started))">\(esc(Self.readableTime(batch.run.started)))</time> · \(batch.run.articles) articles scanned · \(batch.run.rules) rules</p>
 
             """
-        if tagOrder.count > 1 {
-            h += "<nav aria-label=\"Tags\"><ul class=\"tags\">"
-            for t in tagOrder {
-                h += "<li><a href=\"#\(anchor(t))\">\(esc(t.isEmpty ? "untagged" : t))</a> <span class=\"n\">\(byTag[t]!.count)</span></li>"
-            }
-            h += "</ul></nav>\n"
+        if !tagCounts.isEmpty {
+            h += "<ul class=\"tags summary-tags\" aria-label=\"Articles per tag\">"
+            for (t, n) in tagCounts { h += "<li>\(esc(t)) <span class=\"n\">\(n)</span></li>" }
+            h += "</ul>\n"
         }
         h += "</header>\n<main>\n"
         if alerts.isEmpty { h += "<p class=\"empty\">No new alerts in this run.</p>\n" }
-        for t in tagOrder {
-            let group = byTag[t]!
-            h += "<section class=\"tag\" id=\"\(anchor(t))\">\n<h2>\(esc(t.isEmpty ? "untagged" : t)) <span class=\"n\">\(group.count)</span></h2>\n"
-            for sev in Severity.allCases.reversed() {
-                let inSev = group.filter { $0.rule.severity == sev }
-                guard !inSev.isEmpty else { continue }
-                h += "<section class=\"severity sev-\(sev.rawValue)\">\n<h3><span class=\"badge sev-\(sev.rawValue)\">\(sev.rawValue)</span> \(inSev.count)</h3>\n"
-                for a in inSev { h += card(a) }
-                h += "</section>\n"
-            }
+        for sev in Severity.allCases.reversed() {
+            let inSev = cards.filter { $0.severity == sev }
+            guard !inSev.isEmpty else { continue }
+            h += "<section class=\"severity sev-\(sev.rawValue)\" id=\"sev-\(sev.rawValue)\">\n<h2><span class=\"badge sev-\(sev.rawValue)\">\(sev.rawValue)</span> \(inSev.count) article\(inSev.count == 1 ? "" : "s")</h2>\n"
+            for c in inSev { h += card(c) }
             h += "</section>\n"
         }
         if !batch.errors.isEmpty {
@@ -101,35 +85,57 @@ public struct HTMLReporter: Reporter {
         return h
     }
 
-    private func card(_ a: Alert) -> String {
-        var h = "<article class=\"alert\" id=\"alert-\(esc(a.id))\">\n"
-        let articleTitle = esc(a.article.title.isEmpty ? "(untitled)" : a.article.title)
-        if let url = a.article.url, Self.isWebLink(url) {
-            h += "<h4><a href=\"\(esc(url))\" rel=\"noopener noreferrer\">\(articleTitle)</a></h4>\n"
+    /// One article: its title, source and date once, its tags and facets, then each rule that
+    /// fired with its evidence.
+    private func card(_ c: ArticleCard) -> String {
+        let a = c.article
+        var h = "<article class=\"card\" data-article-key=\"\(esc(a.key))\">\n"
+        let articleTitle = esc(a.title.isEmpty ? "(untitled)" : a.title)
+        if let url = a.url, Self.isWebLink(url) {
+            h += "<h3><a href=\"\(esc(url))\" rel=\"noopener noreferrer\">\(articleTitle)</a></h3>\n"
         } else {
-            h += "<h4>\(articleTitle)</h4>\n"
-        }
-        h += "<p class=\"rule\">\(esc(a.rule.title)) <code>\(esc(a.rule.id))</code></p>\n"
-        if !a.matches.isEmpty {
-            h += "<ul class=\"evidence\">\n"
-            for m in Alert.MatchRecord.representative(a.matches, limit: 3) {
-                let body: String
-                if let hl = m.highlighted {
-                    body = esc(hl.before) + "<mark>" + esc(hl.match) + "</mark>" + esc(hl.after)
-                } else {
-                    body = esc(m.snippet)
-                }
-                h += "<li><span class=\"field\">\(m.field.rawValue)</span> \(body)</li>\n"
-            }
-            h += "</ul>\n"
+            h += "<h3>\(articleTitle)</h3>\n"
         }
         var meta: [String] = []
-        if let s = a.article.source { meta.append(esc(s)) }
-        if let p = a.article.published { meta.append(esc(p)) }
-        meta.append(esc(a.article.language))
-        if a.article.url == nil, let path = a.article.path { meta.append("<code>\(esc(path))</code>") }
-        if let url = a.article.url, !Self.isWebLink(url) { meta.append("<code>\(esc(url))</code>") }
-        h += "<p class=\"meta\">\(meta.joined(separator: " · "))</p>\n</article>\n"
+        if let s = a.source { meta.append(esc(s)) }
+        if let p = a.published { meta.append(esc(p)) }
+        meta.append(esc(a.language))
+        if a.url == nil, let path = a.path { meta.append("<code>\(esc(path))</code>") }
+        if let url = a.url, !Self.isWebLink(url) { meta.append("<code>\(esc(url))</code>") }
+        h += "<p class=\"meta\">\(meta.joined(separator: " · "))</p>\n"
+        if !c.tags.isEmpty {
+            h += "<ul class=\"tags\">" + c.tags.map { "<li>\(esc($0))</li>" }.joined() + "</ul>\n"
+        }
+        if let f = ArticleCard.facetLine(c.facets) { h += "<p class=\"facets\">\(esc(f))</p>\n" }
+        h += "<ul class=\"rules\">\n"
+        for alert in c.alerts {
+            h += "<li class=\"alert\" id=\"alert-\(esc(alert.id))\"><p class=\"rule\"><span class=\"badge sev-\(alert.rule.severity.rawValue)\">\(alert.rule.severity.rawValue)</span> \(esc(alert.rule.title)) <code>\(esc(alert.rule.id))</code></p>\n"
+            if let t = alert.trend {
+                // A trend lists the articles behind it.
+                h += "<ul class=\"trend-articles\">\n"
+                for m in t.articles {
+                    let title = esc(m.title.isEmpty ? "(untitled)" : m.title)
+                    let link = m.url.map { Self.isWebLink($0) ? "<a href=\"\(esc($0))\" rel=\"noopener noreferrer\">\(title)</a>" : title } ?? title
+                    h += "<li>\(link) <span class=\"n\">\([m.source, m.published].compactMap { $0 }.map(esc).joined(separator: " · "))</span></li>\n"
+                }
+                h += "</ul>\n"
+            }
+            if !alert.matches.isEmpty {
+                h += "<ul class=\"evidence\">\n"
+                for m in Alert.MatchRecord.representative(alert.matches, limit: 2) {
+                    let body: String
+                    if let hl = m.highlighted {
+                        body = esc(hl.before) + "<mark>" + esc(hl.match) + "</mark>" + esc(hl.after)
+                    } else {
+                        body = esc(m.snippet)
+                    }
+                    h += "<li><span class=\"field\">\(m.field.rawValue)</span> \(body)</li>\n"
+                }
+                h += "</ul>\n"
+            }
+            h += "</li>\n"
+        }
+        h += "</ul>\n</article>\n"
         return h
     }
 
@@ -139,10 +145,6 @@ public struct HTMLReporter: Reporter {
             return n == 0 ? nil : "<span class=\"badge sev-\(s.rawValue)\">\(n) \(s.rawValue)</span>"
         }
         return parts.isEmpty ? "nothing to report" : parts.joined(separator: " ")
-    }
-
-    private func anchor(_ tag: String) -> String {
-        "tag-" + (tag.isEmpty ? "untagged" : String(tag.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "." ? Character($0) : "_" }))
     }
 
     /// "2026-06-01T06:00:00Z" -> "2026-06-01 06:00 UTC" (the report's times are UTC).
@@ -185,20 +187,21 @@ public struct HTMLReporter: Reporter {
         color:var(--fg);background:var(--bg);overflow-wrap:anywhere;-webkit-text-size-adjust:100%}
         h1{font-size:1.5rem;margin:.2rem 0}
         h2{font-size:1.2rem;margin:1.6rem 0 .4rem;padding-bottom:.2rem;border-bottom:2px solid var(--line)}
-        h3{font-size:.95rem;margin:1rem 0 .4rem}
-        h4{font-size:1.05rem;margin:0 0 .3rem;line-height:1.35}
+        h3{font-size:1.05rem;margin:0 0 .3rem;line-height:1.35}
         a{color:inherit;text-decoration-thickness:1px;text-underline-offset:2px}
         .summary,.run,.meta,footer{color:var(--muted);font-size:.9rem;margin:.2rem 0}
         .n{color:var(--muted);font-weight:normal;font-size:.85em}
-        nav ul.tags{list-style:none;padding:0;margin:.8rem 0 0;display:flex;flex-wrap:wrap;gap:.4rem}
-        nav ul.tags li{background:var(--card);border:1px solid var(--line);border-radius:999px;padding:.15rem .7rem;font-size:.9rem}
-        nav a{text-decoration:none}
-        .badge{display:inline-block;border-radius:.3rem;padding:0 .45rem;color:#fff;font-size:.8rem;font-weight:600;text-transform:uppercase;letter-spacing:.02em}
+                .badge{display:inline-block;border-radius:.3rem;padding:0 .45rem;color:#fff;font-size:.8rem;font-weight:600;text-transform:uppercase;letter-spacing:.02em}
         .badge.sev-critical{background:var(--critical)}.badge.sev-high{background:var(--high)}.badge.sev-medium{background:var(--medium)}\
         .badge.sev-low{background:var(--low)}.badge.sev-info{background:var(--info)}
-        article.alert{background:var(--card);border:1px solid var(--line);border-left:4px solid var(--line);border-radius:.5rem;padding:.75rem .9rem;margin:.6rem 0}
-        .sev-critical article.alert{border-left-color:var(--critical)}.sev-high article.alert{border-left-color:var(--high)}\
-        .sev-medium article.alert{border-left-color:var(--medium)}.sev-low article.alert{border-left-color:var(--low)}
+        article.card{background:var(--card);border:1px solid var(--line);border-left:4px solid var(--line);border-radius:.5rem;padding:.75rem .9rem;margin:.6rem 0}
+        .sev-critical article.card{border-left-color:var(--critical)}.sev-high article.card{border-left-color:var(--high)}\
+        .sev-medium article.card{border-left-color:var(--medium)}.sev-low article.card{border-left-color:var(--low)}
+        ul.tags{list-style:none;padding:0;margin:.3rem 0;display:flex;flex-wrap:wrap;gap:.3rem}
+        ul.tags li{background:var(--bg);border:1px solid var(--line);border-radius:999px;padding:0 .55rem;font-size:.8rem}
+        .facets{margin:.2rem 0 .4rem;font-size:.9rem}
+        ul.rules{list-style:none;padding:0;margin:.3rem 0 0}
+        ul.rules>li{border-top:1px solid var(--line);padding:.4rem 0 .1rem}
         .rule{margin:.1rem 0 .4rem;font-weight:600}
         code{font:.8rem/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;color:var(--muted);font-weight:normal}
         ul.evidence{margin:.3rem 0;padding-left:1.1rem}

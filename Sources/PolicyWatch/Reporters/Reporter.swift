@@ -49,6 +49,9 @@ public struct ReporterOption: Sendable, Hashable {
     public static let common: [ReporterOption] = [
         .init("min_severity", "only alerts of this severity or higher (info, low, medium, high, critical)"),
         .init("tags", "only alerts of rules with one of these tags"),
+        .init("acting", "only alerts whose acting jurisdictions include one of these codes (e.g. CN US)"),
+        .init("affected", "only alerts whose affected jurisdictions include one of these codes"),
+        .init("stage", "only alerts at one of these stages (proposed, announced, in_force, lifted, threatened, protested)"),
         .init("digest", "true: one delivery per run instead of one per alert"),
         .init("name", "the name deliveries are recorded under in the state (default TYPE:TARGET)"),
     ]

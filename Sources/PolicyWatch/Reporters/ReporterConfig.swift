@@ -15,6 +15,8 @@ public struct ReporterConfig: Sendable, Hashable {
     public var minSeverity: Severity?
     /// Only alerts of rules having one of these tags (empty: every alert).
     public var tags: [String]
+    /// Only alerts whose facets match (`acting`, `affected`, `stage` options).
+    public var facets = FacetFilter()
     /// One delivery per run instead of one per alert.
     public var digest: Bool
     /// The name deliveries are recorded under, when given (YAML `name:`, CLI `[name=...]`).
@@ -62,7 +64,7 @@ public struct ReporterConfig: Sendable, Hashable {
     public func accepts(_ alert: Alert) -> Bool {
         if let minSeverity, alert.rule.severity < minSeverity { return false }
         if !tags.isEmpty, !alert.rule.tags.contains(where: tags.contains) { return false }
-        return true
+        return facets.accepts(alert)
     }
 
     // MARK: - Command line
@@ -114,6 +116,13 @@ public struct ReporterConfig: Sendable, Hashable {
         if let t = options.removeValue(forKey: "tags") {
             config.tags = t.split(whereSeparator: { $0 == " " || $0 == "|" || $0 == ";" }).map(String.init)
         }
+        let acting = options.removeValue(forKey: "acting").map(FacetFilter.values) ?? []
+        let affected = options.removeValue(forKey: "affected").map(FacetFilter.values) ?? []
+        let stages = options.removeValue(forKey: "stage").map(FacetFilter.values) ?? []
+        if let p = FacetFilter.problem(acting: acting, affected: affected, stages: stages) {
+            throw ReporterConfigError(p.message, hint: p.hint)
+        }
+        config.facets = FacetFilter(acting: acting, affected: affected, stages: stages)
         if let n = options.removeValue(forKey: "name") {
             guard !n.trimmingCharacters(in: .whitespaces).isEmpty else { throw ReporterConfigError("a reporter's name must not be empty") }
             config.name = n
@@ -208,6 +217,7 @@ public struct ReporterConfig: Sendable, Hashable {
             return config
         } catch let e as ReporterConfigError {
             let key = ["min_severity", "digest", "tags", "name"].first { e.message.contains($0) }
+                ?? (e.message.contains("stage") ? "stage" : e.message.contains("jurisdiction") ? (fields.options["acting"] != nil ? "acting" : "affected") : nil)
             diags.append(Diagnostic(.error, key.flatMap { marks[$0] } ?? item.mark, e.message, hint: e.hint))
         } catch {
             diags.append(Diagnostic(.error, item.mark, "\(error)"))
@@ -237,7 +247,7 @@ public struct ReporterConfig: Sendable, Hashable {
                 value = s
             } else if let list = v.sequence, list.allSatisfy({ $0.scalar != nil }) {
                 // Lists: tags (any of) and headers (one per line).
-                value = list.compactMap(\.scalar).joined(separator: key == "tags" ? " " : "\n")
+                value = list.compactMap(\.scalar).joined(separator: ["tags", "acting", "affected", "stage"].contains(key) ? " " : "\n")
             } else {
                 diags.append(Diagnostic(.error, v.mark, "'\(key)' must be a string or a list of strings, got \(v.typeDescription)"))
                 broken = true

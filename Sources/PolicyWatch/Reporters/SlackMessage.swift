@@ -16,16 +16,19 @@ enum SlackMessage {
         } else {
             text = "policywatch: \(alerts.count) new alert\(alerts.count == 1 ? "" : "s")"
             blocks.append(["type": "header", "text": ["type": "plain_text", "text": text]])
-            var shown = 0
-            for a in alerts {
-                let next = alertBlocks(a)
+            // One card per article: its title once, then the rules that fired on it.
+            let cards = ArticleCard.group(alerts)
+            var shown = 0, shownAlerts = 0
+            for c in cards {
+                let next = cardBlocks(c)
                 if blocks.count + next.count + 2 > maxBlocks { break }
                 blocks.append(["type": "divider"])
                 blocks.append(contentsOf: next)
                 shown += 1
+                shownAlerts += c.alerts.count
             }
-            if shown < alerts.count {
-                blocks.append(["type": "context", "elements": [["type": "mrkdwn", "text": "…and \(alerts.count - shown) more (see the report)"]]])
+            if shown < cards.count {
+                blocks.append(["type": "context", "elements": [["type": "mrkdwn", "text": "…and \(alerts.count - shownAlerts) more alerts in \(cards.count - shown) more articles (see the report)"]]])
             }
         }
         return ["text": text, "blocks": blocks]
@@ -38,6 +41,9 @@ enum SlackMessage {
     static func alertBlocks(_ a: Alert) -> [[String: Any]] {
         let title = a.article.url.map { "<\(escape($0))|\(escape(a.article.title))>" } ?? "*\(escape(a.article.title))*"
         var body = "*\(escape(a.rule.title))* · \(a.rule.severity.rawValue.uppercased())\n\(title)"
+        for m in a.trend?.articles ?? [] {
+            body += "\n• " + (m.url.map { "<\(escape($0))|\(escape(m.title))>" } ?? escape(m.title)) + (m.source.map { " · " + escape($0) } ?? "")
+        }
         for m in Alert.MatchRecord.representative(a.matches, limit: 2) {
             if let h = m.highlighted {
                 body += "\n> \(escape(h.before))*\(escape(h.match))*\(escape(h.after))"
@@ -45,10 +51,36 @@ enum SlackMessage {
                 body += "\n> \(escape(m.snippet))"
             }
         }
-        let tags = a.rule.tags.isEmpty ? "" : " · " + a.rule.tags.joined(separator: ", ")
+        var tags = a.rule.tags.isEmpty ? "" : " · " + a.rule.tags.joined(separator: ", ")
+        if let f = ArticleCard.facetLine(a.facets) { tags += " · " + f }
         return [
             ["type": "section", "text": ["type": "mrkdwn", "text": String(body.prefix(2900))]],
             ["type": "context", "elements": [["type": "mrkdwn", "text": escape("\(a.rule.id)\(tags) · \(a.id)")]]],
+        ]
+    }
+
+    /// A digest's card: the article once (title, source, date, tags, facets), then each rule.
+    static func cardBlocks(_ c: ArticleCard) -> [[String: Any]] {
+        let a = c.article
+        let title = a.url.map { "<\(escape($0))|\(escape(a.title))>" } ?? "*\(escape(a.title))*"
+        var body = title
+        for alert in c.alerts {
+            body += "\n• *\(escape(alert.rule.title))* · \(alert.rule.severity.rawValue.uppercased())"
+            for m in alert.trend?.articles ?? [] {
+                body += "\n   ◦ " + (m.url.map { "<\(escape($0))|\(escape(m.title))>" } ?? escape(m.title)) + (m.source.map { " · " + escape($0) } ?? "")
+            }
+            if let m = Alert.MatchRecord.representative(alert.matches, limit: 1).first {
+                if let h = m.highlighted {
+                    body += "\n> \(escape(h.before))*\(escape(h.match))*\(escape(h.after))"
+                } else {
+                    body += "\n> \(escape(m.snippet))"
+                }
+            }
+        }
+        let about = [a.source, a.published, c.tags.isEmpty ? nil : c.tags.joined(separator: ", "), ArticleCard.facetLine(c.facets)].compactMap { $0 }
+        return [
+            ["type": "section", "text": ["type": "mrkdwn", "text": String(body.prefix(2900))]],
+            ["type": "context", "elements": [["type": "mrkdwn", "text": escape(about.isEmpty ? a.key : about.joined(separator: " · "))]]],
         ]
     }
 

@@ -83,6 +83,10 @@ public struct RuleSet: Sendable {
     public let entities: [CompiledEntity]
     /// Ids of the rules `disable:` switched off.
     public let disabledRules: [String]
+    /// How alerts' facets are read (`facets:`); nil when the rules declare none.
+    public internal(set) var facets: CompiledFacets?
+    /// Correlation rules (`trends:`), sorted by id.
+    public internal(set) var trends: [TrendSpec] = []
 
     init(rules: [CompiledRule], matcher: TermMatcher, warnings: [Diagnostic], regexes: [LinearRegex] = [],
          entities: [CompiledEntity] = [], disabledRules: [String] = []) {
@@ -175,12 +179,16 @@ public struct Compiler {
                 compiledEntities.append(CompiledEntity(kind: kind, id: id, terms: ids))
             }
         }
+        let facets = compileFacets(files)
+        let trends = checkTrends(files, ruleIDs: allIDs)
         let errors = diagnostics.filter { $0.level == .error }
         let sorted = diagnostics.sorted(by: Diagnostic.ordered)
         guard errors.isEmpty else { return (nil, sorted) }
         compiled.sort { $0.rule.id < $1.rule.id }
-        let set = RuleSet(rules: compiled, matcher: TermMatcher(terms: terms), warnings: sorted, regexes: regexes,
+        var set = RuleSet(rules: compiled, matcher: TermMatcher(terms: terms), warnings: sorted, regexes: regexes,
                           entities: compiledEntities, disabledRules: disabled.keys.sorted())
+        set.facets = facets
+        set.trends = trends
         return (set, sorted)
     }
 
@@ -286,6 +294,9 @@ public struct Compiler {
         return ids
     }
 
+    /// Ids defined for an entity kind, sorted; nil when the kind is not defined.
+    func entityIDs(kind: String) -> [String]? { entities[kind].map { $0.keys.sorted() } }
+
     private func entityHint(kind: String, id: String) -> String {
         guard let ids = entities[kind] else {
             let kinds = entities.keys.sorted()
@@ -304,7 +315,7 @@ public struct Compiler {
     }
 
     /// Terms and `$lists` of a list or an entity.
-    private mutating func resolveItems(_ items: [Expr], owner: String) -> [Int32] {
+    mutating func resolveItems(_ items: [Expr], owner: String) -> [Int32] {
         var ids: [Int32] = []
         for item in items {
             switch item {

@@ -166,4 +166,8 @@ public struct RuleFile: Sendable {
     public var listExtensions: [TermList] = []
     /// `extend: {entities: {kind: {ID: [...]}}}`: aliases added to an entity defined elsewhere.
     public var entityExtensions: [EntityDef] = []
+    /// `facets:` (at most one in a whole rule set; Rules/FacetModel.swift).
+    public var facets: [FacetSpec] = []
+    /// `trends:`: correlation rules over alerts.
+    public var trends: [TrendSpec] = []
 }

@@ -4,7 +4,7 @@ import YAMLLoader
 /// Reads the YAML of one rule file into a `RuleFile`, collecting every problem in one
 /// pass rather than stopping at the first.
 struct RuleParser {
-    static let fileKeys = ["pack", "lists", "entities", "rules", "disable", "extend"]
+    static let fileKeys = ["pack", "lists", "entities", "rules", "disable", "extend", "facets", "trends"]
     static let ruleKeys = ["id", "title", "description", "severity", "tags", "references", "match", "query", "tests",
                            "author", "status", "date"]
     static let testKeys = ["match", "no_match", "todo_match", "todo_no_match", "title", "body", "language"]
@@ -44,6 +44,8 @@ struct RuleParser {
                 case "rules": parseRules(value, into: &file)
                 case "disable": parseDisable(value, into: &file)
                 case "extend": parseExtend(value, into: &file)
+                case "facets": if let f = parseFacets(value) { file.facets.append(f) }
+                case "trends": file.trends += parseTrends(value)
                 case let k:
                     error(key.mark, "unknown top-level key '\(k)'", hint: Suggest.hint(for: k, among: Self.fileKeys))
                 }

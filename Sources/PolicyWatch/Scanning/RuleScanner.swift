@@ -54,6 +54,7 @@ public struct RuleScanner: Sendable {
         var alerts: [Alert] = []
         var scalars = FieldScalars()
         var entities: [String: [String]]?
+        var facetReader = ruleSet.facets.map { FacetExtractor(facets: $0, matches: m) }
         for index in candidates(m) {
             let rule = ruleSet.rules[Int(index)]
             let outcome = evaluator.evaluate(rule.condition)
@@ -61,6 +62,7 @@ public struct RuleScanner: Sendable {
             if entities == nil { entities = m.entities(ruleSet.entities) }
             var alert = makeAlert(rule, article: article, matches: m, evidence: outcome.evidence, now: now, scalars: &scalars)
             alert.entities = entities ?? [:]
+            alert.facets = facetReader?.facets(for: outcome.evidence, tags: rule.rule.tags)
             alerts.append(alert)
         }
         return alerts

@@ -99,6 +99,7 @@ public struct ScanPipeline: Sendable {
         let committer = BatchCommitter(index: index, sinks: sinks, reporters: options.reporters, rescan: options.rescan, now: now,
                                        window: AlertWindow(capacity: options.alertWindow), groupArticles: options.articlesPerTransaction,
                                        clock: environment.clock)
+        if !scanner.ruleSet.trends.isEmpty { committer.trendStage = TrendStage(trends: scanner.ruleSet.trends) }
         for sink in sinks { sink.begin() }
         let decode = Decoder(reader: reader, scanner: scanner, index: index, rescan: options.rescan, now: now)
         try OrderedWindow.run(
@@ -117,6 +118,7 @@ public struct ScanPipeline: Sendable {
                 }
             })
         try committer.commitPending()
+        try committer.commitTrends(history: index as? any AlertHistory, at: started)
         committer.flush()
         var outcome = committer.outcome
         outcome.run = Report.RunInfo(started: now, finished: Timestamp.string(environment.clock()), rules: scanner.ruleSet.rules.count,
@@ -187,6 +189,9 @@ public struct ScanPipeline: Sendable {
         let groupArticles: Int
         let clock: @Sendable () -> Date
         private var lastCommit: Date
+        /// Correlation rules, when the rules declare any, and the alerts of this run they count.
+        var trendStage: TrendStage?
+        var trendInputs: [Alert] = []
 
         init(index: any StoryIndex, sinks: [any AlertSink], reporters: [ReporterConfig], rescan: Bool, now: String, window: AlertWindow,
              groupArticles: Int, clock: @escaping @Sendable () -> Date) {
@@ -263,7 +268,33 @@ public struct ScanPipeline: Sendable {
             outcome.raised += result.raised.count
             window.see(result.sightings)
             window.add(result.raised, stories: result.stories)
+            // Trends need an alert's article, tags and facets, not its evidence: keeping the
+            // evidence of every counted alert would make memory grow with the run.
+            if let trendStage {
+                trendInputs += result.raised.filter(trendStage.counts).map { alert in
+                    var slim = alert
+                    slim.matches = []
+                    return slim
+                }
+            }
             send(window.releaseOverflow())
+        }
+
+        /// Trend alerts over this run's alerts and the history's (`TrendStage`), committed
+        /// like an article's alerts, so each is raised once per window and group.
+        func commitTrends(history: (any AlertHistory)?, at started: Date) throws {
+            guard let trendStage else { return }
+            var pool = trendInputs
+            if let history {
+                let since = Timestamp.string(started.addingTimeInterval(-trendStage.lookback))
+                for tag in trendStage.tags.sorted() { pool += try history.alerts(since: since, tags: [tag], rule: nil) }
+            }
+            let trends = trendStage.evaluate(pool, now: now)
+            guard !trends.isEmpty else { return }
+            let result = try index.commit(StoryBatch(articles: trends.map(TrendStage.syntheticArticle), reporters: reporters,
+                                                     rescan: false, now: now))
+            outcome.raised += result.raised.count
+            window.add(result.raised, stories: result.stories)
         }
     }
 

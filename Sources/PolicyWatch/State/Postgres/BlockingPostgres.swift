@@ -46,12 +46,39 @@ final class BlockingPostgres: @unchecked Sendable {
         var bindings = PostgresBindings(capacity: binds.count)
         for b in binds { b.bind(into: &bindings) }
         return try lock.withLock {
+            // A connection the server closed (a restart) fails at once: a query sent on it
+            // may otherwise never be answered.
+            guard !connection.isClosed else { throw Self.lost(url) }
             do {
-                return Array(try connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).wait().rows)
+                let future = connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+                return Array(try Self.wait(for: future, timeout: queryTimeout, url: url).rows)
+            } catch let e as StateError {
+                throw e
             } catch {
                 throw Self.describe(error, url: url, connecting: false)
             }
         }
+    }
+
+    /// The longest a statement may take, waits on other scanners' rows included. Past it the
+    /// connection is taken for dead.
+    var queryTimeout: TimeInterval = 120
+
+    /// Waits for `future` at most `timeout` seconds (a server that vanished without closing the
+    /// connection must not hang a cron run).
+    private static func wait<T: Sendable>(for future: EventLoopFuture<T>, timeout: TimeInterval, url: PostgresURL) throws -> T {
+        let promise = future.eventLoop.makePromise(of: T.self)
+        future.cascade(to: promise)
+        let timer = future.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
+            promise.fail(Self.lost(url))
+        }
+        defer { timer.cancel() }
+        return try promise.futureResult.wait()
+    }
+
+    static func lost(_ url: PostgresURL) -> StateError {
+        StateError(path: url.description, message: "lost the connection to PostgreSQL",
+                   hint: "what was committed is kept: run again once the server is back")
     }
 
     /// Runs `body` in one transaction (READ COMMITTED). A deadlock or serialisation failure

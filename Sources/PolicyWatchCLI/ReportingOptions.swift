@@ -103,7 +103,8 @@ struct LockedState {
         }
     }
 
-    /// Opens a state to read it (`alerts`, `deliver --status`): no lock, nothing created.
+    /// Opens a state to read it (`alerts`, `deliver --status`): no lock; a SQLite file must
+    /// exist (a PostgreSQL database gets its tables, empty, on first use).
     static func read(location: String) throws -> any StateBackend {
         switch StateLocation(location) {
         case .postgres(let url):

@@ -20,7 +20,7 @@ struct AlertsCommand: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The state file (default: the config's state).", valueName: "PATH"))
+    @Option(help: ArgumentHelp("The state: a SQLite file or a postgres:// URL (default: the config's state).", valueName: "PATH"))
     var state: String?
 
     @Option(help: ArgumentHelp("Config file naming the state (default: ./policywatch.yaml if present).", valueName: "FILE"))
@@ -72,12 +72,12 @@ struct AlertsCommand: ParsableCommand {
         }
         var alerts: [Alert]
         do {
-            let store = try StateStore.open(path: statePath, create: false)
+            let store = try LockedState.read(location: statePath)
             alerts = try store.alerts(since: since.flatMap { Units.since($0) }.map { Timestamp.string($0) }, tags: tag, rule: rule)
             let filter = facetFilter
             alerts.removeAll { !filter.accepts($0) }
         } catch {
-            Console.error("\(error)")
+            Console.error(PostgresURL.redact("\(error)"))
             throw Exit.stateError
         }
         if json {

@@ -25,7 +25,7 @@ struct DeliverCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Read the state and reporters from this config file (default: ./policywatch.yaml if present).", valueName: "FILE"))
     var config: String?
 
-    @Option(help: ArgumentHelp("The state file (default: the config's state).", valueName: "PATH"))
+    @Option(help: ArgumentHelp("The state: a SQLite file or a postgres:// URL (default: the config's state).", valueName: "PATH"))
     var state: String?
 
     @Option(help: ArgumentHelp("Wait up to this many seconds for a run holding the state.", valueName: "SECONDS"))
@@ -50,8 +50,8 @@ struct DeliverCommand: ParsableCommand {
         }
         if status {
             let records: [DeliveryRecord]
-            do { records = try StateStore.open(path: statePath, create: false).deliveries() } catch {
-                Console.error("\(error)")
+            do { records = try LockedState.read(location: statePath).deliveries() } catch {
+                Console.error(PostgresURL.redact("\(error)"))
                 throw Exit.stateError
             }
             printStatus(records)
@@ -63,13 +63,14 @@ struct DeliverCommand: ParsableCommand {
         }
         let now = Date()
         let entries = try Reporting.entries(configs, now: now)
-        let locked = try LockedState.open(path: statePath, wait: wait ?? cfg?.wait ?? 0, create: false)
-        defer { withExtendedLifetime(locked) {} }
+        let locked = try LockedState.open(location: statePath, wait: wait ?? cfg?.wait ?? 0, lease: cfg?.lease ?? PostgresState.defaultLease,
+                                          create: false)
+        defer { locked.release() }
         let clock: @Sendable () -> Date = { Date() }
 
         let records: [DeliveryRecord]
         do { records = try locked.store.deliveries() } catch {
-            Console.error("\(statePath): error: \(error)")
+            Console.error(PostgresURL.redact("\(error)"))
             throw Exit.stateError
         }
         let configured = Set(configs.map(\.key))

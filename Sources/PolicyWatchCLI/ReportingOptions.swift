@@ -63,33 +63,59 @@ enum Reporting {
     }
 }
 
-/// The state a run works on, locked for it: one run (scan or deliver) at a time per state
-/// file. The lock lasts as long as this value.
+/// The state a run works on. A SQLite file is locked for the run (one scan or deliver at a
+/// time per file, exit 75 while busy); a PostgreSQL state is shared by several scanners,
+/// which lease sources and claim outbox rows instead. The lock lasts as long as this value.
 struct LockedState {
-    let store: StateStore
+    let store: any StateBackend
     let lock: StateLock?
+    /// The PostgreSQL state, which also leases sources.
+    var shared: PostgresState? { store as? PostgresState }
 
-    /// Locks and opens the state at `path`, or makes an in-memory one when `path` is nil.
-    /// Prints the problem and throws the documented exit code (75 busy, 74 state error).
-    static func open(path: String?, wait: TimeInterval, create: Bool = true) throws -> LockedState {
-        guard let path else {
+    /// Opens the state named by `location` (a path or a postgres:// URL), or makes an
+    /// in-memory one when it is nil. Prints the problem and throws the documented exit code
+    /// (75 busy, 74 state error).
+    static func open(location: String?, wait: TimeInterval, lease: TimeInterval = PostgresState.defaultLease, create: Bool = true) throws -> LockedState {
+        guard let location else {
             do { return LockedState(store: try StateStore.inMemory(), lock: nil) } catch {
                 Console.error("state: error: \(error)")
                 throw Exit.stateError
             }
         }
         do {
-            if !create && !FileManager.default.fileExists(atPath: path) {
-                _ = try StateStore.open(path: path, create: false)  // throws "no state file here", with a hint
+            switch StateLocation(location) {
+            case .postgres(let url):
+                let state = try PostgresState.open(url: url, environment: ProcessInfo.processInfo.environment, lease: lease)
+                return LockedState(store: state, lock: nil)
+            case .sqlite(let path):
+                if !create && !FileManager.default.fileExists(atPath: path) {
+                    _ = try StateStore.open(path: path, create: false)  // throws "no state file here", with a hint
+                }
+                let lock = try StateLock.acquire(statePath: path, wait: wait)
+                return LockedState(store: try StateStore.open(path: path, create: create), lock: lock)
             }
-            let lock = try StateLock.acquire(statePath: path, wait: wait)
-            return LockedState(store: try StateStore.open(path: path, create: create), lock: lock)
         } catch let busy as StateLock.Busy {
             Console.error(busy.description)
             throw Exit.locked
         } catch {
-            Console.error("\(error)")
+            Console.error(PostgresURL.redact("\(error)"))
             throw Exit.stateError
         }
+    }
+
+    /// Opens a state to read it (`alerts`, `deliver --status`): no lock; a SQLite file must
+    /// exist (a PostgreSQL database gets its tables, empty, on first use).
+    static func read(location: String) throws -> any StateBackend {
+        switch StateLocation(location) {
+        case .postgres(let url):
+            return try PostgresState.open(url: url, environment: ProcessInfo.processInfo.environment, lease: PostgresState.defaultLease)
+        case .sqlite(let path):
+            return try StateStore.open(path: path, create: false)
+        }
+    }
+
+    /// Ends this process's claims on a shared state (best effort: the leases run out anyway).
+    func release() {
+        try? shared?.releaseClaims()
     }
 }

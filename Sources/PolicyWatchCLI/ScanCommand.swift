@@ -50,8 +50,11 @@ struct ScanCommand: ParsableCommand {
     @Flag(help: "Ignore ./policywatch.yaml.")
     var noConfig = false
 
-    @Option(help: ArgumentHelp("Remember what was seen and raised in this SQLite file.", valueName: "PATH"))
+    @Option(help: ArgumentHelp("Remember what was seen and raised in this SQLite file, or in PostgreSQL (postgres://user@host:port/db, shared by several scanners; see docs/scale-out.md).", valueName: "PATH|URL"))
     var state: String?
+
+    @Option(help: ArgumentHelp("With a postgres:// state: seconds this scanner holds a source before another may take it over (default 300).", valueName: "SECONDS"))
+    var lease: Double?
 
     @Flag(help: "Run without state, even if the config names one: every alert is reported.")
     var noState = false
@@ -96,6 +99,7 @@ struct ScanCommand: ParsableCommand {
     func validate() throws {
         if let maxBytes, Units.bytes(maxBytes) == nil { throw ValidationError("--max-bytes must be a positive size, e.g. 1048576 or 16MB") }
         if let wait, wait < 0 { throw ValidationError("--wait must be 0 or more seconds") }
+        if let lease, lease <= 0 { throw ValidationError("--lease must be more than 0 seconds") }
         if let timeout, timeout <= 0 { throw ValidationError("--timeout must be more than 0 seconds") }
         if let retries, retries < 0 || retries > 10 { throw ValidationError("--retries must be from 0 to 10") }
         if noState && state != nil { throw ValidationError("--state and --no-state contradict each other") }
@@ -104,7 +108,7 @@ struct ScanCommand: ParsableCommand {
         do {
             for path in paths { _ = try Location(path) }
             if let output { _ = try Location.localPath(output, what: "--output") }
-            if let state { _ = try Location.localPath(state, what: "--state") }
+            if let state, !PostgresURL.isPostgres(state) { _ = try Location.localPath(state, what: "--state") }
         } catch {
             throw ValidationError("\(error)")
         }
@@ -130,8 +134,10 @@ struct ScanCommand: ParsableCommand {
         let entries = try Reporting.entries(reporters, now: startDate)  // checked before the state is opened
 
         // Without a state file the story index lives in memory for this run.
-        let state = try statePath.map { try LockedState.open(path: $0, wait: wait ?? cfg.wait ?? 0) }
-        defer { withExtendedLifetime(state) {} }
+        let state = try statePath.map {
+            try LockedState.open(location: $0, wait: wait ?? cfg.wait ?? 0, lease: lease ?? cfg.lease ?? PostgresState.defaultLease)
+        }
+        defer { state?.release() }
         let index: any StoryIndex = state?.store ?? InMemoryStoryIndex()
 
         let policy = FetchPolicy(timeout: timeout ?? cfg.timeout ?? 30, retries: retries ?? cfg.retries ?? 2, maxBytes: maxBytes)
@@ -140,7 +146,7 @@ struct ScanCommand: ParsableCommand {
         let pipeline = ScanPipeline(
             scanner: RuleScanner(ruleSet: set), reader: ArticleReader(maxBytes: maxBytes), index: index,
             fetcher: URLSessionFetcher(policy: policy), environment: environment,
-            options: .init(rescan: rescan, reporters: state == nil ? [] : reporters))
+            options: .init(rescan: rescan, reporters: state == nil ? [] : reporters, leaser: state?.shared))
         let sinks = entries.map {
             ReporterSink(entry: $0, outbox: state?.store, started: Timestamp.string(startDate), clock: environment.clock)
         }
@@ -151,7 +157,11 @@ struct ScanCommand: ParsableCommand {
             progress?.clear()
         } catch {
             progress?.clear()
-            Console.error("\(statePath ?? "state"): error: \(error)\n  hint: the alerts committed so far are kept and will be reported by the next run")
+            if let e = error as? StateError {
+                Console.error(PostgresURL.redact("\(e.path): error: \(e.message)\n  hint: the alerts committed so far are kept and will be reported by the next run"))
+            } else {
+                Console.error(PostgresURL.redact("\(statePath ?? "state"): error: \(error)\n  hint: the alerts committed so far are kept and will be reported by the next run"))
+            }
             throw Exit.stateError
         }
         try finish(outcome, statePath: statePath, reporters: reporters, cfg: cfg)

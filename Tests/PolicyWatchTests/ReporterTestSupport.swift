@@ -64,7 +64,7 @@ extension LoopbackHTTPServer.Resource {
     }
 }
 
-extension StateStore {
+extension StoryIndex {
     /// What a scan commits for these alerts: their articles, the alerts as raised, and a
     /// delivery per reporter whose filters accept them. Alerts raised before change nothing
     /// (they are not queued again), as in a real rescan.
@@ -76,7 +76,7 @@ extension StateStore {
             if byArticle[a.article.key] == nil { order.append(a.article.key) }
             byArticle[a.article.key, default: []].append(a)
         }
-        var batch = Batch(reporters: reporters, now: now)
+        var batch = StoryBatch(reporters: reporters, now: now)
         for key in order {
             let ref = byArticle[key]![0].article
             var article = Article(id: ref.id, title: ref.title, body: "", url: ref.url, published: ref.published,

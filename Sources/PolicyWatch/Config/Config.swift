@@ -21,7 +21,7 @@ public struct SourceSpec: Sendable, Hashable {
 public struct Config: Sendable {
     public static let defaultFileName = "policywatch.yaml"
     public static let topKeys = ["version", "state", "rules", "default_rules", "sources", "reporters", "options"]
-    public static let optionKeys = ["max_bytes", "timeout", "retries", "wait", "fail_on_alert"]
+    public static let optionKeys = ["max_bytes", "timeout", "retries", "wait", "lease", "fail_on_alert"]
     public static let sourceKeys = ["url", "path", "name"]
 
     public var file: String
@@ -36,6 +36,8 @@ public struct Config: Sendable {
     public var timeout: TimeInterval?
     public var retries: Int?
     public var wait: TimeInterval?
+    /// Seconds a scanner holds a source (a PostgreSQL state); see docs/scale-out.md.
+    public var lease: TimeInterval?
     public var failOnAlert: Bool?
 
     public init(file: String) {
@@ -100,7 +102,9 @@ struct ConfigParser {
             case "version":
                 if value.scalar != "1" { error(value.mark, "unknown config version '\(value.scalar ?? value.typeDescription)'", hint: "this policywatch reads version: 1") }
             case "state":
-                config.state = pathValue(value, key: "state")
+                // A postgres:// URL is kept as written (its ${VAR} is read when it is opened).
+                if let url = value.scalar, PostgresURL.isPostgres(url) { config.state = url }
+                else { config.state = pathValue(value, key: "state") }
             case "rules":
                 config.rules = stringList(value, key: "rules").map(resolve)
             case "default_rules":
@@ -186,12 +190,15 @@ struct ConfigParser {
                     if let n = Units.bytes(s) { config.maxBytes = n }
                     else { error(value.mark, "'\(s)' is not a size", hint: "write bytes, or e.g. 512KB, 16MB, 1GB") }
                 }
-            case "timeout", "wait":
+            case "timeout", "wait", "lease":
                 if let s = string(value, key: key) {
                     if let t = Units.seconds(s) {
                         if key == "timeout" {
                             if t <= 0 { error(value.mark, "timeout must be more than 0 seconds") }
                             config.timeout = t
+                        } else if key == "lease" {
+                            if t <= 0 { error(value.mark, "lease must be more than 0 seconds") }
+                            config.lease = t
                         } else {
                             config.wait = t
                         }

@@ -42,7 +42,7 @@ public final class AlertCollector: AlertSink {
 public final class ReporterSink: AlertSink {
     public let entry: Dispatcher.Entry
     /// The state's outbox, or nil for a run without state (a failed delivery is then lost).
-    let outbox: StateStore?
+    let outbox: (any StateBackend)?
     let clock: @Sendable () -> Date
     let started: String
     private var summary: Dispatcher.Summary
@@ -58,7 +58,7 @@ public final class ReporterSink: AlertSink {
         case atTheEnd
     }
 
-    public init(entry: Dispatcher.Entry, outbox: StateStore?, started: String, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(entry: Dispatcher.Entry, outbox: (any StateBackend)?, started: String, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.entry = entry
         self.outbox = outbox
         self.started = started
@@ -164,14 +164,24 @@ public final class ReporterSink: AlertSink {
             do {
                 try r.file?.commit()
                 summary.delivered += r.stream.alertCount
-                try outbox?.markAllOpen(reporter: key, delivered: true, at: now)
+                try outbox?.markAllOpen(reporter: key, delivered: true, error: nil, at: now)
             } catch {
                 let message = "cannot write \(r.file?.path ?? "-"): \(error)"
                 fail(message, count: r.stream.alertCount)
                 try? outbox?.markAllOpen(reporter: key, delivered: false, error: message, at: now)
             }
-        case .lines, .eachAlert:
+        case .lines:
             break
+        case .eachAlert:
+            // On a shared state, what another scanner left owed (it died, or failed to send)
+            // is free now: send it too.
+            if let outbox, outbox.isShared, !targetDown {
+                do {
+                    for a in try outbox.undelivered(reporter: key).filter(entry.config.accepts) { deliverOne(a) }
+                } catch {
+                    summary.errors.append("cannot read the outbox: \(error)")
+                }
+            }
         case .atTheEnd:
             if let outbox {
                 let s = Dispatcher(entries: [entry], outbox: outbox, clock: clock).dispatch(run: run, errors: errors)
@@ -207,7 +217,7 @@ public final class ReporterSink: AlertSink {
 
     /// Undoes an append that a killed run began and did not record as done: its alerts are
     /// still owed and are appended again.
-    private func recoverAppend(_ outbox: StateStore, path: String) {
+    private func recoverAppend(_ outbox: any StateBackend, path: String) {
         do {
             guard let open = try outbox.unfinishedAppend(reporter: key) else { return }
             if open.path == path, let length = AtomicFile.length(path), length > open.length {

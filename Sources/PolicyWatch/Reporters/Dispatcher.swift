@@ -23,18 +23,18 @@ public struct Dispatcher: Sendable {
 
     public var entries: [Entry]
     /// The outbox: the run's state, or an in-memory one for a run without a state file.
-    public var outbox: StateStore
+    public var outbox: any StateBackend
     /// Stamps deliveries in the outbox (injected, like every clock of the library).
     public var clock: @Sendable () -> Date
 
-    public init(entries: [Entry], outbox: StateStore, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(entries: [Entry], outbox: any StateBackend, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.clock = clock
         self.entries = entries
         self.outbox = outbox
     }
 
     /// Builds every reporter of `configs`; throws the first config error.
-    public init(configs: [ReporterConfig], registry: ReporterRegistry = .builtIn, context: ReporterContext, outbox: StateStore) throws {
+    public init(configs: [ReporterConfig], registry: ReporterRegistry = .builtIn, context: ReporterContext, outbox: any StateBackend) throws {
         self.init(entries: try Self.entries(configs, registry: registry, context: context), outbox: outbox)
     }
 

@@ -30,6 +30,8 @@ struct SourcePiece: Sendable {
     /// A feed that answered 304 Not Modified.
     var notModifiedFeed: String?
     var bytes: Int64 = 0
+    /// A leased source all of whose pieces came before this one (see `SourceLeaser`).
+    var finishedLease: SourceSpec?
 }
 
 /// The source stage: reads planned sources into pieces, in order. Files are checked against

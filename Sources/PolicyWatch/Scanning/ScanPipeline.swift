@@ -36,9 +36,13 @@ public struct ScanPipeline: Sendable {
         /// Articles committed to the story index in one transaction, about (pieces are
         /// grouped up to this; a kill loses at most one group's work, which the next run redoes).
         public var articlesPerTransaction = 5_000
+        /// Shares the sources with other scanners (a PostgreSQL state): the run reads the
+        /// sources it claims, a few at a time, until none is left. Nil: it reads them all.
+        public var leaser: (any SourceLeaser)?
 
-        public init(rescan: Bool = false, reporters: [ReporterConfig] = [], workers: Int? = nil) {
+        public init(rescan: Bool = false, reporters: [ReporterConfig] = [], workers: Int? = nil, leaser: (any SourceLeaser)? = nil) {
             self.rescan = rescan
+            self.leaser = leaser
             self.reporters = reporters
             if let workers { self.workers = max(1, workers) }
         }
@@ -102,13 +106,25 @@ public struct ScanPipeline: Sendable {
         if !scanner.ruleSet.trends.isEmpty { committer.trendStage = TrendStage(trends: scanner.ruleSet.trends) }
         for sink in sinks { sink.begin() }
         let decode = Decoder(reader: reader, scanner: scanner, index: index, rescan: options.rescan, now: now)
+        let leaser = options.leaser
+        let claimFailure = FailureBox()
+        if let leaser { try leaser.beginRound(sources) }
         try OrderedWindow.run(
             workers: options.workers, window: options.workers * 4,
-            produce: { put in stage.read(plan) { put($0) } },
+            produce: { put in
+                guard let leaser else { return stage.read(plan) { put($0) } }
+                Self.readLeased(leaser, stage: stage, reader: reader, failure: claimFailure, put)
+            },
             makeState: { TextNormalizer() },
             work: { piece, normalizer in decode.scan(piece, normalizer: &normalizer) },
             consume: { scanned in
                 try committer.commit(scanned)
+                if let done = scanned.piece.finishedLease {
+                    // A source is given up only once its articles are committed: a scanner
+                    // killed after this loses nothing the others would not redo.
+                    try committer.commitPending()
+                    try leaser?.finishedSource(done)
+                }
                 meter.bytes += scanned.piece.bytes
                 meter.articles += scanned.articles.count
                 if scanned.piece.endsSource { meter.sourcesDone += 1 }
@@ -120,11 +136,43 @@ public struct ScanPipeline: Sendable {
         try committer.commitPending()
         try committer.commitTrends(history: index as? any AlertHistory, at: started)
         committer.flush()
+        if let error = claimFailure.error { throw error }
         var outcome = committer.outcome
         outcome.run = Report.RunInfo(started: now, finished: Timestamp.string(environment.clock()), rules: scanner.ruleSet.rules.count,
                                      articles: outcome.articles, skipped: outcome.errors.count)
         outcome.summaries = sinks.map { $0.finish(run: outcome.run, errors: outcome.errors) }
         return outcome
+    }
+
+    /// The source stage with a leaser: claims sources a few at a time and reads them; after
+    /// each source's pieces comes a marker, so the source is marked finished only once all of
+    /// it is committed. A failing claim (the database gone) ends the stage; the run throws it.
+    private static func readLeased(_ leaser: any SourceLeaser, stage: ArticleSources, reader: ArticleReader, failure: FailureBox,
+                                   _ put: (SourcePiece) -> Bool) {
+        while true {
+            let claimed: [SourceSpec]
+            do { claimed = try leaser.claimSources() } catch {
+                failure.set(error)
+                return
+            }
+            guard !claimed.isEmpty else { return }
+            for spec in claimed {
+                var going = true
+                stage.read(ArticleSources.plan([spec], reader: reader)) { piece in
+                    going = put(piece)
+                    return going
+                }
+                guard going, put(SourcePiece(finishedLease: spec)) else { return }
+            }
+        }
+    }
+
+    /// The first error of another thread, for the calling thread to throw.
+    final class FailureBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var first: Error?
+        var error: Error? { lock.withLock { first } }
+        func set(_ e: Error) { lock.withLock { if first == nil { first = e } } }
     }
 
     /// The decode-and-scan stage (on the workers).

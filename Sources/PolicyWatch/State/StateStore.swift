@@ -6,6 +6,8 @@ public struct StateError: Error, CustomStringConvertible, Sendable {
     public var path: String
     public var message: String
     public var hint: String?
+    /// A conflict between two writers (a PostgreSQL deadlock) that a retry resolves.
+    public var retryable = false
 
     public init(path: String, message: String, hint: String? = nil) {
         self.path = path

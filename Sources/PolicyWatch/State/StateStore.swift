@@ -76,8 +76,9 @@ public final class StateStore: StoryIndex, Sendable {
             // The alert ids, stories and outbox keys are hashes: every batch inserts into
             // random pages of their indexes. With SQLite's default 2 MB page cache those pages
             // were evicted (written mid-transaction) and read back batch after batch, a third
-            // of a stateful scan's time; 64 MB holds them (the cache grows only as used).
-            try db.execute(sql: "PRAGMA cache_size = -65536")
+            // of a stateful scan's time and most of its waiting; 16 MB holds most of them (the
+            // cache grows only as used; docs/performance.md).
+            try db.execute(sql: "PRAGMA cache_size = -16384")
         }
         do {
             let pool = try DatabasePool(path: path, configuration: config)

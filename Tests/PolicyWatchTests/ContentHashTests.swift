@@ -26,8 +26,10 @@ final class ContentHashTests: XCTestCase {
     func testFastPathsAgreeWithTheDefinition() {
         var r = SeededRandom(seed: 11)
         let pieces = ["Export", "CONTROLS", "반도체", "수출통제", "半導体", "出口管制", "Ünïcödé", "ＡＢＣ", "123", "٣", "Ⅻ", "  ", "\n", "—", ",",
-                      "한미", "ひらがな", "カタカナー", "\u{1F600}", "ß", "İ", "\u{AC00}", "\u{D7A3}", "\u{4E00}", "\u{9FFF}", "\u{3007}"]
-        for _ in 0..<500 {
+                      "한미", "ひらがな", "カタカナー", "\u{1F600}", "ß", "İ", "\u{AC00}", "\u{D7A3}", "\u{4E00}", "\u{9FFF}", "\u{3007}",
+                      // The ASCII run loop's edges: the bytes either side of A-Z, a-z and 0-9.
+                      "@", "[", "`", "{", "/", ":", "aZ9", "Zz", "x"]
+        for _ in 0..<2000 {
             let title = (0..<Int.random(in: 0...4, using: &r)).map { _ in pieces.randomElement(using: &r)! }.joined()
             let body = (0..<Int.random(in: 0...30, using: &r)).map { _ in pieces.randomElement(using: &r)! }.joined(separator: Bool.random(using: &r) ? " " : "")
             let got = ContentHash.story(title: title, body: body)

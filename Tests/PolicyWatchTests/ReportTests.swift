@@ -36,6 +36,25 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(String(decoding: data, as: UTF8.self), expected, "report changed; if intended, bump the format version or run UPDATE_GOLDEN=1 swift test --filter ReportTests")
     }
 
+    /// The state's encoder shares an article's JSON between its alerts: the same bytes as
+    /// encoding each alert alone, whether consecutive alerts share their article or not.
+    func testCompactAlertsMatchOneByOne() throws {
+        let alerts = try makeReport().alerts
+        let others = alerts.map { a -> Alert in
+            var b = a
+            b.article.key += "-copy"
+            b.article.title = "다른 기사 \"quoted\""
+            return b
+        }
+        XCTAssertGreaterThan(alerts.count, 1)
+        var encoder = ReportEncoder.CompactAlerts()
+        // In runs of one article, then with the article changing at every alert.
+        for a in alerts + others + alerts + zip(alerts, others).flatMap({ [$0, $1] }) {
+            XCTAssertEqual(encoder.encode(a), ReportEncoder.compact(a))
+        }
+        XCTAssertEqual(try JSONDecoder().decode(Alert.self, from: Data(encoder.encode(alerts[0]))), alerts[0])
+    }
+
     func testReportValidatesAgainstSchema() throws {
         let validator = try MiniSchemaValidator(schemaPath: Repo.path("docs/report.schema.json"))
         let json = try JSONSerialization.jsonObject(with: makeReport().jsonData())

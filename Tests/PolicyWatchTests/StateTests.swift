@@ -106,6 +106,25 @@ final class StateTests: XCTestCase {
         XCTAssertEqual(try store.alerts(rule: "other").map(\.rule.id), ["other"])
     }
 
+    /// v3 drops the unused alerts-by-story index (one random insert less per alert); a state
+    /// written before v3 migrates in place.
+    func testV3MigrationDropsStoryIndex() throws {
+        let dir = TempDir()
+        let path = dir.url("s.sqlite")
+        _ = try StateStore.open(path: path)
+        let indexCount = "SELECT COUNT(*) FROM sqlite_master WHERE name = 'alerts_story'"
+        let db = try DatabaseQueue(path: path)
+        XCTAssertEqual(try db.read { try Int.fetchOne($0, sql: indexCount) }, 0)
+        // Back to what v2 left.
+        try db.write {
+            try $0.execute(sql: "CREATE INDEX alerts_story ON alerts(story); DELETE FROM grdb_migrations WHERE identifier = 'v3'")
+        }
+        try db.close()
+        let store = try StateStore.open(path: path)
+        XCTAssertEqual(try store.count("alerts"), 0)
+        XCTAssertEqual(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: indexCount) }, 0)
+    }
+
     func testNewerStateIsRefusedAndDamagedStateIsExplained() throws {
         let dir = TempDir()
         let path = dir.url("s.sqlite")

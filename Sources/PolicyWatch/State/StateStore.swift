@@ -75,6 +75,12 @@ public final class StateStore: StoryIndex, Sendable {
             // kernel has the WAL pages); only a power cut may drop the last commits, and
             // then whole transactions, never half of one.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // The alert ids, stories and outbox keys are hashes: every batch inserts into
+            // random pages of their indexes. With SQLite's default 2 MB page cache those pages
+            // were evicted (written mid-transaction) and read back batch after batch, a third
+            // of a stateful scan's time and most of its waiting; 16 MB holds most of them (the
+            // cache grows only as used; docs/performance.md).
+            try db.execute(sql: "PRAGMA cache_size = -16384")
         }
         do {
             let pool = try DatabasePool(path: path, configuration: config)
@@ -187,6 +193,11 @@ public final class StateStore: StoryIndex, Sendable {
                     length INTEGER NOT NULL
                 );
                 """)
+        }
+        m.registerMigration("v3") { db in
+            // Nothing looks alerts up by story (also_seen reads `sightings`), and every alert
+            // paid a random insert into this index.
+            try db.execute(sql: "DROP INDEX IF EXISTS alerts_story")
         }
         return m
     }
@@ -321,9 +332,11 @@ public final class StateStore: StoryIndex, Sendable {
                 result.sightings.append((story, Alert.Sighting(key: a.key, url: a.url, source: a.source, path: a.path, seen: batch.now)))
                 guard !unchanged, let alerts = item.alerts else { continue }
                 result.evaluated += 1
+                // The article's JSON is the same in all its alerts: encoded once.
+                var encoder = ReportEncoder.CompactAlerts()
                 for var alert in alerts {
                     if story != a.key { alert.id = Alert.id(rule: alert.rule.id, articleKey: story) }
-                    let json = String(decoding: ReportEncoder.compact(alert), as: UTF8.self)
+                    let json = String(decoding: encoder.encode(alert), as: UTF8.self)
                     try insertAlert.execute(arguments: [alert.id, alert.rule.id, story, a.key, alert.rule.severity.rawValue, batch.now, json])
                     guard db.changesCount == 1 else { continue }
                     for tag in alert.rule.tags { try insertTag.execute(arguments: [alert.id, tag]) }

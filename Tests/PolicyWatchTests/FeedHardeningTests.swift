@@ -93,7 +93,7 @@ final class FeedHardeningTests: XCTestCase {
     /// (the test process would die otherwise), and an input yields articles, errors, or a feed
     /// that is valid but empty.
     func testGeneratedGarbageNeverCrashes() {
-        var random = FeedFuzzRandom(seed: 0x5EED_F00D)
+        var random = SeededRandom(seed: 0x5EED_F00D)
         let seeds: [[UInt8]] = [
             Array(Samples.rss(items: [Samples.chipsStory, Samples.roadmapStory]).utf8),
             Array("""
@@ -136,15 +136,3 @@ final class FeedHardeningTests: XCTestCase {
     }
 }
 
-/// SplitMix64: a deterministic random source, so a failing input can be reproduced.
-private struct FeedFuzzRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

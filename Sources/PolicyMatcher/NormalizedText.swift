@@ -373,7 +373,7 @@ public struct TextNormalizer: Sendable {
                         }
                         inWord = wordBits & (1 << UInt32(k - 1)) != 0
                         // The origin of each byte is its own code-point offset: ASCII is one byte a code point.
-                        for i in 0..<AsciiBlock.width { op[count + i] = origin + Int32(i) }
+                        AsciiBlock.writeOrigins(op + count, from: origin)
                         lastWasCJK = false
                         if classes.separator & (1 << UInt32(k - 1)) != 0 {
                             // A trailing separator stays pending: what follows decides whether it is written.

@@ -56,6 +56,8 @@ let package = Package(
         ),
         // Build-time: embeds rules/*.yaml into the library as the default rule pack.
         .executableTarget(name: "EmbedRulesTool"),
+        // The normaliser alone, timed on a corpus (scripts/bench --normalizer); not shipped.
+        .executableTarget(name: "NormalizerBench", dependencies: ["PolicyMatcher"]),
         .plugin(name: "EmbedRules", capability: .buildTool(), dependencies: ["EmbedRulesTool"]),
 
         // Helpers shared by test targets (a loopback HTTP server); not shipped.

@@ -89,7 +89,10 @@ public struct TextNormalizer: Sendable {
         var origins: UnsafeMutablePointer<Int32>
         var count = 0
         var capacity: Int
-        var wordStarts: [Int32] = []
+        /// Word starts, in a buffer of their own for the same reason (`appendWordStart`).
+        var wordStarts: UnsafeMutablePointer<Int32>
+        var wordStartCount = 0
+        var wordStartCapacity: Int
         var paragraphStarts: [Int32] = [0]
         var gapBytes: [Int32] = []
         var gapOrigins: [Int32] = []
@@ -104,12 +107,34 @@ public struct TextNormalizer: Sendable {
             self.capacity = max(capacity, 16)
             bytes = .allocate(capacity: self.capacity)
             origins = .allocate(capacity: self.capacity)
-            wordStarts.reserveCapacity(capacity / 5 + 4)
+            wordStartCapacity = capacity / 5 + 4
+            wordStarts = .allocate(capacity: wordStartCapacity)
         }
 
         func deallocate() {
             bytes.deallocate()
             origins.deallocate()
+            wordStarts.deallocate()
+        }
+
+        /// Room for `extra` more word starts.
+        @inline(__always)
+        mutating func reserveWordStarts(_ extra: Int) {
+            if wordStartCount + extra > wordStartCapacity {
+                let newCapacity = max(wordStartCount + extra, wordStartCapacity * 2)
+                let p = UnsafeMutablePointer<Int32>.allocate(capacity: newCapacity)
+                p.update(from: wordStarts, count: wordStartCount)
+                wordStarts.deallocate()
+                wordStarts = p
+                wordStartCapacity = newCapacity
+            }
+        }
+
+        @inline(__always)
+        mutating func appendWordStart(_ at: Int32) {
+            reserveWordStarts(1)
+            wordStarts[wordStartCount] = at
+            wordStartCount += 1
         }
 
         @inline(__always)
@@ -162,7 +187,7 @@ public struct TextNormalizer: Sendable {
                 inWord = false
             }
             let isWordish = cjk || ScriptClass.isWordChar(firstScalar)
-            if isWordish && !inWord { wordStarts.append(Int32(count)) }
+            if isWordish && !inWord { appendWordStart(Int32(count)) }
             inWord = isWordish
             // The last scalar decides adjacency for the next character.
             lastWasCJK = cjk
@@ -183,7 +208,8 @@ public struct TextNormalizer: Sendable {
         func result(originLength: Int) -> NormalizedText {
             var t = NormalizedText(bytes: Array(UnsafeBufferPointer(start: bytes, count: count)),
                                    originOffsets: Array(UnsafeBufferPointer(start: origins, count: count)),
-                                   originLength: originLength, wordStarts: wordStarts, paragraphStarts: paragraphStarts)
+                                   originLength: originLength,
+                                   wordStarts: Array(UnsafeBufferPointer(start: wordStarts, count: wordStartCount)), paragraphStarts: paragraphStarts)
             t.gapBytes = gapBytes
             t.gapOrigins = gapOrigins
             return t
@@ -297,6 +323,10 @@ public struct TextNormalizer: Sendable {
                           _ w: inout Writer) -> Int {
         let n = src.count
         w.reserve(n - start + 1)
+        // A word start needs a byte that is not a word before it: at most one every two bytes.
+        w.reserveWordStarts((n - start) / 2 + 2)
+        let sp = w.wordStarts
+        var starts = w.wordStartCount
         let bp = w.bytes, op = w.origins
         var count = w.count
         var pending = w.pendingSeparator
@@ -309,6 +339,55 @@ public struct TextNormalizer: Sendable {
         Self.asciiKind.withUnsafeBufferPointer { kinds in
             (foldCase ? Self.asciiLower : Self.asciiSame).withUnsafeBufferPointer { map in
                 while j < n {
+                    // Sixteen bytes at a time while the text is plain (see `AsciiBlock`); only where
+                    // the next byte is ASCII too (after a Korean word a lone space is the common case,
+                    // and a block there would stop at once).
+                    while j + AsciiBlock.width <= n && src[j + 1] < 0x80 {
+                        // A pending separator is written first, when the block goes ahead.
+                        let shift = pending && count > 0 ? 1 : 0
+                        let classes = AsciiBlock.classify(src.baseAddress! + j, foldCase: foldCase, out: bp + count + shift)
+                        var k = AsciiBlock.plainLength(classes)
+                        // A combining mark after the last byte belongs to it: the full path takes both.
+                        if k > 0 && j + k < n && src[j + k] >= 0xCC && Self.startsCombining(src, j + k) { k -= 1 }
+                        // A leading separator may extend a pending run: the byte path decides.
+                        if k == 0 || classes.separator & 1 != 0 { break }
+                        if pending {
+                            // As `Writer.begin` settles it before a non-CJK character.
+                            if newlines >= 2 && count > 0 { w.paragraphStarts.append(Int32(count)) }
+                            if count > 0 {
+                                bp[count] = TextNormalizer.separator
+                                op[count] = pendingOrigin
+                                count += 1
+                            }
+                            pending = false
+                            newlines = 0
+                            inWord = false
+                        }
+                        let keep: UInt32 = (1 << UInt32(k)) - 1
+                        let wordBits = classes.word & keep
+                        var startBits = wordBits & ~((wordBits << 1) | (inWord ? 1 : 0))
+                        while startBits != 0 {
+                            sp[starts] = Int32(count + startBits.trailingZeroBitCount)
+                            starts += 1
+                            startBits &= startBits - 1
+                        }
+                        inWord = wordBits & (1 << UInt32(k - 1)) != 0
+                        // The origin of each byte is its own code-point offset: ASCII is one byte a code point.
+                        AsciiBlock.writeOrigins(op + count, from: origin)
+                        lastWasCJK = false
+                        if classes.separator & (1 << UInt32(k - 1)) != 0 {
+                            // A trailing separator stays pending: what follows decides whether it is written.
+                            pending = true
+                            pendingOrigin = origin + Int32(k - 1)
+                            count += k - 1
+                        } else {
+                            count += k
+                        }
+                        origin += Int32(k)
+                        j += k
+                        if k < AsciiBlock.width { break }
+                    }
+                    guard j < n else { break }
                     let b = src[j]
                     guard b < 0x80 else { break }
                     // A combining mark after this character belongs to it: the slow path takes both.
@@ -327,7 +406,8 @@ public struct TextNormalizer: Sendable {
                             inWord = false
                         }
                         let isWord = kind == Kind.word
-                        if isWord && !inWord { w.wordStarts.append(Int32(count)) }
+                        if isWord && !inWord { sp[starts] = Int32(count)
+                            starts += 1 }
                         inWord = isWord
                         lastWasCJK = false
                         bp[count] = map[Int(b)]
@@ -360,6 +440,7 @@ public struct TextNormalizer: Sendable {
             }
         }
         w.count = count
+        w.wordStartCount = starts
         w.pendingSeparator = pending
         w.pendingOrigin = pendingOrigin
         w.newlinesInSeparator = newlines
@@ -383,6 +464,7 @@ public struct TextNormalizer: Sendable {
             let v = (UInt32(src[k] & 0x0F) << 12) | (UInt32(src[k + 1] & 0x3F) << 6) | UInt32(src[k + 2] & 0x3F)
             return src[k] >= 0xEA && src[k] <= 0xED && v >= 0xAC00 && v <= 0xD7A3
         }
+        var first = true
         while syllable(at: j) {
             // What follows must not join it (a combining mark): ASCII or another syllable is safe.
             let next = j + 3
@@ -390,13 +472,21 @@ public struct TextNormalizer: Sendable {
                 let (x, _) = UTF8Scalar.decode(src, at: next)
                 if Self.joins(previous: 0xAC00, next: x) { break }
             }
-            w.begin(firstScalar: 0xAC00, cjk: true)
-            w.reserve(3)
-            for k in j..<next {
-                w.bytes[w.count] = src[k]
-                w.origins[w.count] = origin
-                w.count += 1
+            if first {
+                // Settles a pending separator and the word start; for the syllables after it
+                // `begin` would change nothing (in a word, last character CJK), so it is skipped.
+                w.begin(firstScalar: 0xAC00, cjk: true)
+                w.reserve(n - j)
+                first = false
             }
+            let c = w.count
+            w.bytes[c] = src[j]
+            w.bytes[c + 1] = src[j + 1]
+            w.bytes[c + 2] = src[j + 2]
+            w.origins[c] = origin
+            w.origins[c + 1] = origin
+            w.origins[c + 2] = origin
+            w.count = c + 3
             origin += 1
             j = next
         }

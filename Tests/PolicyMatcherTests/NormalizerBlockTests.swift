@@ -1,0 +1,128 @@
+import XCTest
+@testable import PolicyMatcher
+
+/// The normaliser's block paths (16 ASCII bytes at a time, Hangul syllable runs) against the
+/// reference, on random text built to put every kind of character at every offset of a block:
+/// output bytes, the offset map and every other field must match byte for byte.
+final class NormalizerBlockTests: XCTestCase {
+    /// Pieces of text the block path must stop at, or pass through correctly.
+    static let pieces: [String] = [
+        // Plain ASCII, upper case, digits, '_', punctuation, single and doubled separators.
+        "export", "CONTROLS", "Chip", "x", "42", "snake_case", " ", " ", " ", "  ", "-", "--", " - ", ",", ".", "\"", "'", "(a)",
+        "!?", "~", "{}", "@#$%^&*", "/", "\\",
+        // Line breaks, tabs and controls (paragraphs, CRLF).
+        "\n", "\n\n", "\r\n", "\r\n\r\n", "\r", "\t", "\u{B}", "\u{C}", "\u{0}", "\u{7F}", "\u{1F}",
+        // Curly quotes, dashes, non-breaking and ideographic spaces, invisible characters.
+        "‘", "’", "“", "”", "«", "»", "—", "–", "\u{2212}", "\u{A0}", "\u{3000}", "\u{200B}", "\u{FEFF}", "\u{AD}", "·", "\u{2028}",
+        // Full-width forms and compatibility characters.
+        "ＡＢＣ", "ｅｘｐｏｒｔ", "１２", "＂", "＇", "－", "ﬁ", "⑴", "Ⅻ", "㎏",
+        // Combining marks after ASCII, after a separator, after Hangul; decomposed jamo.
+        "e\u{301}", "A\u{300}\u{301}", "\u{301}", " \u{301}", "-\u{301}", "n\u{303}", "가\u{301}", "\u{1100}\u{1161}\u{11A8}",
+        "\u{1112}\u{1161}", "\u{11A8}",
+        // Hangul, Han, kana, other scripts, 4-byte characters, the replacement character.
+        "공동", "로드맵", "수출통제", "한", "힣", "가", "漢字", "東京", "カタカナ", "ひらがな", "Straße", "İ", "ΣΑΣ", "Привет", "مرحبا",
+        "😀", "😀\u{FE0F}", "𝐀𝐁", "\u{FFFD}", "é", "ø",
+    ]
+
+    func assertSame(_ text: String, foldCase: Bool, file: StaticString = #filePath, line: UInt = #line) -> Bool {
+        var fast = TextNormalizer(foldCase: foldCase)
+        var slow = ReferenceNormalizer(foldCase: foldCase)
+        let a = fast.normalize(text), b = slow.normalize(text)
+        let same = a.bytes == b.bytes && a.originOffsets == b.originOffsets && a.originLength == b.originLength
+            && a.wordStarts == b.wordStarts && a.paragraphStarts == b.paragraphStarts && a.gapBytes == b.gapBytes
+            && a.gapOrigins == b.gapOrigins
+        if !same {
+            let context = "text: \(text.debugDescription) foldCase: \(foldCase)"
+            XCTAssertEqual(a.string, b.string, context, file: file, line: line)
+            XCTAssertEqual(a.originOffsets, b.originOffsets, context, file: file, line: line)
+            XCTAssertEqual(a.wordStarts, b.wordStarts, context, file: file, line: line)
+            XCTAssertEqual(a.paragraphStarts, b.paragraphStarts, context, file: file, line: line)
+            XCTAssertEqual(a.gapBytes, b.gapBytes, context, file: file, line: line)
+            XCTAssertEqual(a.gapOrigins, b.gapOrigins, context, file: file, line: line)
+            XCTAssertEqual(a.originLength, b.originLength, context, file: file, line: line)
+        }
+        return same
+    }
+
+    /// A run of plain ASCII of exactly `length` bytes (mixed case, single spaces), to shift what
+    /// follows to every offset of a 16-byte block.
+    static func plain(_ length: Int, _ r: inout SeededRandom) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ ,.-'")
+        var s = ""
+        var last: Character = " "
+        while s.utf8.count < length {
+            var c = alphabet[Int.random(in: 0..<alphabet.count, using: &r)]
+            // Mostly letters, single separators: the shape the block path takes whole.
+            if (c == " " || c == "-") && (last == " " || last == "-") { c = "q" }
+            s.append(c)
+            last = c
+        }
+        return s
+    }
+
+    func testRandomTextAtEveryBlockOffsetNormalisesAsTheReference() {
+        var r = SeededRandom(seed: 20261206)
+        var failures = 0
+        for i in 0..<4000 where failures < 5 {
+            var text = Self.plain(Int.random(in: 0...40, using: &r), &r)
+            for _ in 0..<Int.random(in: 1...12, using: &r) {
+                text += Self.pieces[Int.random(in: 0..<Self.pieces.count, using: &r)]
+                if Bool.random(using: &r) { text += Self.plain(Int.random(in: 0...35, using: &r), &r) }
+            }
+            if !assertSame(text, foldCase: i % 3 != 0) { failures += 1 }
+        }
+    }
+
+    func testEveryPieceAtEveryOffsetNormalisesAsTheReference() {
+        var r = SeededRandom(seed: 14)
+        for piece in Self.pieces {
+            for offset in 0..<34 {
+                let before = Self.plain(offset, &r), after = Self.plain(Int.random(in: 0...20, using: &r), &r)
+                for text in [before + piece + after, before + piece, "\(before)\(piece)\(piece)\(after)"] {
+                    _ = assertSame(text, foldCase: true)
+                    _ = assertSame(text, foldCase: false)
+                }
+            }
+        }
+    }
+
+    func testLongHangulAndMixedRunsNormaliseAsTheReference() {
+        var r = SeededRandom(seed: 7)
+        let hangul = (0..<64).map { _ in String(UnicodeScalar(UInt32.random(in: 0xAC00...0xD7A3, using: &r))!) }
+        for i in 0..<500 {
+            var text = ""
+            for _ in 0..<Int.random(in: 1...30, using: &r) {
+                switch Int.random(in: 0..<6, using: &r) {
+                case 0, 1: text += (0..<Int.random(in: 1...20, using: &r)).map { _ in hangul.randomElement(using: &r)! }.joined()
+                case 2: text += " "
+                case 3: text += Self.plain(Int.random(in: 1...40, using: &r), &r).uppercased()
+                default: text += Self.pieces.randomElement(using: &r)!
+                }
+            }
+            _ = assertSame(text, foldCase: i % 2 == 0)
+        }
+    }
+
+    /// Random bytes, invalid UTF-8 included, as a String would hold them (invalid sequences
+    /// replaced by U+FFFD): nothing may crash, and the result is the reference's.
+    func testRandomBytesNormaliseAsTheReference() {
+        var r = SeededRandom(seed: 99)
+        let interesting: [UInt8] = [0x20, 0x2D, 0x0A, 0x0D, 0x41, 0x61, 0x5F, 0x80, 0xBF, 0xC3, 0xCC, 0x81, 0xE2, 0xEA, 0xED, 0xB0, 0x9E, 0xF0, 0xFF]
+        for _ in 0..<1500 {
+            let bytes = (0..<Int.random(in: 0...70, using: &r)).map { _ -> UInt8 in
+                Bool.random(using: &r) ? interesting.randomElement(using: &r)! : UInt8.random(in: 0...255, using: &r)
+            }
+            _ = assertSame(String(decoding: bytes, as: UTF8.self), foldCase: true)
+        }
+    }
+
+    /// The block classifier itself on all printable ASCII: its word and separator classes are
+    /// the byte path's (`ScriptClass.isWordChar`, space and hyphen).
+    func testBlockPathAgreesWithTheByteClassesForEveryASCIIByte() {
+        for b in UInt8(0x21)...UInt8(0x7E) where b != 0x2D {
+            let text = "a" + String(repeating: String(UnicodeScalar(b)), count: 3) + " b" + String(repeating: "x", count: 20)
+            XCTAssertTrue(assertSame(text, foldCase: true), "byte \(b)")
+            XCTAssertTrue(assertSame(text, foldCase: false), "byte \(b)")
+        }
+    }
+}

@@ -39,13 +39,21 @@ public struct Evaluator {
         /// Regexes that ran out of budget in this article.
         var exhausted: Set<Int32> = []
         var languages: Set<String>?
+        /// Per field, whether each term id has a hit: a large term set (`$list`, an entity's
+        /// aliases) is narrowed to the ids present before its hits are looked up.
+        var termPresent: [Field: [Bool]] = [:]
     }
 
     public let matches: ArticleMatches
     let cache = Cache()
+    /// Evaluates the plain way, without the shortcuts (`all:` trying regexes last, regexes
+    /// skipped when none of their literals occurs, term sets narrowed first): the reference
+    /// the tests compare the fast way against.
+    public let plain: Bool
 
-    public init(matches: ArticleMatches) {
+    public init(matches: ArticleMatches, plain: Bool = false) {
         self.matches = matches
+        self.plain = plain
     }
 
     func field(_ f: Field) -> FieldMatches? { matches.fields.first { $0.field == f } }
@@ -64,7 +72,7 @@ public struct Evaluator {
         case .paragraph(let items, let anchors): return UnitOperators.evaluate(sentence: false, items, anchors: anchors, in: scope, self)
         case .field(let f, let inner): return FieldOperators.evaluate(f, inner, in: scope, self)
         case .language(let codes): return LanguageOperator.evaluate(codes, self)
-        case .regex(let id, let regex, _): return RegexOperator.evaluate(id: id, regex, in: scope, self)
+        case .regex(let id, let regex, let anchors): return RegexOperator.evaluate(id: id, regex, anchors: anchors, in: scope, self)
         }
     }
 
@@ -77,8 +85,29 @@ public struct Evaluator {
             if hits[mid].start < range.lowerBound { lo = mid + 1 } else { hi = mid }
         }
         var end = lo
-        while end < hits.count && hits[end].start < range.upperBound { end += 1 }
-        return hits[lo..<end].filter { $0.end <= range.upperBound }[...]
+        var allInside = true
+        while end < hits.count && hits[end].start < range.upperBound {
+            if hits[end].end > range.upperBound { allInside = false }
+            end += 1
+        }
+        // Most calls keep every hit: no copy then.
+        return allInside ? hits[lo..<end] : hits[lo..<end].filter { $0.end <= range.upperBound }[...]
+    }
+
+    /// The ids of `ids` with a hit in field `f`, in the order given. Plain: all of them.
+    func present(_ ids: [Int32], in f: FieldMatches) -> [Int32] {
+        guard !plain, ids.count > 4 else { return ids }
+        let flags: [Bool]
+        if let p = cache.termPresent[f.field] {
+            flags = p
+        } else {
+            let size = Int(f.hitsByTerm.keys.max() ?? -1) + 1
+            var p = [Bool](repeating: false, count: max(0, size))
+            for t in f.hitsByTerm.keys where t >= 0 { p[Int(t)] = true }
+            cache.termPresent[f.field] = p
+            flags = p
+        }
+        return ids.filter { $0 >= 0 && Int($0) < flags.count && flags[Int($0)] }
     }
 
     // MARK: - Lazily computed facts
@@ -97,8 +126,14 @@ public struct Evaluator {
         return p
     }
 
-    func regexHits(_ id: Int32, _ regex: LinearRegex, _ f: FieldMatches) -> [TermHit] {
+    /// The regex's matches in field `f`. `anchors`: literal terms one of which every match
+    /// holds; when none occurs in the field the regex cannot match there and is not run.
+    func regexHits(_ id: Int32, _ regex: LinearRegex, anchors: [Int32]? = nil, _ f: FieldMatches) -> [TermHit] {
         if let h = cache.regexHits[id]?[f.field] { return h }
+        if !plain, let anchors, !anchors.contains(where: { f.hitsByTerm[$0] != nil }) {
+            cache.regexHits[id, default: [:]][f.field] = []
+            return []
+        }
         var budget = min(Self.regexStepsPerField, cache.regexBudget)
         let before = budget
         let (ranges, exhausted) = budget > 0 ? regex.matches(in: f.text.bytes, budget: &budget) : ([], true)

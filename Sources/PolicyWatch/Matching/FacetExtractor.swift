@@ -41,11 +41,27 @@ public struct Facets: Codable, Hashable, Sendable {
 struct FacetExtractor {
     let facets: CompiledFacets
     let matches: ArticleMatches
+    /// The article's evaluator, whose sentence boundaries are reused (nil: split here).
+    let evaluator: Evaluator?
     private var sentenceStarts: [Field: [Int32]] = [:]
+    /// Per field, each sentence's hits (sentence index -> term and its hits there), made once
+    /// so that reading a sentence costs its own hits rather than the whole article's.
+    private var hitsBySentence: [Field: [Int: [SentenceHits]]] = [:]
 
-    init(facets: CompiledFacets, matches: ArticleMatches) {
+    private struct SentenceHits {
+        var term: Int32
+        var hits: [TermHit]
+    }
+
+    /// Finds each sentence's hits the plain way (filtering every term's hits by the
+    /// sentence's range): the reference the tests compare the grouping against.
+    let plain: Bool
+
+    init(facets: CompiledFacets, matches: ArticleMatches, evaluator: Evaluator? = nil, plain: Bool = false) {
         self.facets = facets
         self.matches = matches
+        self.evaluator = evaluator
+        self.plain = plain
     }
 
     private struct Mention {
@@ -77,12 +93,14 @@ struct FacetExtractor {
             // so a lone "China" elsewhere is evidence too, but not where the action is).
             let strength = bySentence.mapValues { Set($0.filter { facets.jurisdictionsByTerm[$0.term] == nil }.map(\.term)).count }
             let best = strength.values.max() ?? 0
+            let grouped = plain ? [:] : sentenceHits(fieldIndex, starts)
             for (s, hits) in bySentence {
                 let lo = starts[s], hi = s + 1 < starts.count ? starts[s + 1] : Int32(f.text.bytes.count)
-                let inSentence = f.hitsByTerm.filter { $0.value.contains { $0.start >= lo && $0.start < hi } }.keys
+                let here = plain ? Self.hitsPlain(f, lo..<hi) : grouped[s] ?? []
+                let inSentence = here.map(\.term)
                 sectorHits.formUnion(inSentence)
                 guard best > 0, strength[s] == best else { continue }
-                if readActors { read(f, lo..<hi, evidence: hits, policy: policy, acting: &acting, affected: &affected) }
+                if readActors { read(f, lo..<hi, here, evidence: hits, policy: policy, acting: &acting, affected: &affected) }
                 if f.field == .body || stageHits.isEmpty { stageHits.formUnion(inSentence) }
             }
         }
@@ -93,15 +111,15 @@ struct FacetExtractor {
         return Facets(acting: acting.sorted(), affected: affected.sorted(), sectors: Array(Set(sectors)).sorted(), stage: stage)
     }
 
-    /// Acting and affected jurisdictions of one evidence sentence `range` of field `f`.
-    private func read(_ f: FieldMatches, _ range: Range<Int32>, evidence: [TermHit], policy: FacetSpec.ActingPolicy,
-                      acting: inout Set<String>, affected: inout Set<String>) {
+    /// Acting and affected jurisdictions of one evidence sentence `range` of field `f`, whose
+    /// hits are `sentenceHits`.
+    private func read(_ f: FieldMatches, _ range: Range<Int32>, _ sentenceHits: [SentenceHits], evidence: [TermHit],
+                      policy: FacetSpec.ActingPolicy, acting: inout Set<String>, affected: inout Set<String>) {
         var mentions: [Mention] = [], before: [TermHit] = [], after: [TermHit] = [], venues: [TermHit] = []
         var complaint = false
         var datelineEnd: Int32 = -1
-        for (term, hits) in f.hitsByTerm {
-            let inside = hits.filter { range.contains($0.start) }
-            guard !inside.isEmpty else { continue }
+        for group in sentenceHits {
+            let term = group.term, inside = group.hits
             if let codes = facets.jurisdictionsByTerm[term] { mentions += inside.map { Mention(start: $0.start, end: $0.end, codes: codes) } }
             if facets.targetBefore.contains(term) { before += inside }
             if facets.targetAfter.contains(term) { after += inside }
@@ -173,10 +191,38 @@ struct FacetExtractor {
         max(0, lowerBound(starts, offset + 1) - 1)
     }
 
+    /// Field `i`'s hits grouped by sentence: for each term, in `hitsByTerm`'s order, its hits
+    /// that start in the sentence (as filtering every term's hits by the sentence's range would give).
+    private mutating func sentenceHits(_ i: Int, _ starts: [Int32]) -> [Int: [SentenceHits]] {
+        let f = matches.fields[i]
+        if let g = hitsBySentence[f.field] { return g }
+        var out: [Int: [SentenceHits]] = [:]
+        for (term, hits) in f.hitsByTerm {
+            var byIndex: [Int: [TermHit]] = [:]
+            var order: [Int] = []
+            for h in hits {
+                let s = Self.sentence(containing: h.start, starts)
+                if byIndex[s] == nil { order.append(s) }
+                byIndex[s, default: []].append(h)
+            }
+            for s in order { out[s, default: []].append(SentenceHits(term: term, hits: byIndex[s]!)) }
+        }
+        hitsBySentence[f.field] = out
+        return out
+    }
+
+    /// The hits starting in `range`, term by term in `hitsByTerm`'s order (the plain way).
+    private static func hitsPlain(_ f: FieldMatches, _ range: Range<Int32>) -> [SentenceHits] {
+        f.hitsByTerm.compactMap { term, hits in
+            let inside = hits.filter { range.contains($0.start) }
+            return inside.isEmpty ? nil : SentenceHits(term: term, hits: inside)
+        }
+    }
+
     private mutating func sentences(_ i: Int) -> [Int32] {
         let f = matches.fields[i]
         if let s = sentenceStarts[f.field] { return s }
-        let s = SentenceSegmenter.starts(in: f.text, original: f.original)
+        let s = evaluator.map { $0.sentenceStarts(f) } ?? SentenceSegmenter.starts(in: f.text, original: f.original)
         sentenceStarts[f.field] = s
         return s
     }

@@ -7,6 +7,9 @@ public struct RuleScanner: Sendable {
     public let ruleSet: RuleSet
     /// Evidence kept per alert (the strongest, earliest first).
     public var maxMatchesPerAlert = 20
+    /// Evaluates rules and reads facets the plain way, without their shortcuts (see
+    /// `Evaluator.plain`): the reference the tests compare the default against.
+    public var plain = false
 
     /// For each term id, the rules (indices into `ruleSet.rules`) anchored on it; and the rules
     /// with no anchor. An article then costs its hits, not the number of rules.
@@ -50,11 +53,11 @@ public struct RuleScanner: Sendable {
     /// The alerts raised on `article`, ordered by rule id. `now` fills `first_seen`.
     public func scan(_ article: Article, normalizer: inout TextNormalizer, now: String) -> [Alert] {
         let m = matches(article, normalizer: &normalizer)
-        let evaluator = Evaluator(matches: m)
+        let evaluator = Evaluator(matches: m, plain: plain)
         var alerts: [Alert] = []
         var scalars = FieldScalars()
         var entities: [String: [String]]?
-        var facetReader = ruleSet.facets.map { FacetExtractor(facets: $0, matches: m) }
+        var facetReader = ruleSet.facets.map { FacetExtractor(facets: $0, matches: m, evaluator: plain ? nil : evaluator, plain: plain) }
         for index in candidates(m) {
             let rule = ruleSet.rules[Int(index)]
             let outcome = evaluator.evaluate(rule.condition)

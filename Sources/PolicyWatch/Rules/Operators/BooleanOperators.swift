@@ -146,13 +146,26 @@ enum BooleanOperators: MatchOperator {
     // MARK: - Evaluating
 
     static func evaluate(all items: [Condition], in scope: Evaluator.Scope, _ ev: Evaluator) -> Evaluator.Outcome {
-        var evidence: [Evidence] = []
-        for item in items {
-            let o = ev.evaluate(item, in: scope)
-            guard o.holds else { return .no }
-            evidence += o.evidence
+        guard !ev.plain, items.count > 1, items.contains(where: \.runsRegex) else {
+            var evidence: [Evidence] = []
+            for item in items {
+                let o = ev.evaluate(item, in: scope)
+                guard o.holds else { return .no }
+                evidence += o.evidence
+            }
+            return Evaluator.Outcome(holds: true, evidence: evidence)
         }
-        return Evaluator.Outcome(holds: true, evidence: evidence)
+        // The operands that run a regex (the costly part) last: the others often fail first.
+        // The outcome and the order of the evidence are the plain way's.
+        var outcomes = [Evaluator.Outcome?](repeating: nil, count: items.count)
+        for pass in [false, true] {
+            for (k, item) in items.enumerated() where item.runsRegex == pass {
+                let o = ev.evaluate(item, in: scope)
+                guard o.holds else { return .no }
+                outcomes[k] = o
+            }
+        }
+        return Evaluator.Outcome(holds: true, evidence: outcomes.flatMap { $0!.evidence })
     }
 
     static func evaluate(any items: [Condition], in scope: Evaluator.Scope, _ ev: Evaluator) -> Evaluator.Outcome {
@@ -200,5 +213,19 @@ enum BooleanOperators: MatchOperator {
         n.children = ex.children(items, scope, ev)
         n.label = "at_least \(k) of \(items.count)"
         n.note = "\(n.children.filter(\.holds).count) hold"
+    }
+}
+
+extension Condition {
+    /// Whether evaluating the condition may run a regex (the costly operand of an `all:`).
+    var runsRegex: Bool {
+        switch self {
+        case .regex: return true
+        case .terms, .language: return false
+        case .all(let items), .any(let items), .none(let items), .atLeast(_, let items),
+             .near(let items, _, _), .sentence(let items, _), .paragraph(let items, _):
+            return items.contains { $0.runsRegex }
+        case .field(_, let c): return c.runsRegex
+        }
     }
 }

@@ -61,10 +61,10 @@ enum RegexOperator: MatchOperator {
         return .regex(id: id, spec.regex, anchors: anchors)
     }
 
-    static func evaluate(id: Int32, _ regex: LinearRegex, in scope: Evaluator.Scope, _ ev: Evaluator) -> Evaluator.Outcome {
+    static func evaluate(id: Int32, _ regex: LinearRegex, anchors: [Int32]?, in scope: Evaluator.Scope, _ ev: Evaluator) -> Evaluator.Outcome {
         var evidence: [Evidence] = []
         for f in ev.matches.fields where scope.fields.contains(f.field) {
-            for h in Evaluator.hits(ev.regexHits(id, regex, f), in: scope.range) { evidence.append(Evidence(field: f.field, hit: h)) }
+            for h in Evaluator.hits(ev.regexHits(id, regex, anchors: anchors, f), in: scope.range) { evidence.append(Evidence(field: f.field, hit: h)) }
         }
         return Evaluator.Outcome(holds: !evidence.isEmpty, evidence: evidence)
     }

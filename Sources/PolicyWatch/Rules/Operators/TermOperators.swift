@@ -97,7 +97,7 @@ enum TermOperators: MatchOperator {
     static func evaluate(_ ids: [Int32], in scope: Evaluator.Scope, _ ev: Evaluator) -> Evaluator.Outcome {
         var evidence: [Evidence] = []
         for f in ev.matches.fields where scope.fields.contains(f.field) {
-            for id in ids {
+            for id in ev.present(ids, in: f) {
                 guard let hits = f.hitsByTerm[id] else { continue }
                 for h in Evaluator.hits(hits, in: scope.range) { evidence.append(Evidence(field: f.field, hit: h)) }
             }

@@ -221,6 +221,31 @@ final class ScanCLITests: XCTestCase {
 
     // MARK: - Exactly-once JSON Lines through kills
 
+    /// The report is the same in every process. Two terms that match the same words
+    /// (`export control*`, `export-control*`) used to be tried by `near` in a Set's order, which
+    /// changes from one process to the next, so the report named either term.
+    func testTheReportIsTheSameInEveryProcess() throws {
+        try """
+            rules:
+              - id: near.controls
+                match:
+                  near: [[chip*, semiconductor*], [export control*, export-control*, export controls]]
+                  within: 6
+                  ordered: true
+            """.write(to: dir.appendingPathComponent("near.yaml"), atomically: true, encoding: .utf8)
+        try write("a.txt", "Chips face new export controls.\n")
+        var reports = Set<String>()
+        for _ in 0..<8 {
+            let r = Binary.run(["scan", "--no-default-rules", "--rules", "near.yaml", "a.txt"], cwd: dir.path)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let withoutTimes = r.stdout.split(separator: "\n").filter {
+                !$0.contains("\"first_seen\"") && !$0.contains("\"started\"") && !$0.contains("\"finished\"")
+            }
+            reports.insert(withoutTimes.joined(separator: "\n"))
+        }
+        XCTAssertEqual(reports.count, 1, "the report differs between processes")
+    }
+
     /// JSON Lines on standard output with a state: each alert is printed by the run that raises
     /// it and never again (it used to stay owed and be printed by every later run).
     func testJSONLinesOnStandardOutputAreDeliveredOnce() throws {

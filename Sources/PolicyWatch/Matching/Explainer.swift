@@ -131,7 +131,7 @@ public struct Explainer {
     /// Keeps the first `maxLines` distinct evidence lines, with the sentence around each.
     func setEvidence(_ n: inout Explanation.Node, _ evidence: [Evidence], _ ev: Evaluator) {
         let unique = Array(Set(evidence)).sorted {
-            ($0.field == .title ? 0 : 1, $0.hit.start, $0.hit.term) < ($1.field == .title ? 0 : 1, $1.hit.start, $1.hit.term)
+            ($0.field == .title ? 0 : 1, $0.hit.start, $0.hit.term, $0.hit.end) < ($1.field == .title ? 0 : 1, $1.hit.start, $1.hit.term, $1.hit.end)
         }
         n.more = max(0, unique.count - maxLines)
         n.evidence = unique.prefix(maxLines).map { e in

@@ -103,7 +103,7 @@ public struct RuleScanner: Sendable {
     func makeAlert(_ rule: CompiledRule, article: Article, matches: ArticleMatches, evidence: [Evidence], now: String,
                    scalars: inout FieldScalars) -> Alert {
         let unique = Array(Set(evidence)).sorted {
-            ($0.field == .title ? 0 : 1, $0.hit.start, $0.hit.term) < ($1.field == .title ? 0 : 1, $1.hit.start, $1.hit.term)
+            ($0.field == .title ? 0 : 1, $0.hit.start, $0.hit.term, $0.hit.end) < ($1.field == .title ? 0 : 1, $1.hit.start, $1.hit.term, $1.hit.end)
         }
         let records = unique.prefix(maxMatchesPerAlert).map { ev -> Alert.MatchRecord in
             let f = matches.fields.first { $0.field == ev.field }!

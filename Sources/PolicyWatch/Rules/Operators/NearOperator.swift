@@ -104,7 +104,11 @@ enum NearOperator: MatchOperator {
         for item in items {
             let o = ev.evaluate(item, in: Evaluator.Scope(field: field, range: range))
             guard o.holds else { return nil }
-            let hits = Array(Set(o.evidence.filter { $0.field == field }.map(\.hit))).sorted { ($0.start, $0.end) < ($1.start, $1.end) }
+            // Sorted on every field of a hit: two terms found on the same words (`export control*`,
+            // `export-control*`) must be tried in the same order in every run, or the report would
+            // name a different term from one run to the next (a Set's order is per process).
+            let hits = Array(Set(o.evidence.filter { $0.field == field }.map(\.hit)))
+                .sorted { ($0.start, $0.end, $0.term) < ($1.start, $1.end, $1.term) }
             guard !hits.isEmpty else { return nil }
             operands.append(hits)
         }
@@ -170,6 +174,6 @@ enum Proximity {
                 if place(others[...], after: f.end, limit: positions.end(f.end) + maxGap) { used.formUnion(chosen) }
             }
         }
-        return used.sorted { ($0.start, $0.term) < ($1.start, $1.term) }
+        return used.sorted { ($0.start, $0.term, $0.end) < ($1.start, $1.term, $1.end) }
     }
 }

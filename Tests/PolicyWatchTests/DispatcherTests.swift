@@ -33,7 +33,7 @@ final class DispatcherTests: XCTestCase {
     }
 
     func dispatcher(_ config: ReporterConfig, _ box: Scripted.Box, outbox: StateStore) -> Dispatcher {
-        Dispatcher(entries: [.init(config: config, reporter: Scripted(box: box))], outbox: outbox)
+        Dispatcher(entries: [.init(config: config, reporter: Scripted(box: box))], outbox: outbox, clock: { ReporterFixtures.nowDate })
     }
 
     func testFailedDeliveriesAreRetriedAndAcknowledgedOnesNeverResent() throws {

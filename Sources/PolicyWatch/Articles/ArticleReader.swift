@@ -58,13 +58,15 @@ public struct ArticleReader: Sendable {
         return (files, errors)
     }
 
-    /// Reads one file (or stdin for "-") into articles. Broken records become errors; the
-    /// good ones are still returned.
-    public func read(path: String) -> (articles: [Article], errors: [InputError]) {
+    /// Reads one file into articles; "-" reads `standardInput` (the run context's), and is
+    /// an error when none is given. Broken records become errors; the good ones are still
+    /// returned.
+    public func read(path: String, standardInput: FileHandle? = nil) -> (articles: [Article], errors: [InputError]) {
         let data: Data
         do {
             if path == "-" {
-                data = FileHandle.standardInput.readDataToEndOfFile()
+                guard let standardInput else { return ([], [InputError(source: path, message: "standard input is not available here")]) }
+                data = try standardInput.readToEnd() ?? Data()
             } else {
                 let attrs = try FileManager.default.attributesOfItem(atPath: path)
                 if let size = attrs[.size] as? Int, size > maxBytes {

@@ -38,13 +38,13 @@ enum Lang {
     /// Whether the set's only rule fires on the article.
     static func fires(_ set: RuleSet?, _ a: Article) -> Bool {
         guard let set else { return false }
-        return !RuleScanner(ruleSet: set).alerts(for: a, at: Date(timeIntervalSince1970: 0)).isEmpty
+        return !RuleScanner(ruleSet: set).scan(a).isEmpty
     }
 
     /// The matched texts of the alert (empty when it does not fire).
     static func evidence(_ set: RuleSet?, _ a: Article) -> [String] {
         guard let set else { return [] }
-        return RuleScanner(ruleSet: set).alerts(for: a, at: Date(timeIntervalSince1970: 0)).first?.matches.map(\.text) ?? []
+        return RuleScanner(ruleSet: set).scan(a).first?.matches.map(\.text) ?? []
     }
 }
 

@@ -97,6 +97,8 @@ public struct ScanPipeline: Sendable {
         let stage = ArticleSources(reader: reader, index: index, fetcher: fetcher, fetchConcurrency: options.fetchConcurrency,
                                    standardInput: context.standardInput, rescan: options.rescan, now: now, chunkBytes: options.chunkBytes)
         var meter = ScanProgress(started: started)
+        // A rate is measured on the monotonic clock, not the run's (which a test may fix).
+        let startedMonotonic = ContinuousClock.now
         meter.sourcesTotal = plan.count
         meter.bytesTotal = plan.reduce(Int64(0)) { sum, source in
             guard case .file(let path, _) = source, let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int else { return sum }
@@ -132,7 +134,8 @@ public struct ScanPipeline: Sendable {
                 meter.articles += scanned.articles.count
                 if scanned.piece.endsSource { meter.sourcesDone += 1 }
                 if let progress {
-                    meter.elapsed = context.clock().timeIntervalSince(started)
+                    let elapsed = (ContinuousClock.now - startedMonotonic).components
+                    meter.elapsed = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
                     progress(meter)
                 }
             })

@@ -63,6 +63,23 @@ final class RunContextTests: XCTestCase {
         XCTAssertEqual(problems.map(\.message), ["no such config file"])
     }
 
+    func testRelativeSourcesAreReadFromTheInjectedDirectoryAndNamedAsGiven() throws {
+        let dir = TempDir()
+        dir.write("news.jsonl", #"{"id":"a","title":"Curbs","body":"New export controls on chips."}"# + "\n")
+        dir.write("inbox/b.txt", "More curbs\nExport controls on memory chips widen.\n")
+        XCTAssertNotEqual(FileManager.default.currentDirectoryPath, dir.path)
+        let state = try StateStore.open(path: dir.url("state.sqlite"))
+        let pipeline = ScanPipeline(scanner: RuleScanner(ruleSet: try RuleCompiler.compile(yaml: Self.rules)), index: state,
+                                    context: context(at: Date(timeIntervalSince1970: 1_780_000_000), directory: dir.path))
+        let collector = AlertCollector()
+        let outcome = try pipeline.run([SourceSpec("news.jsonl"), SourceSpec("inbox"), SourceSpec("missing.txt")], sinks: [collector])
+        XCTAssertEqual(collector.alerts.map { $0.article.path }, ["news.jsonl", "inbox/b.txt"])
+        XCTAssertEqual(outcome.errors.map(\.source), ["missing.txt"])
+        // The marks name the files as given too: the next run finds them unchanged.
+        let again = try pipeline.run([SourceSpec("news.jsonl"), SourceSpec("inbox")], sinks: [AlertCollector()])
+        XCTAssertEqual(again.unchangedFiles, 2)
+    }
+
     // MARK: - Standard input
 
     func testScanReadsTheInjectedStandardInput() throws {

@@ -93,15 +93,17 @@ public struct ScanPipeline: Sendable {
     public func run(_ sources: [SourceSpec], sinks: [any AlertSink], progress: ((ScanProgress) -> Void)? = nil) throws -> Outcome {
         let started = context.clock()
         let now = Timestamp.string(started)
-        let plan = ArticleSources.plan(sources, reader: reader)
+        let plan = ArticleSources.plan(sources, reader: reader, directory: context.workingDirectory)
         let stage = ArticleSources(reader: reader, index: index, fetcher: fetcher, fetchConcurrency: options.fetchConcurrency,
-                                   standardInput: context.standardInput, rescan: options.rescan, now: now, chunkBytes: options.chunkBytes)
+                                   standardInput: context.standardInput, workingDirectory: context.workingDirectory, rescan: options.rescan, now: now, chunkBytes: options.chunkBytes)
         var meter = ScanProgress(started: started)
         // A rate is measured on the monotonic clock, not the run's (which a test may fix).
         let startedMonotonic = ContinuousClock.now
         meter.sourcesTotal = plan.count
         meter.bytesTotal = plan.reduce(Int64(0)) { sum, source in
-            guard case .file(let path, _) = source, let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int else { return sum }
+            guard case .file(let path, _) = source,
+                  let size = (try? FileManager.default.attributesOfItem(atPath: ArticleReader.onDisk(path, in: context.workingDirectory)))?[.size] as? Int
+            else { return sum }
             return sum + Int64(size)
         }
         let committer = BatchCommitter(index: index, sinks: sinks, reporters: options.reporters, rescan: options.rescan, now: now,
@@ -164,7 +166,7 @@ public struct ScanPipeline: Sendable {
             guard !claimed.isEmpty else { return }
             for spec in claimed {
                 var going = true
-                stage.read(ArticleSources.plan([spec], reader: reader)) { piece in
+                stage.read(ArticleSources.plan([spec], reader: reader, directory: stage.workingDirectory)) { piece in
                     going = put(piece)
                     return going
                 }

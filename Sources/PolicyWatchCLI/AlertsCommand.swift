@@ -44,6 +44,10 @@ struct AlertsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Only alerts at one of these stages: proposed, announced, in_force, lifted, threatened, protested.", valueName: "STAGE"))
     var stage: [String] = []
 
+    var query: AlertQuery {
+        AlertQuery(since: since, tags: tag, rule: rule, facets: facetFilter)
+    }
+
     var facetFilter: FacetFilter {
         FacetFilter(acting: acting.flatMap(FacetFilter.values), affected: affected.flatMap(FacetFilter.values), stages: stage.flatMap(FacetFilter.values))
     }
@@ -52,8 +56,9 @@ struct AlertsCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if let since, Units.since(since) == nil {
-            throw ValidationError("--since: cannot read '\(since)'; write e.g. 30m, 12h, 7d, 2w, 2025-06-01")
+        // Whether --since reads does not depend on the time, so any time will do here.
+        do { _ = try query.start(now: Date(timeIntervalSince1970: 0)) } catch {
+            throw ValidationError("--since: \(error)")
         }
         let f = facetFilter
         if let p = FacetFilter.problem(acting: f.acting, affected: f.affected, stages: f.stages) {
@@ -62,20 +67,18 @@ struct AlertsCommand: ParsableCommand {
     }
 
     func run() throws {
+        let context = RunContext.process
         var statePath = state
         if statePath == nil {
-            let cfg = try ConfigOptions.load(explicit: config, ignoreDefault: false)
+            let cfg = try ConfigOptions.load(explicit: config, ignoreDefault: false, context: context)
             statePath = cfg?.state
         }
         guard let statePath else {
             throw ValidationError("no state to read: give --state PATH, or --config FILE with a 'state:' line")
         }
-        var alerts: [Alert]
+        let alerts: [Alert]
         do {
-            let store = try LockedState.read(location: statePath)
-            alerts = try store.alerts(since: since.flatMap { Units.since($0) }.map { Timestamp.string($0) }, tags: tag, rule: rule)
-            let filter = facetFilter
-            alerts.removeAll { !filter.accepts($0) }
+            alerts = try query.alerts(in: LockedState.read(location: statePath, context: context), context: context)
         } catch {
             Console.error(PostgresURL.redact("\(error)"))
             throw Exit.stateError
@@ -83,7 +86,7 @@ struct AlertsCommand: ParsableCommand {
         if json {
             var data = try Report.encoder(pretty: true).encode(alerts)
             data.append(0x0A)
-            FileHandle.standardOutput.write(data)
+            context.standardOutput(data)
             return
         }
         for line in AlertTable.lines(alerts) { Console.out(line) }

@@ -44,13 +44,14 @@ struct DeliverCommand: ParsableCommand {
     }
 
     func run() throws {
-        let cfg = try ConfigOptions.load(explicit: config, ignoreDefault: false)
+        let context = RunContext.process
+        let cfg = try ConfigOptions.load(explicit: config, ignoreDefault: false, context: context)
         guard let statePath = state ?? cfg?.state else {
             throw ValidationError("deliver needs the state: --state PATH, or a config with a 'state:' line")
         }
         if status {
             let records: [DeliveryRecord]
-            do { records = try LockedState.read(location: statePath).deliveries() } catch {
+            do { records = try LockedState.read(location: statePath, context: context).deliveries() } catch {
                 Console.error(PostgresURL.redact("\(error)"))
                 throw Exit.stateError
             }
@@ -61,12 +62,11 @@ struct DeliverCommand: ParsableCommand {
         guard !configs.isEmpty else {
             throw ValidationError("give the reporters to deliver to (--reporter NAME=TARGET, or reporters: in the config), or --status")
         }
-        let now = Date()
-        let entries = try Reporting.entries(configs, now: now)
+        let now = context.clock()
+        let entries = try Reporting.entries(configs, context: ReporterContext(run: context, now: now))
         let locked = try LockedState.open(location: statePath, wait: wait ?? cfg?.wait ?? 0, lease: cfg?.lease ?? PostgresState.defaultLease,
-                                          create: false)
+                                          create: false, context: context)
         defer { locked.release() }
-        let clock: @Sendable () -> Date = { Date() }
 
         let records: [DeliveryRecord]
         do { records = try locked.store.deliveries() } catch {
@@ -85,11 +85,11 @@ struct DeliverCommand: ParsableCommand {
         // recorded before each append. The other reporters are retried by the dispatcher.
         let summaries = entries.map { entry -> Dispatcher.Summary in
             if entry.reporter is JSONLinesReporter {
-                let sink = ReporterSink(entry: entry, outbox: locked.store, started: stamp, clock: clock)
+                let sink = ReporterSink(entry: entry, outbox: locked.store, started: stamp, context: context)
                 sink.begin()
                 return sink.finish(run: info, errors: [])
             }
-            return Dispatcher(entries: [entry], outbox: locked.store, clock: clock).dispatch(run: info, isScan: false)[0]
+            return Dispatcher(entries: [entry], outbox: locked.store, clock: context.clock).dispatch(run: info, isScan: false)[0]
         }
         if !Reporting.printSummaries(summaries, persistent: true, quiet: quiet) { throw Exit.partial }
     }

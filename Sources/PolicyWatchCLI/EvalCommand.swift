@@ -57,7 +57,7 @@ struct EvalCommand: ParsableCommand {
             throw ExitCode(64)
         }
         let index = EvaluationIndex(labels: truth)
-        let pipeline = ScanPipeline(scanner: RuleScanner(ruleSet: set), reader: ArticleReader(), index: index)
+        let pipeline = ScanPipeline(scanner: RuleScanner(ruleSet: set), reader: ArticleReader(), index: index, context: .process)
         let outcome = try pipeline.run(paths.map { SourceSpec($0) }, sinks: [])
         for e in outcome.errors { Console.error("\(e.source): error: \(e.message)") }
         let result = Evaluation(articles: index.articles, labels: truth)

@@ -33,15 +33,16 @@ struct ExplainCommand: ParsableCommand {
             Console.error(message)
             throw ExitCode(64)
         }
+        let context = RunContext.process
         let reader = ArticleReader()
-        let (articles, problems) = reader.read(path: article)
+        let (articles, problems) = reader.read(path: article, standardInput: context.standardInput)
         for p in problems { Console.error("\(p.source): error: \(p.message)") }
         guard !articles.isEmpty else { throw Exit.partial }
         let explainer = Explainer(ruleSet: set)
         for (k, a) in articles.enumerated() {
             if k > 0 { Console.out("") }
             if let e = explainer.explain(ruleID: ruleID, article: a) {
-                FileHandle.standardOutput.write(Data(e.render().utf8))
+                context.standardOutput(Data(e.render().utf8))
             }
         }
         if !problems.isEmpty { throw Exit.partial }

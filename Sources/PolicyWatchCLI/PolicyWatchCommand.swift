@@ -65,6 +65,8 @@ struct RuleOptions: ParsableArguments {
     }
 }
 
+/// The command line's own messages on stderr and stdout. What the library writes goes
+/// through the `RunContext` each command builds with `RunContext.process`.
 enum Console {
     static func error(_ s: String) {
         FileHandle.standardError.write(Data((s + "\n").utf8))
@@ -73,7 +75,4 @@ enum Console {
     static func out(_ s: String) {
         FileHandle.standardOutput.write(Data((s + "\n").utf8))
     }
-
-    static var stderrIsTerminal: Bool { isatty(2) != 0 }
-    static var stdoutIsTerminal: Bool { isatty(1) != 0 }
 }

@@ -32,9 +32,9 @@ struct ReportingOptions: ParsableArguments {
 enum Reporting {
     /// Builds the reporters of a run before the state is opened or anything is scanned, so a
     /// missing secret or a bad option is a usage error (64) that costs nothing.
-    static func entries(_ configs: [ReporterConfig], now: Date) throws -> [Dispatcher.Entry] {
+    static func entries(_ configs: [ReporterConfig], context: ReporterContext) throws -> [Dispatcher.Entry] {
         do {
-            return try Dispatcher.entries(configs, context: ReporterContext(now: now))
+            return try Dispatcher.entries(configs, context: context)
         } catch let e as ReporterConfigError {
             throw ValidationError(e.description)
         }
@@ -75,7 +75,8 @@ struct LockedState {
     /// Opens the state named by `location` (a path or a postgres:// URL), or makes an
     /// in-memory one when it is nil. Prints the problem and throws the documented exit code
     /// (75 busy, 74 state error).
-    static func open(location: String?, wait: TimeInterval, lease: TimeInterval = PostgresState.defaultLease, create: Bool = true) throws -> LockedState {
+    static func open(location: String?, wait: TimeInterval, lease: TimeInterval = PostgresState.defaultLease, create: Bool = true,
+                     context: RunContext) throws -> LockedState {
         guard let location else {
             do { return LockedState(store: try StateStore.inMemory(), lock: nil) } catch {
                 Console.error("state: error: \(error)")
@@ -85,7 +86,7 @@ struct LockedState {
         do {
             switch StateLocation(location) {
             case .postgres(let url):
-                let state = try PostgresState.open(url: url, environment: ProcessInfo.processInfo.environment, lease: lease)
+                let state = try PostgresState.open(url: url, context: context, lease: lease)
                 return LockedState(store: state, lock: nil)
             case .sqlite(let path):
                 if !create && !FileManager.default.fileExists(atPath: path) {
@@ -105,10 +106,10 @@ struct LockedState {
 
     /// Opens a state to read it (`alerts`, `deliver --status`): no lock; a SQLite file must
     /// exist (a PostgreSQL database gets its tables, empty, on first use).
-    static func read(location: String) throws -> any StateBackend {
+    static func read(location: String, context: RunContext) throws -> any StateBackend {
         switch StateLocation(location) {
         case .postgres(let url):
-            return try PostgresState.open(url: url, environment: ProcessInfo.processInfo.environment, lease: PostgresState.defaultLease)
+            return try PostgresState.open(url: url, context: context, lease: PostgresState.defaultLease)
         case .sqlite(let path):
             return try StateStore.open(path: path, create: false)
         }

@@ -115,12 +115,15 @@ struct ScanCommand: ParsableCommand {
     }
 
     func run() throws {
+        // The one place the world comes in: the clock, environment, working directory,
+        // standard streams and terminals reach the library through this value.
+        let context = RunContext.process
         if stream {
             Console.error("note: --stream is no longer needed and does nothing: every scan streams (the flag goes in the next release)")
         }
         // An ad-hoc scan (sources on the command line) does not pick up ./policywatch.yaml's
         // state and reporters by surprise; --config still applies.
-        let cfg = try ConfigOptions.load(explicit: config, ignoreDefault: noConfig || !paths.isEmpty) ?? Config(file: "")
+        let cfg = try ConfigOptions.load(explicit: config, ignoreDefault: noConfig || !paths.isEmpty, context: context) ?? Config(file: "")
         let set = try rules.compile(extraPaths: cfg.rules, defaultRules: cfg.defaultRules ?? true, quietWarnings: true)
 
         let sources = paths.isEmpty ? cfg.sources : paths.map { SourceSpec($0) }
@@ -129,28 +132,27 @@ struct ScanCommand: ParsableCommand {
         }
         let maxBytes = maxBytes.flatMap(Units.bytes) ?? cfg.maxBytes ?? ArticleReader.defaultMaxBytes
         let statePath = noState ? nil : (state ?? cfg.state)
-        let startDate = Date()
+        let startDate = context.clock()
         let reporters = try reporterConfigs(cfg)
-        let entries = try Reporting.entries(reporters, now: startDate)  // checked before the state is opened
+        // Checked before the state is opened.
+        let entries = try Reporting.entries(reporters, context: ReporterContext(run: context, now: startDate))
 
         // Without a state file the story index lives in memory for this run.
         let state = try statePath.map {
-            try LockedState.open(location: $0, wait: wait ?? cfg.wait ?? 0, lease: lease ?? cfg.lease ?? PostgresState.defaultLease)
+            try LockedState.open(location: $0, wait: wait ?? cfg.wait ?? 0, lease: lease ?? cfg.lease ?? PostgresState.defaultLease, context: context)
         }
         defer { state?.release() }
         let index: any StoryIndex = state?.store ?? InMemoryStoryIndex()
 
         let policy = FetchPolicy(timeout: timeout ?? cfg.timeout ?? 30, retries: retries ?? cfg.retries ?? 2, maxBytes: maxBytes)
-        // The one place the world comes in: the clock, stdin and the reporters' context.
-        let environment = ScanEnvironment(clock: { Date() }, standardInput: .standardInput, reporters: ReporterContext(now: startDate))
         let pipeline = ScanPipeline(
             scanner: RuleScanner(ruleSet: set), reader: ArticleReader(maxBytes: maxBytes), index: index,
-            fetcher: URLSessionFetcher(policy: policy), environment: environment,
+            fetcher: URLSessionFetcher(policy: policy), context: context,
             options: .init(rescan: rescan, reporters: state == nil ? [] : reporters, leaser: state?.shared))
         let sinks = entries.map {
-            ReporterSink(entry: $0, outbox: state?.store, started: Timestamp.string(startDate), clock: environment.clock)
+            ReporterSink(entry: $0, outbox: state?.store, started: Timestamp.string(startDate), context: context)
         }
-        let progress = !quiet && Console.stderrIsTerminal ? ProgressLine() : nil
+        let progress = !quiet && context.stderrIsTerminal ? ProgressLine() : nil
         let outcome: ScanPipeline.Outcome
         do {
             outcome = try pipeline.run(sources, sinks: sinks, progress: progress.map { p in { p.show($0) } })
@@ -206,16 +208,16 @@ struct ScanCommand: ParsableCommand {
 
 /// Loads the config named by --config, else ./policywatch.yaml when present (unless ignored).
 enum ConfigOptions {
-    static func load(explicit: String?, ignoreDefault: Bool) throws -> Config? {
+    static func load(explicit: String?, ignoreDefault: Bool, context: RunContext) throws -> Config? {
         let path: String
         if let explicit {
             path = explicit
-        } else if !ignoreDefault, FileManager.default.fileExists(atPath: Config.defaultFileName) {
+        } else if !ignoreDefault, FileManager.default.fileExists(atPath: context.resolve(Config.defaultFileName)) {
             path = Config.defaultFileName
         } else {
             return nil
         }
-        let (config, diagnostics) = Config.load(path: path)
+        let (config, diagnostics) = Config.load(path: path, context: context)
         for d in diagnostics { Console.error(d.description) }
         guard let config else {
             let n = diagnostics.filter { $0.level == .error }.count
@@ -226,19 +228,20 @@ enum ConfigOptions {
     }
 }
 
-/// One self-erasing progress line on a terminal's stderr, at most five times a second.
+/// One self-erasing progress line on a terminal's stderr, at most five times a second (paced
+/// by the monotonic clock: a pace, not a time of the run).
 final class ProgressLine {
-    private var last = Date.distantPast
+    private var last: ContinuousClock.Instant?
 
     func show(_ p: ScanProgress) {
-        let now = Date()
-        guard now.timeIntervalSince(last) >= 0.2 else { return }
+        let now = ContinuousClock.now
+        if let last, now - last < .milliseconds(200) { return }
         last = now
         FileHandle.standardError.write(Data(("\r\u{1B}[K" + p.line).utf8))
     }
 
     func clear() {
-        guard last != .distantPast else { return }
+        guard last != nil else { return }
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
 }

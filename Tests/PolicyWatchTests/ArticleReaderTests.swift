@@ -51,7 +51,7 @@ final class ArticleReaderTests: XCTestCase {
         for name in ["b.txt", "a.md", "sub/c.jsonl", "skip.png", ".hidden.txt"] {
             try Data("x\ny".utf8).write(to: dir.appendingPathComponent(name))
         }
-        let (files, errors) = reader.files(for: [dir.path, "/nonexistent/pw"])
+        let (files, errors) = reader.files(for: [dir.path, "/nonexistent/pw"], in: "/")
         XCTAssertEqual(files.map { ($0 as NSString).lastPathComponent }, ["a.md", "b.txt", "c.jsonl"])
         XCTAssertEqual(errors.map(\.source), ["/nonexistent/pw"])
     }

@@ -49,7 +49,7 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.reporters.map(\.type), ["json", "jsonl"])
         XCTAssertEqual(c.reporters.map(\.key), ["json:reports/latest.json", "stream"])
         XCTAssertEqual(c.reporters.map(\.directory), [base, base])
-        let json = try c.reporters[0].directory.map { ReporterContext(directory: $0) }.map { $0.path(try XCTUnwrap(c.reporters[0].target)) }
+        let json = try c.reporters[0].directory.map { ReporterContext(run: RunContext(clock: { Date(timeIntervalSince1970: 0) }, workingDirectory: $0)) }.map { $0.path(try XCTUnwrap(c.reporters[0].target)) }
         XCTAssertEqual(json, base + "/reports/latest.json")
         XCTAssertEqual(c.reporters[1].target, "-", "standard output")
         XCTAssertEqual(c.maxBytes, 2 * 1024 * 1024)

@@ -33,7 +33,7 @@ final class DispatcherTests: XCTestCase {
     }
 
     func dispatcher(_ config: ReporterConfig, _ box: Scripted.Box, outbox: StateStore) -> Dispatcher {
-        Dispatcher(entries: [.init(config: config, reporter: Scripted(box: box))], outbox: outbox)
+        Dispatcher(entries: [.init(config: config, reporter: Scripted(box: box))], outbox: outbox, clock: { ReporterFixtures.nowDate })
     }
 
     func testFailedDeliveriesAreRetriedAndAcknowledgedOnesNeverResent() throws {
@@ -98,7 +98,7 @@ final class DispatcherTests: XCTestCase {
         let a = Scripted.Box(), b = Scripted.Box()
         b.failing = true
         let d = Dispatcher(entries: [.init(config: ReporterConfig(type: "scripted", target: "a"), reporter: Scripted(box: a)),
-                                     .init(config: ReporterConfig(type: "scripted", target: "b"), reporter: Scripted(box: b))], outbox: outbox)
+                                     .init(config: ReporterConfig(type: "scripted", target: "b"), reporter: Scripted(box: b))], outbox: outbox, clock: { ReporterFixtures.nowDate })
         _ = try d.dispatch(raising: alerts, run: run)
         XCTAssertEqual(try outbox.undelivered(reporter: "scripted:a").count, 0)
         XCTAssertEqual(try outbox.undelivered(reporter: "scripted:b").count, alerts.count)

@@ -38,7 +38,7 @@ final class FeedHardeningTests: XCTestCase {
         for r in Self.reproducers { dir.write(r.name, Data(r.bytes)) }
         dir.write("good.rss", Samples.rss(items: [Samples.roadmapStory]))
         let reader = ArticleReader()
-        let (files, listErrors) = reader.files(for: [dir.path])
+        let (files, listErrors) = reader.files(for: [dir.path], in: "/")
         XCTAssertEqual(listErrors, [])
         XCTAssertEqual(files.count, 5)
         var titles: [String] = []

@@ -14,14 +14,15 @@ final class LibraryExampleTests: XCTestCase {
             {"id": "n2", "title": "Weather", "body": "Rain tomorrow."}
 
             """.utf8).write(to: URL(fileURLWithPath: dir + "/news.jsonl"))
-        let (single, streamed, second) = try example(directory: dir)
+        let (single, streamed, second, lastDay) = try example(directory: dir)
         XCTAssertEqual(single, ["chips.export-control"])
         XCTAssertEqual(streamed, ["n1: Export controls on chips"])
         XCTAssertEqual(second, 0, "with a state, the second run raises nothing new")
+        XCTAssertEqual(lastDay, ["2026-06-01T12:00:00Z n1"], "raised at the context's time, found from it")
     }
 
     // BEGIN example
-    func example(directory: String) throws -> (single: [String], streamed: [String], secondRun: Int) {
+    func example(directory: String) throws -> (single: [String], streamed: [String], secondRun: Int, lastDay: [String]) {
         // 1. Compile rules (from YAML text here; RuleCompiler.compile(paths:) reads files).
         let rules = try RuleCompiler.compile(yaml: """
             rules:
@@ -33,7 +34,7 @@ final class LibraryExampleTests: XCTestCase {
                   all: [export control*, chip*]
             """)
 
-        // 2. Scan one article.
+        // 2. Scan one article (stamped with the time of RunContext.process, the default).
         let scanner = RuleScanner(ruleSet: rules)
         let article = Article(title: "Curbs", body: "New export controls on chips were announced.")
         let single = scanner.alerts(for: article).map(\.rule.id)
@@ -46,12 +47,20 @@ final class LibraryExampleTests: XCTestCase {
         let streamed = collector.alerts.map { "\($0.article.id ?? $0.article.key): \($0.rule.title)" }
         precondition(outcome.errors.isEmpty)
 
-        // 4. With a state, each alert is raised once across runs (and queued for reporters).
+        // 4. The world outside (clock, environment, working directory, standard streams,
+        //    terminals, processors) is one value. The default is the real process's; here
+        //    a fixed clock, for runs that must be reproducible.
+        let noon = try Date("2026-06-01T12:00:00Z", strategy: .iso8601)
+        let context = RunContext(clock: { noon }, workingDirectory: directory, processorCount: 2)
+
+        // 5. With a state, each alert is raised once across runs (and queued for reporters),
+        //    and the alerts raised can be queried ("1d": the day before the context's clock).
         let state = try StateStore.open(path: directory + "/state.sqlite")
-        let stateful = ScanPipeline(scanner: scanner, index: state)
+        let stateful = ScanPipeline(scanner: scanner, index: state, context: context)
         _ = try stateful.run([SourceSpec(directory + "/news.jsonl")], sinks: [AlertCollector()])
         let again = try stateful.run([SourceSpec(directory + "/news.jsonl")], sinks: [AlertCollector()])
-        return (single, streamed, again.raised)
+        let lastDay = try AlertQuery(since: "1d").alerts(in: state, context: context).map { "\($0.firstSeen) \($0.article.id ?? "")" }
+        return (single, streamed, again.raised, lastDay)
     }
     // END example
 

@@ -32,13 +32,14 @@ enum ReporterFixtures {
         return d
     }
 
-    /// A context that captures stdout and stderr.
-    static func context(env: [String: String] = [:], terminal: Bool = false, directory: String? = nil) -> (ReporterContext, Captured) {
+    /// A context that captures stdout and stderr, at the fixtures' time.
+    static func context(env: [String: String] = [:], terminal: Bool = false, stderrTerminal: Bool = false,
+                        directory: String? = nil) -> (ReporterContext, Captured) {
         let captured = Captured()
-        let ctx = ReporterContext(environment: env, now: nowDate,
-                                  standardOutput: { captured.append(out: $0) }, standardError: { captured.append(err: $0) },
-                                  stdoutIsTerminal: terminal, directory: directory ?? tempDir())
-        return (ctx, captured)
+        let run = RunContext(clock: { nowDate }, workingDirectory: directory ?? tempDir(), environment: env,
+                             standardOutput: { captured.append(out: $0) }, standardError: { captured.append(err: $0) },
+                             stdoutIsTerminal: terminal, stderrIsTerminal: stderrTerminal)
+        return (ReporterContext(run: run, now: nowDate), captured)
     }
 
     final class Captured: @unchecked Sendable {

@@ -129,7 +129,7 @@ final class ScanPipelineTests: XCTestCase {
         options.chunkBytes = chunkBytes
         let date = ISO8601DateFormatter().date(from: now) ?? Date()
         let pipeline = ScanPipeline(scanner: RuleScanner(ruleSet: set), reader: ArticleReader(maxBytes: maxBytes),
-                                    environment: ScanEnvironment(clock: { date }), options: options)
+                                    context: RunContext(clock: { date }, workingDirectory: "/"), options: options)
         let collector = AlertCollector()
         let outcome = try pipeline.run(paths.map { SourceSpec($0) }, sinks: [collector])
         return (collector.alerts, outcome.errors, outcome.articles + outcome.unchangedArticles)

@@ -9,6 +9,14 @@ enum Repo {
     static let fixtures = path("Tests/PolicyWatchTests/Fixtures")
 }
 
+extension RuleScanner {
+    /// The alerts of one article, stamped with a fixed time: the library itself has no
+    /// default clock (it comes from a `RunContext`).
+    func scan(_ article: Article) -> [Alert] {
+        alerts(for: article, at: Date(timeIntervalSince1970: 0))
+    }
+}
+
 /// Parses and compiles rule text; fails the test on errors.
 func compileRules(_ yaml: String, file: String = "test.yaml", line: UInt = #line) -> RuleSet? {
     var p = RuleParser(path: file)

@@ -97,7 +97,7 @@ final class TrendTests: XCTestCase {
         var clock = Date(timeIntervalSince1970: 1_772_460_000)  // 2026-03-02T14:00Z, fixed per run
         func run(_ path: String) throws -> [Alert] {
             let now = clock
-            let pipeline = ScanPipeline(scanner: RuleScanner(ruleSet: set), index: state, environment: ScanEnvironment(clock: { now }))
+            let pipeline = ScanPipeline(scanner: RuleScanner(ruleSet: set), index: state, context: RunContext(clock: { now }, workingDirectory: dir.path))
             let collector = AlertCollector()
             _ = try pipeline.run([SourceSpec(path)], sinks: [collector])
             return collector.alerts
@@ -125,7 +125,7 @@ final class TrendTests: XCTestCase {
         }
         let path = dir.write("a.jsonl", lines.joined(separator: "\n") + "\n")
         let collector = AlertCollector()
-        _ = try ScanPipeline(scanner: RuleScanner(ruleSet: set), environment: ScanEnvironment(clock: { Date(timeIntervalSince1970: 1_772_460_000) }))
+        _ = try ScanPipeline(scanner: RuleScanner(ruleSet: set), context: RunContext(clock: { Date(timeIntervalSince1970: 1_772_460_000) }, workingDirectory: dir.path))
             .run([SourceSpec(path)], sinks: [collector])
         let trend = try XCTUnwrap(collector.alerts.last)
         XCTAssertEqual(trend.rule.id, "trend.ec")

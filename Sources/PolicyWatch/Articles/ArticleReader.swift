@@ -29,20 +29,23 @@ public struct ArticleReader: Sendable {
         self.maxBytes = maxBytes
     }
 
-    /// Expands paths into the files to read, directories recursively in sorted order.
-    public func files(for paths: [String]) -> (files: [String], errors: [InputError]) {
+    /// Expands paths into the files to read, directories recursively in sorted order. A
+    /// relative path is looked for in `directory` (the run context's working directory) and
+    /// named as given: `news/a.txt`, not the absolute path.
+    public func files(for paths: [String], in directory: String) -> (files: [String], errors: [InputError]) {
         var files: [String] = []
         var errors: [InputError] = []
         let fm = FileManager.default
         for path in paths {
             if path == "-" { files.append(path); continue }
+            let onDisk = Self.onDisk(path, in: directory)
             var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: path, isDirectory: &isDir) else {
+            guard fm.fileExists(atPath: onDisk, isDirectory: &isDir) else {
                 errors.append(InputError(source: path, message: "no such file or directory"))
                 continue
             }
             guard isDir.boolValue else { files.append(path); continue }
-            guard let walker = fm.enumerator(atPath: path) else {
+            guard let walker = fm.enumerator(atPath: onDisk) else {
                 errors.append(InputError(source: path, message: "cannot read directory"))
                 continue
             }
@@ -58,13 +61,20 @@ public struct ArticleReader: Sendable {
         return (files, errors)
     }
 
-    /// Reads one file (or stdin for "-") into articles. Broken records become errors; the
-    /// good ones are still returned.
-    public func read(path: String) -> (articles: [Article], errors: [InputError]) {
+    /// Where a path named relative to `directory` is: the path itself when absolute.
+    static func onDisk(_ path: String, in directory: String) -> String {
+        path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
+    }
+
+    /// Reads one file into articles; "-" reads `standardInput` (the run context's), and is
+    /// an error when none is given. `path` is opened as given: resolve a relative one first
+    /// (`RunContext.resolve`). Broken records become errors; the good ones are still returned.
+    public func read(path: String, standardInput: FileHandle? = nil) -> (articles: [Article], errors: [InputError]) {
         let data: Data
         do {
             if path == "-" {
-                data = FileHandle.standardInput.readDataToEndOfFile()
+                guard let standardInput else { return ([], [InputError(source: path, message: "standard input is not available here")]) }
+                data = try standardInput.readToEnd() ?? Data()
             } else {
                 let attrs = try FileManager.default.attributesOfItem(atPath: path)
                 if let size = attrs[.size] as? Int, size > maxBytes {

@@ -17,7 +17,8 @@ public struct SourceSpec: Sendable, Hashable {
 
 /// `policywatch.yaml`: what a cron run needs, in one file. Flags override it.
 /// Relative paths in it are relative to the file's own directory, so cron (which starts in
-/// $HOME) finds the same files as you do by hand.
+/// $HOME) finds the same files as you do by hand; `~/` is the context's HOME. A config read
+/// from a relative path is found from the context's working directory.
 public struct Config: Sendable {
     public static let defaultFileName = "policywatch.yaml"
     public static let topKeys = ["version", "state", "rules", "default_rules", "sources", "reporters", "options"]
@@ -44,20 +45,24 @@ public struct Config: Sendable {
         self.file = file
     }
 
-    /// Reads and checks a config file; every problem as `file:line:column: error: ...` with a hint.
-    public static func load(path: String) -> (Config?, [Diagnostic]) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let why = FileManager.default.fileExists(atPath: path) ? "cannot read the config file" : "no such config file"
+    /// Reads and checks a config file; every problem as `file:line:column: error: ...` with a
+    /// hint (naming the file as `path` gives it).
+    public static func load(path: String, context: RunContext = .process) -> (Config?, [Diagnostic]) {
+        let file = context.resolve(path)
+        guard let data = FileManager.default.contents(atPath: file) else {
+            let why = FileManager.default.fileExists(atPath: file) ? "cannot read the config file" : "no such config file"
             return (nil, [Diagnostic(.error, Mark(file: path, line: 1, column: 1), why, hint: "create one with 'policywatch init'")])
         }
         guard let text = String(validating: data, as: UTF8.self) else {
             return (nil, [Diagnostic(.error, Mark(file: path, line: 1, column: 1), "config file is not valid UTF-8")])
         }
-        return parse(text: text, path: path)
+        return parse(text: text, path: path, context: context)
     }
 
-    public static func parse(text: String, path: String) -> (Config?, [Diagnostic]) {
-        var p = ConfigParser(path: path)
+    /// Checks a config's text; `path` names the file (its directory is what relative paths
+    /// in it are relative to).
+    public static func parse(text: String, path: String, context: RunContext = .process) -> (Config?, [Diagnostic]) {
+        var p = ConfigParser(path: path, context: context)
         let config = p.parse(text)
         return (p.diagnostics.contains { $0.level == .error } ? nil : config, p.diagnostics)
     }
@@ -66,13 +71,15 @@ public struct Config: Sendable {
 /// YAML -> Config, collecting every problem in one pass (like the rule parser).
 struct ConfigParser {
     let path: String
+    /// The config file's directory, absolute.
     let baseDir: String
+    let context: RunContext
     private(set) var diagnostics: [Diagnostic] = []
 
-    init(path: String) {
+    init(path: String, context: RunContext) {
         self.path = path
-        let dir = (path as NSString).deletingLastPathComponent
-        baseDir = dir.isEmpty ? FileManager.default.currentDirectoryPath : dir
+        self.context = context
+        baseDir = (context.resolve(path) as NSString).deletingLastPathComponent
     }
 
     mutating func parse(_ text: String) -> Config {
@@ -262,13 +269,9 @@ struct ConfigParser {
         return nil
     }
 
-    /// `~/x` -> $HOME/x; relative -> relative to the config file's directory.
+    /// `~/x` -> $HOME/x (the context's HOME); relative -> relative to the config file's directory.
     func resolve(_ p: String) -> String {
-        if p.hasPrefix("~/"), let home = ProcessInfo.processInfo.environment["HOME"] {
-            return (home as NSString).appendingPathComponent(String(p.dropFirst(2)))
-        }
-        if p.hasPrefix("/") { return p }
-        return ((baseDir as NSString).appendingPathComponent(p) as NSString).standardizingPath
+        context.resolve(p, from: baseDir)
     }
 
     private mutating func error(_ mark: Mark, _ message: String, hint: String? = nil) {

@@ -38,9 +38,9 @@ public enum Units {
         }
     }
 
-    /// A point in time: a duration back from `now` ("7d"), a day ("2025-06-01", UTC) or an
-    /// ISO 8601 time. Nil when unreadable.
-    public static func since(_ text: String, now: Date = Date()) -> Date? {
+    /// A point in time: a duration back from `now` ("7d"; `now` is the run's clock), a day
+    /// ("2025-06-01", UTC) or an ISO 8601 time. Nil when unreadable.
+    public static func since(_ text: String, now: Date) -> Date? {
         let s = text.trimmingCharacters(in: .whitespaces)
         if let secs = seconds(s), s.last.map({ !$0.isNumber }) ?? false { return now.addingTimeInterval(-secs) }
         if s.count == 10, let d = ISO8601DateFormatter.day.date(from: s) { return d }

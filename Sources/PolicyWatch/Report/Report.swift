@@ -160,7 +160,7 @@ public struct Alert: Codable, Hashable, Sendable {
 
 /// UTC ISO 8601 timestamps, as every time in the report.
 public enum Timestamp {
-    public static func string(_ date: Date = Date()) -> String {
+    public static func string(_ date: Date) -> String {
         let f = ISO8601DateFormatter()
         f.timeZone = TimeZone(identifier: "UTC")
         f.formatOptions = [.withInternetDateTime]

@@ -58,11 +58,13 @@ public final class ReporterSink: AlertSink {
         case atTheEnd
     }
 
-    public init(entry: Dispatcher.Entry, outbox: (any StateBackend)?, started: String, clock: @escaping @Sendable () -> Date = { Date() }) {
+    /// `context`: the clock that stamps deliveries, and the processors to encode on.
+    public init(entry: Dispatcher.Entry, outbox: (any StateBackend)?, started: String, context: RunContext) {
         self.entry = entry
         self.outbox = outbox
         self.started = started
-        self.clock = clock
+        self.clock = context.clock
+        threads = context.processorCount
         summary = Dispatcher.Summary(reporter: entry.config.key)
         let type = Swift.type(of: entry.reporter)
         if let r = entry.reporter as? JSONReporter, !r.merge {
@@ -78,7 +80,7 @@ public final class ReporterSink: AlertSink {
 
     var key: String { entry.config.key }
     /// Large batches are encoded on all cores.
-    let threads = ProcessInfo.processInfo.activeProcessorCount
+    let threads: Int
     var now: String { Timestamp.string(clock()) }
 
     public func begin() {

@@ -154,14 +154,15 @@ enum Subprocess {
     /// Returns the wait status and whether it timed out.
     static func waitForExit(_ pid: pid_t, timeout: TimeInterval) -> (status: Int32, timedOut: Bool) {
         var status: Int32 = 0
-        let deadline = Date().addingTimeInterval(timeout)
+        // A wait, so the monotonic clock: not the run's clock, which may be fixed or jump.
+        let deadline = ContinuousClock.now + .seconds(timeout)
         while true {
             let r = waitpid(pid, &status, WNOHANG)
             if r == pid || (r < 0 && errno != EINTR) { return (status, false) }
-            if Date() >= deadline {
+            if ContinuousClock.now >= deadline {
                 kill(-pid, SIGTERM)
-                let grace = Date().addingTimeInterval(2)
-                while waitpid(pid, &status, WNOHANG) == 0 && Date() < grace { usleep(10_000) }
+                let grace = ContinuousClock.now + .seconds(2)
+                while waitpid(pid, &status, WNOHANG) == 0 && ContinuousClock.now < grace { usleep(10_000) }
                 kill(-pid, SIGKILL)
                 _ = waitpid(pid, &status, 0)
                 return (status, true)

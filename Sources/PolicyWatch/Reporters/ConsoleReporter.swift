@@ -24,7 +24,7 @@ public struct ConsoleReporter: Reporter {
         case let t?: throw ReporterConfigError("console writes to stdout or stderr, not '\(t)'", hint: "use json=\(t) or html=\(t) for a file")
         }
         let mode = try config.choice("color", ["auto", "always", "never"], default: "auto")
-        let terminal = toStderr ? isatty(2) != 0 : context.stdoutIsTerminal
+        let terminal = toStderr ? context.stderrIsTerminal : context.stdoutIsTerminal
         color = mode == "always" || (mode == "auto" && terminal && context.environment["NO_COLOR"] == nil)
         evidence = Int(try config.number("evidence", default: 2, range: 0...100))
         self.context = context

@@ -27,7 +27,7 @@ public struct Dispatcher: Sendable {
     /// Stamps deliveries in the outbox (injected, like every clock of the library).
     public var clock: @Sendable () -> Date
 
-    public init(entries: [Entry], outbox: any StateBackend, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(entries: [Entry], outbox: any StateBackend, clock: @escaping @Sendable () -> Date) {
         self.clock = clock
         self.entries = entries
         self.outbox = outbox
@@ -35,7 +35,7 @@ public struct Dispatcher: Sendable {
 
     /// Builds every reporter of `configs`; throws the first config error.
     public init(configs: [ReporterConfig], registry: ReporterRegistry = .builtIn, context: ReporterContext, outbox: any StateBackend) throws {
-        self.init(entries: try Self.entries(configs, registry: registry, context: context), outbox: outbox)
+        self.init(entries: try Self.entries(configs, registry: registry, context: context), outbox: outbox, clock: context.run.clock)
     }
 
     /// Builds the reporters alone: a CLI checks them (a missing secret, a bad option) before

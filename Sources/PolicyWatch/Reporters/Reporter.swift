@@ -87,32 +87,36 @@ public struct DeliveryBatch: Sendable {
     }
 }
 
-/// What a reporter needs from the world, injectable so tests need no terminal or real env.
+/// What a reporter needs from the world: the run's context and the time the run started.
+/// Derived from the `RunContext`, so a reporter sees the same environment, directory and
+/// streams as the rest of the run; tests inject both.
 public struct ReporterContext: Sendable {
-    /// For `${VAR}` in targets and options (webhook headers, URLs).
-    public var environment: [String: String]
-    /// The run's time: `{date}` in paths.
+    public var run: RunContext
+    /// The run's time: `{date}` in paths. Fixed for the run, so every reporter of a run
+    /// names the same day.
     public var now: Date
-    /// Writes text to standard output (console; json/jsonl/html with target `-`).
-    public var standardOutput: @Sendable (Data) -> Void
-    /// Writes text to standard error (console with target `stderr`).
-    public var standardError: @Sendable (Data) -> Void
-    /// Whether standard output is a terminal (colour).
-    public var stdoutIsTerminal: Bool
-    /// The directory relative paths are resolved against (the current directory by default).
-    public var directory: String
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment, now: Date = Date(),
-                standardOutput: @escaping @Sendable (Data) -> Void = { FileHandle.standardOutput.write($0) },
-                standardError: @escaping @Sendable (Data) -> Void = { FileHandle.standardError.write($0) },
-                stdoutIsTerminal: Bool = isatty(1) != 0,
-                directory: String = FileManager.default.currentDirectoryPath) {
-        self.environment = environment
-        self.now = now
-        self.standardOutput = standardOutput
-        self.standardError = standardError
-        self.stdoutIsTerminal = stdoutIsTerminal
-        self.directory = directory
+    /// `now` defaults to the run's clock, read once.
+    public init(run: RunContext, now: Date? = nil) {
+        self.run = run
+        self.now = now ?? run.clock()
+    }
+
+    /// For `${VAR}` in targets and options (webhook headers, URLs).
+    public var environment: [String: String] { run.environment }
+    /// Writes text to standard output (console; json/jsonl/html with target `-`).
+    public var standardOutput: @Sendable (Data) -> Void { run.standardOutput }
+    /// Writes text to standard error (console with target `stderr`).
+    public var standardError: @Sendable (Data) -> Void { run.standardError }
+    /// Whether standard output is a terminal (colour).
+    public var stdoutIsTerminal: Bool { run.stdoutIsTerminal }
+    /// Whether standard error is a terminal (colour with target `stderr`).
+    public var stderrIsTerminal: Bool { run.stderrIsTerminal }
+    /// The directory relative paths are resolved against: the run's working directory, or
+    /// the config file's for a reporter of a config (`ReporterRegistry.make` sets it).
+    public var directory: String {
+        get { run.workingDirectory }
+        set { run.workingDirectory = newValue }
     }
 
     /// Resolves a relative path against `directory`.

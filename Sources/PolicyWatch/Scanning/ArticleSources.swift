@@ -44,12 +44,14 @@ struct ArticleSources: Sendable {
     var fetcher: any HTTPFetching
     var fetchConcurrency: FetchConcurrency
     var standardInput: FileHandle
+    /// Where relative paths are (the run context's working directory).
+    var workingDirectory: String
     var rescan: Bool
     var now: String
     var chunkBytes: Int
 
     /// Plans `specs`: directories expanded (sorted), URLs and stdin as they are.
-    static func plan(_ specs: [SourceSpec], reader: ArticleReader) -> [PlannedSource] {
+    static func plan(_ specs: [SourceSpec], reader: ArticleReader, directory: String) -> [PlannedSource] {
         var plan: [PlannedSource] = []
         for spec in specs {
             // The one URL check: an unsupported scheme (ftp://...) is an input error here too,
@@ -65,7 +67,7 @@ struct ArticleSources: Sendable {
             } else if spec.location == "-" {
                 plan.append(.standardInput(spec))
             } else {
-                let (files, errors) = reader.files(for: [spec.location])
+                let (files, errors) = reader.files(for: [spec.location], in: directory)
                 plan += errors.map(PlannedSource.error)
                 plan += files.map { PlannedSource.file($0, spec) }
             }
@@ -101,11 +103,13 @@ struct ArticleSources: Sendable {
     // MARK: Files
 
     private func readFile(_ path: String, spec: SourceSpec, _ emit: (SourcePiece) -> Bool) -> Bool {
+        // Opened from the working directory; named (errors, marks, articles) as given.
+        let onDisk = ArticleReader.onDisk(path, in: workingDirectory)
         func fail(_ message: String) -> Bool { emit(SourcePiece(errors: [InputError(source: path, message: message)], endsSource: true)) }
         let attrs: [FileAttributeKey: Any]
         let known: FileMark?
         do {
-            attrs = try FileManager.default.attributesOfItem(atPath: path)
+            attrs = try FileManager.default.attributesOfItem(atPath: onDisk)
             known = try index.fileMark(path)
         } catch {
             return fail("cannot read: \(ArticleReader.describe(error))")
@@ -116,8 +120,8 @@ struct ArticleSources: Sendable {
             return emit(SourcePiece(endsSource: true, unchangedFile: true))
         }
         if ArticleReader.isJSONLines(path) {
-            guard let handle = FileHandle(forReadingAtPath: path) else {
-                return fail("cannot read: " + (FileManager.default.isReadableFile(atPath: path) ? "cannot open" : "permission denied"))
+            guard let handle = FileHandle(forReadingAtPath: onDisk) else {
+                return fail("cannot read: " + (FileManager.default.isReadableFile(atPath: onDisk) ? "cannot open" : "permission denied"))
             }
             defer { try? handle.close() }
             // Not hashed: a JSON Lines file is streamed, so a touched one is read again anyway,
@@ -132,7 +136,7 @@ struct ArticleSources: Sendable {
         }
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data = try Data(contentsOf: URL(fileURLWithPath: onDisk))
         } catch {
             return fail("cannot read: \(ArticleReader.describe(error))")
         }

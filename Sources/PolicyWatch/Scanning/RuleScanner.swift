@@ -89,12 +89,6 @@ public struct RuleScanner: Sendable {
         }
     }
 
-    /// Convenience for one-off use (tests, `policywatch test`).
-    public func scan(_ article: Article) -> [Alert] {
-        var n = TextNormalizer()
-        return scan(article, normalizer: &n, now: Timestamp.string())
-    }
-
     func makeAlert(_ rule: CompiledRule, article: Article, matches: ArticleMatches, evidence: [Evidence], now: String) -> Alert {
         var scalars = FieldScalars()
         return makeAlert(rule, article: article, matches: matches, evidence: evidence, now: now, scalars: &scalars)

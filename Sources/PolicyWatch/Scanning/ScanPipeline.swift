@@ -24,8 +24,9 @@ public struct ScanPipeline: Sendable {
         public var rescan = false
         /// Reporters each new alert is queued for in the outbox (with a state).
         public var reporters: [ReporterConfig] = []
-        /// Scanning threads (1: everything on the calling thread).
-        public var workers = ProcessInfo.processInfo.activeProcessorCount
+        /// Scanning threads (1: everything on the calling thread). Nil: one per processor of
+        /// the run's context.
+        public var workers: Int?
         /// Bytes of JSON Lines per piece.
         public var chunkBytes = 256 << 10
         /// URLs fetched at once, in all and per host.
@@ -44,7 +45,7 @@ public struct ScanPipeline: Sendable {
             self.rescan = rescan
             self.leaser = leaser
             self.reporters = reporters
-            if let workers { self.workers = max(1, workers) }
+            self.workers = workers.map { max(1, $0) }
         }
     }
 
@@ -71,17 +72,18 @@ public struct ScanPipeline: Sendable {
     public let reader: ArticleReader
     public let index: any StoryIndex
     public let fetcher: any HTTPFetching
-    public let environment: ScanEnvironment
+    /// The clock, standard input and processor count of the run (`RunContext`).
+    public let context: RunContext
     public var options: Options
 
     public init(scanner: RuleScanner, reader: ArticleReader = ArticleReader(), index: any StoryIndex = InMemoryStoryIndex(),
-                fetcher: any HTTPFetching = URLSessionFetcher(policy: FetchPolicy()), environment: ScanEnvironment = ScanEnvironment(),
+                fetcher: any HTTPFetching = URLSessionFetcher(policy: FetchPolicy()), context: RunContext = .process,
                 options: Options = Options()) {
         self.scanner = scanner
         self.reader = reader
         self.index = index
         self.fetcher = fetcher
-        self.environment = environment
+        self.context = context
         self.options = options
     }
 
@@ -89,28 +91,33 @@ public struct ScanPipeline: Sendable {
     /// goes on; a failing story index (disk full, damaged state) throws, and what was
     /// committed so far stays committed (its alerts wait in the outbox).
     public func run(_ sources: [SourceSpec], sinks: [any AlertSink], progress: ((ScanProgress) -> Void)? = nil) throws -> Outcome {
-        let started = environment.clock()
+        let started = context.clock()
         let now = Timestamp.string(started)
-        let plan = ArticleSources.plan(sources, reader: reader)
+        let plan = ArticleSources.plan(sources, reader: reader, directory: context.workingDirectory)
         let stage = ArticleSources(reader: reader, index: index, fetcher: fetcher, fetchConcurrency: options.fetchConcurrency,
-                                   standardInput: environment.standardInput, rescan: options.rescan, now: now, chunkBytes: options.chunkBytes)
+                                   standardInput: context.standardInput, workingDirectory: context.workingDirectory, rescan: options.rescan, now: now, chunkBytes: options.chunkBytes)
         var meter = ScanProgress(started: started)
+        // A rate is measured on the monotonic clock, not the run's (which a test may fix).
+        let startedMonotonic = ContinuousClock.now
         meter.sourcesTotal = plan.count
         meter.bytesTotal = plan.reduce(Int64(0)) { sum, source in
-            guard case .file(let path, _) = source, let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int else { return sum }
+            guard case .file(let path, _) = source,
+                  let size = (try? FileManager.default.attributesOfItem(atPath: ArticleReader.onDisk(path, in: context.workingDirectory)))?[.size] as? Int
+            else { return sum }
             return sum + Int64(size)
         }
         let committer = BatchCommitter(index: index, sinks: sinks, reporters: options.reporters, rescan: options.rescan, now: now,
                                        window: AlertWindow(capacity: options.alertWindow), groupArticles: options.articlesPerTransaction,
-                                       clock: environment.clock)
+                                       clock: context.clock)
         if !scanner.ruleSet.trends.isEmpty { committer.trendStage = TrendStage(trends: scanner.ruleSet.trends) }
         for sink in sinks { sink.begin() }
         let decode = Decoder(reader: reader, scanner: scanner, index: index, rescan: options.rescan, now: now)
         let leaser = options.leaser
         let claimFailure = FailureBox()
         if let leaser { try leaser.beginRound(sources) }
+        let workers = options.workers ?? context.processorCount
         try OrderedWindow.run(
-            workers: options.workers, window: options.workers * 4,
+            workers: workers, window: workers * 4,
             produce: { put in
                 guard let leaser else { return stage.read(plan) { put($0) } }
                 Self.readLeased(leaser, stage: stage, reader: reader, failure: claimFailure, put)
@@ -129,7 +136,8 @@ public struct ScanPipeline: Sendable {
                 meter.articles += scanned.articles.count
                 if scanned.piece.endsSource { meter.sourcesDone += 1 }
                 if let progress {
-                    meter.elapsed = environment.clock().timeIntervalSince(started)
+                    let elapsed = (ContinuousClock.now - startedMonotonic).components
+                    meter.elapsed = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
                     progress(meter)
                 }
             })
@@ -138,7 +146,7 @@ public struct ScanPipeline: Sendable {
         committer.flush()
         if let error = claimFailure.error { throw error }
         var outcome = committer.outcome
-        outcome.run = Report.RunInfo(started: now, finished: Timestamp.string(environment.clock()), rules: scanner.ruleSet.rules.count,
+        outcome.run = Report.RunInfo(started: now, finished: Timestamp.string(context.clock()), rules: scanner.ruleSet.rules.count,
                                      articles: outcome.articles, skipped: outcome.errors.count)
         outcome.summaries = sinks.map { $0.finish(run: outcome.run, errors: outcome.errors) }
         return outcome
@@ -158,7 +166,7 @@ public struct ScanPipeline: Sendable {
             guard !claimed.isEmpty else { return }
             for spec in claimed {
                 var going = true
-                stage.read(ArticleSources.plan([spec], reader: reader)) { piece in
+                stage.read(ArticleSources.plan([spec], reader: reader, directory: stage.workingDirectory)) { piece in
                     going = put(piece)
                     return going
                 }
@@ -425,22 +433,6 @@ public struct ScanPipeline: Sendable {
             h = StableHash.fnv1a64([0] + Array((url ?? "").utf8), continuing: h)
             return StableHash.fnv1a64([0] + Array((path ?? "").utf8), continuing: h)
         }
-    }
-}
-
-/// What a scan needs from the world, injectable so tests and embedding programs control it:
-/// the clock, standard input, and what reporters need (environment, working directory,
-/// terminal), in one value.
-public struct ScanEnvironment: Sendable {
-    public var clock: @Sendable () -> Date
-    public var standardInput: FileHandle
-    public var reporters: ReporterContext
-
-    public init(clock: @escaping @Sendable () -> Date = { Date() }, standardInput: FileHandle = .standardInput,
-                reporters: ReporterContext = ReporterContext()) {
-        self.clock = clock
-        self.standardInput = standardInput
-        self.reporters = reporters
     }
 }
 

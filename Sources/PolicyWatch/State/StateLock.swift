@@ -42,14 +42,15 @@ public final class StateLock: Sendable {
         guard fd >= 0 else {
             throw StateError(path: lockPath, message: "cannot open the lock file: \(String(cString: strerror(errno)))")
         }
-        let deadline = Date().addingTimeInterval(max(0, wait))
+        // A wait, so the monotonic clock: not the run's clock, which may be fixed or jump.
+        let deadline = ContinuousClock.now + .seconds(max(0, wait))
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let err = errno
             guard err == EWOULDBLOCK || err == EINTR else {
                 close(fd)
                 throw StateError(path: lockPath, message: "cannot lock: \(String(cString: strerror(err)))")
             }
-            if Date() >= deadline {
+            if ContinuousClock.now >= deadline {
                 let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
                 close(fd)
                 throw Busy(lockPath: lockPath, holder: holder, waited: wait)

@@ -42,19 +42,20 @@ public final class PostgresState: StateBackend, SourceLeaser, @unchecked Sendabl
     public var location: String { db.url.description }
     public var isShared: Bool { true }
 
-    /// Connects to the database named by `url` (with `${VAR}` from `environment`) and
-    /// migrates it. `lease`: seconds a claim lasts.
-    public static func open(url: String, environment: [String: String], lease: TimeInterval) throws -> PostgresState {
-        let parsed = try PostgresURL(url, environment: environment)
+    /// Connects to the database named by `url` (with `${VAR}` from the context's
+    /// environment) and migrates it. `lease`: seconds a claim lasts; claims name the
+    /// context's host.
+    public static func open(url: String, context: RunContext, lease: TimeInterval) throws -> PostgresState {
+        let parsed = try PostgresURL(url, environment: context.environment)
         let db = try BlockingPostgres(url: parsed)
         try PostgresSchema.migrate(db)
-        return PostgresState(db: db, lease: lease)
+        return PostgresState(db: db, lease: lease, hostName: context.hostName)
     }
 
-    init(db: BlockingPostgres, lease: TimeInterval) {
+    init(db: BlockingPostgres, lease: TimeInterval, hostName: String) {
         self.db = db
         self.lease = lease
-        host = ProcessInfo.processInfo.hostName
+        host = hostName
         owner = "\(host):\(getpid()):\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
     }
 

@@ -80,6 +80,22 @@ final class FacetTests: XCTestCase {
         XCTAssertEqual(f?.affected, ["CN"])
     }
 
+    func testNamesInsideNamesAndCuesInsideNames() {
+        // A short name inside another country's full name names only the longer one, and a
+        // target cue inside a name (기업 in 중소벤처기업부) marks nothing.
+        let rules = FacetTests.pack
+            .replacingOccurrences(of: "    un: [United Nations]", with: "    un: [United Nations]\n    cn-mofcom: [商务部]\n    us-doc: [美国商务部]\n    kr-mss: [중소벤처기업부]")
+            .replacingOccurrences(of: "agency: {us-bis: US}", with: "agency: {us-bis: US, cn-mofcom: CN, us-doc: US, kr-mss: KR}")
+            .replacingOccurrences(of: "after: [에 대한]", with: "after: [에 대한, 기업]")
+        XCTAssertEqual(facets("美国商务部 announced export controls.", rules: rules)?.acting, ["US"])
+        XCTAssertEqual(facets("商务部 announced export controls.", rules: rules)?.acting, ["CN"])
+        let ko = facets("중소벤처기업부는 export controls 를 발표했다.", rules: rules)
+        XCTAssertEqual(ko?.acting, ["KR"])
+        XCTAssertEqual(ko?.affected, [])
+        // The cue still works outside a name: 중국 기업 (Chinese firms) are hit.
+        XCTAssertEqual(facets("미국은 중국은 기업 export controls 를 발표했다.", rules: rules)?.affected, ["CN"])
+    }
+
     func testStageOrderAndAbsentStage() {
         // The first declared stage with a cue wins: lifted before announced.
         XCTAssertEqual(facets("China announced that export controls were lifted.")?.stage, "lifted")

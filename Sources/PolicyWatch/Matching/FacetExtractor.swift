@@ -64,7 +64,7 @@ struct FacetExtractor {
         self.plain = plain
     }
 
-    private struct Mention {
+    struct Mention {
         var start: Int32
         var end: Int32
         var codes: [String]
@@ -130,7 +130,11 @@ struct FacetExtractor {
         }
         // A dateline's place and a venue ("in London", within one word) name no actor.
         mentions.removeAll { m in m.start < datelineEnd || venues.contains { $0.end <= m.start && Self.count(f.text.wordStarts, from: $0.end, to: m.start) <= 1 && m.start - $0.end < 16 } }
-        mentions.sort { ($0.start, $0.end) < ($1.start, $1.end) }
+        mentions = Self.outermost(mentions)
+        // A cue inside a mention is part of a name, not a cue: 기업 in 중소벤처기업부.
+        let insideName = { (cue: TermHit) in mentions.contains { $0.start <= cue.start && cue.end <= $0.end } }
+        before.removeAll(where: insideName)
+        after.removeAll(where: insideName)
         // A cue after its target ("중국에 대한") marks only the mention right before it (it may
         // overlap: the alias "중국에" holds the particle); a cue before its target marks every
         // mention close after it ("on China and Russia").
@@ -162,6 +166,16 @@ struct FacetExtractor {
                 for m in subject.isEmpty ? [first] : subject { acting.formUnion(m.codes) }
             }
         }
+    }
+
+    /// The mentions not inside a longer one, sorted: the short name of one country's body inside
+    /// another's full name names only the longer (商务部 in 美国商务部, "Treasury" in "HM Treasury").
+    /// Two mentions of the same span (one term, two entities) are both kept.
+    static func outermost(_ mentions: [Mention]) -> [Mention] {
+        // Mentions per sentence are few: the plain quadratic test reads best.
+        mentions.filter { m in
+            !mentions.contains { o in o.start <= m.start && m.end <= o.end && o.end - o.start > m.end - m.start }
+        }.sorted { ($0.start, $0.end) < ($1.start, $1.end) }
     }
 
     /// Whether at most `targetWithin` words (and a few dozen bytes, for unspaced scripts) lie between.

@@ -35,7 +35,7 @@ public struct LinearRegex: Sendable {
     /// Pattern offset of each instruction (-1 for control instructions).
     let offsets: [Int32]
     /// First bytes a match can start with; nil when it cannot be told cheaply.
-    let firstBytes: [Bool]?
+    var firstBytes: [Bool]?  // var: tests compare the search without it
     public let notes: [Note]
     /// Literals (normalised) one of which every match contains, for the scanner's prefilter;
     /// nil when there is none.
@@ -60,7 +60,7 @@ public struct LinearRegex: Sendable {
         self.program = b.program
         self.sets = b.sets
         self.offsets = b.offsets
-        self.firstBytes = Self.firstBytes(b.program)
+        self.firstBytes = Self.firstBytes(b.program, sets: b.sets)
         var notes = parser.notes.map { Note(offset: $0.offset, message: $0.message) }
         Self.impossibleSequences(tree, into: &notes)
         self.notes = notes.sorted { $0.offset < $1.offset }
@@ -325,7 +325,7 @@ public struct LinearRegex: Sendable {
         }
     }
 
-    private static func firstBytes(_ program: [Inst]) -> [Bool]? {
+    private static func firstBytes(_ program: [Inst], sets: [RegexCharSet]) -> [Bool]? {
         var seen = Set<Int>()
         var stack = [0]
         var bytes = [Bool](repeating: false, count: 256)
@@ -338,7 +338,8 @@ public struct LinearRegex: Sendable {
             case .char(let c):
                 guard let s = Unicode.Scalar(c) else { return nil }
                 bytes[Int(Array(String(s).utf8)[0])] = true
-            case .set, .match: return nil
+            case .set(let i): sets[Int(i)].markFirstBytes(&bytes)
+            case .match: return nil
             }
         }
         return bytes

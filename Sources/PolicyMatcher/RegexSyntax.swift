@@ -52,6 +52,23 @@ struct RegexCharSet: Sendable {
         return hit != negated
     }
 
+    /// Marks in `bytes` every byte a UTF-8 scalar of the set can start with (a superset: every
+    /// lead byte of a multi-byte range, and all of them for classes beyond ASCII).
+    func markFirstBytes(_ bytes: inout [Bool]) {
+        for b in 0..<128 where contains(UInt32(b)) { bytes[b] = true }
+        func lead(_ v: UInt32) -> Int {
+            v < 0x800 ? Int(0xC0 | (v >> 6)) : v < 0x10000 ? Int(0xE0 | (v >> 12)) : Int(0xF0 | min(v >> 18, 7))
+        }
+        let asciiOnlyNamed = named.allSatisfy { !$0.negated && ($0.0 == .digit || $0.0 == .space) }
+        if any || negated || !asciiOnlyNamed {
+            for b in 0xC2...0xF4 { bytes[b] = true }
+            return
+        }
+        for r in ranges where r.upperBound >= 0x80 {
+            for b in lead(max(r.lowerBound, 0x80))...lead(min(r.upperBound, 0x10FFFF)) { bytes[b] = true }
+        }
+    }
+
     static func test(_ n: Named, _ v: UInt32) -> Bool {
         switch n {
         case .digit: return v >= 0x30 && v <= 0x39

@@ -60,6 +60,30 @@ final class LinearRegexTests: XCTestCase {
         XCTAssertEqual(all("10\\.5", "10.5 and 1005"), ["10.5"])
     }
 
+    func testFirstByteFilterOfClassesChangesNoMatch() {
+        // Patterns that start with a class skip to the bytes it can start with; the matches
+        // must be those of the plain search (no filter) on mixed-script text.
+        let patterns = ["[$€£¥₩] ?\\d", "\\d+ ?(bn|m)", "\\b(bn|m|\\d)( [a-z]+)? per", "[가-힣]+ 지원", "[^a-z ]+",
+                        "\\w+ grant", "[\\p{Han}]+", "[а-я]+", "\\s?x", "(\\d|€)\\d", "[ä-ü]n", "\\p{Hangul}"]
+        var rng = SeededRandom(seed: 20261207)
+        let pieces = ["$3 bn", "€ 5", "£12", "¥9", "₩100", "7 m per firm", "12 bn per year", "반도체 지원", "支援策",
+                      "grant", "wages", "über", "Münster", "пример", " ", ". ", "x", "2023", "a", "中国 补贴"]
+        var n = TextNormalizer()
+        for round in 0..<200 {
+            var text = ""
+            for _ in 0..<(1 + round % 12) { text += pieces.randomElement(using: &rng)! + (Bool.random(using: &rng) ? " " : "") }
+            let t = n.normalize(text)
+            for p in patterns {
+                guard var plain = re(p) else { continue }
+                let filtered = plain
+                plain.firstBytes = nil
+                var b1 = 1_000_000, b2 = 1_000_000
+                XCTAssertEqual(filtered.matches(in: t.bytes, budget: &b1).ranges, plain.matches(in: t.bytes, budget: &b2).ranges, "\(p) on \(text)")
+            }
+        }
+        XCTAssertNotNil(re("[$€£¥₩] ?\\d")?.firstBytes, "a leading class gives a first-byte filter")
+    }
+
     func testRefusesPatternsThatBacktrackExponentially() throws {
         for (p, span) in [("(a+)+", "(a+)+"), ("(a|a)*b", "(a|a)*"), ("(a*)*", "(a*)*"), ("x(\\w+\\s?)+y", "(\\w+\\s?)+"),
                           ("(.*,)*x", "(.*,)*"), ("(\\d+,?)+$", "(\\d+,?)+"), ("(chip|chips|c\\w+)+", "(chip|chips|c\\w+)+"),

@@ -118,6 +118,8 @@ public struct Compiler {
     private var resolvedEntities: [String: [Int32]] = [:]
     private var regexes: [LinearRegex] = []
     private var anchorIndex: [String: Int32] = [:]
+    /// One id per distinct pattern: a pattern used by several rules runs once per field.
+    private var regexIndex: [String: Int32] = [:]
 
     public init() {}
 
@@ -245,8 +247,10 @@ public struct Compiler {
 
     /// Registers a regex; its hits carry the returned (negative) id.
     mutating func add(regex: LinearRegex) -> Int32 {
+        if let id = regexIndex[regex.pattern] { return id }
         let id = Int32(-1 - regexes.count)
         regexes.append(regex)
+        regexIndex[regex.pattern] = id
         return id
     }
 

@@ -36,6 +36,10 @@ public struct LinearRegex: Sendable {
     let offsets: [Int32]
     /// First bytes a match can start with; nil when it cannot be told cheaply.
     var firstBytes: [Bool]?  // var: tests compare the search without it
+    /// The first two bytes a match can start with, as a 65,536-bit set, when every match starts
+    /// with one of a few literals of two bytes or more (`\\b(grants?|loans?) ...`): the search
+    /// starts threads only where such a pair occurs. Nil otherwise. `var` for the same tests.
+    var startPairs: [UInt64]?
     public let notes: [Note]
     /// Literals (normalised) one of which every match contains, for the scanner's prefilter;
     /// nil when there is none.
@@ -61,6 +65,7 @@ public struct LinearRegex: Sendable {
         self.sets = b.sets
         self.offsets = b.offsets
         self.firstBytes = Self.firstBytes(b.program, sets: b.sets)
+        self.startPairs = Self.startPairs(Self.prefixes(tree))
         var notes = parser.notes.map { Note(offset: $0.offset, message: $0.message) }
         Self.impossibleSequences(tree, into: &notes)
         self.notes = notes.sorted { $0.offset < $1.offset }
@@ -147,6 +152,12 @@ public struct LinearRegex: Sendable {
             pos < text.count && RegexCharSet.isWord(UTF8Scalar.decode(text, at: pos).0)
         }
 
+        @inline(__always)
+        static func has(_ pairs: [UInt64], _ a: UInt8, _ b: UInt8) -> Bool {
+            let k = Int(a) << 8 | Int(b)
+            return pairs[k >> 6] & (1 << UInt64(k & 63)) != 0
+        }
+
         /// Adds the thread at `pc` and everything reachable without consuming, in priority order.
         static func add(_ list: inout ThreadList, _ pc: Int32, start: Int32, pos: Int, program: [Inst],
                         text: UnsafeBufferPointer<UInt8>, stack: inout [Int32], budget: inout Int) {
@@ -193,12 +204,22 @@ public struct LinearRegex: Sendable {
                     if clist.count == 0 {
                         // Nothing is running: the marks belong to an earlier position.
                         clist.clear()
-                        if let fb = regex.firstBytes {
+                        if let pairs = regex.startPairs {
+                            while i + 1 < n && !Self.has(pairs, text[i], text[i + 1]) { i += 1 }
+                            if i + 1 >= n { return nil }
+                        } else if let fb = regex.firstBytes {
                             while i < n && !fb[Int(text[i])] { i += 1 }
                             if i >= n { return nil }
                         }
                     }
-                    Self.add(&clist, 0, start: Int32(i), pos: i, program: program, text: text, stack: &stack, budget: &budget)
+                    // A match can start here (threads already running do not say so).
+                    if let pairs = regex.startPairs {
+                        if i + 1 < n && Self.has(pairs, text[i], text[i + 1]) {
+                            Self.add(&clist, 0, start: Int32(i), pos: i, program: program, text: text, stack: &stack, budget: &budget)
+                        }
+                    } else {
+                        Self.add(&clist, 0, start: Int32(i), pos: i, program: program, text: text, stack: &stack, budget: &budget)
+                    }
                 }
                 if clist.count == 0 {
                     if matched != nil || i >= n { break }
@@ -346,6 +367,49 @@ public struct LinearRegex: Sendable {
     }
 
     // MARK: - Literals
+
+    /// Literals one of which every match starts with (assertions before them skipped), or nil.
+    static func prefixes(_ n: RegexNode) -> [[UInt32]]? {
+        switch n {
+        case .char(let c, _): return [[c]]
+        case .concat(let items):
+            var run: [UInt32] = []
+            var rest = items[...]
+            while let first = rest.first, case .assertion = first, run.isEmpty { rest = rest.dropFirst() }
+            for it in rest {
+                guard case .char(let c, _) = it else { break }
+                run.append(c)
+            }
+            if !run.isEmpty { return [run] }
+            return rest.first.flatMap(prefixes)
+        case .alt(let bs):
+            var all: [[UInt32]] = []
+            for b in bs {
+                guard let p = prefixes(b) else { return nil }
+                all += p
+            }
+            return all.count <= 64 ? all : nil
+        case .repetition(let b, let min, _, _, _): return min >= 1 ? prefixes(b) : nil
+        case .empty, .set, .assertion: return nil
+        }
+    }
+
+    /// The set of the literals' first two UTF-8 bytes; nil when a literal is shorter than two bytes.
+    static func startPairs(_ literals: [[UInt32]]?) -> [UInt64]? {
+        guard let literals, !literals.isEmpty else { return nil }
+        var bits = [UInt64](repeating: 0, count: 1024)
+        for lit in literals {
+            var bytes: [UInt8] = []
+            for c in lit.prefix(2) {
+                guard let u = Unicode.Scalar(c) else { return nil }
+                bytes += Array(String(u).utf8)
+            }
+            guard bytes.count >= 2 else { return nil }
+            let k = Int(bytes[0]) << 8 | Int(bytes[1])
+            bits[k >> 6] |= 1 << UInt64(k & 63)
+        }
+        return bits
+    }
 
     /// Alternatives (scalar strings) one of which every match contains, or nil.
     static func required(_ n: RegexNode) -> [[UInt32]]? {

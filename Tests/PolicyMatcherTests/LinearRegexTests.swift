@@ -64,10 +64,12 @@ final class LinearRegexTests: XCTestCase {
         // Patterns that start with a class skip to the bytes it can start with; the matches
         // must be those of the plain search (no filter) on mixed-script text.
         let patterns = ["[$€£¥₩] ?\\d", "\\d+ ?(bn|m)", "\\b(bn|m|\\d)( [a-z]+)? per", "[가-힣]+ 지원", "[^a-z ]+",
-                        "\\w+ grant", "[\\p{Han}]+", "[а-я]+", "\\s?x", "(\\d|€)\\d", "[ä-ü]n", "\\p{Hangul}"]
+                        "\\w+ grant", "[\\p{Han}]+", "[а-я]+", "\\s?x", "(\\d|€)\\d", "[ä-ü]n", "\\p{Hangul}",
+                        "\\b(grants?|granted|wages)( [a-z]+){0,2} (per|firm)", "(über|mün)ster", "\\b(per|for) (firm|year)",
+                        "(반도체|支援)", "(bn|m) per", "\\bgrant\\b", "(ab|abc)d", "\\b(ex|exa)\\w*"]
         var rng = SeededRandom(seed: 20261207)
         let pieces = ["$3 bn", "€ 5", "£12", "¥9", "₩100", "7 m per firm", "12 bn per year", "반도체 지원", "支援策",
-                      "grant", "wages", "über", "Münster", "пример", " ", ". ", "x", "2023", "a", "中国 补贴"]
+                      "grant", "granted to firm", "abcd", "exam", "wages", "über", "Münster", "пример", " ", ". ", "x", "2023", "a", "中国 补贴"]
         var n = TextNormalizer()
         for round in 0..<200 {
             var text = ""
@@ -77,11 +79,14 @@ final class LinearRegexTests: XCTestCase {
                 guard var plain = re(p) else { continue }
                 let filtered = plain
                 plain.firstBytes = nil
+                plain.startPairs = nil
                 var b1 = 1_000_000, b2 = 1_000_000
                 XCTAssertEqual(filtered.matches(in: t.bytes, budget: &b1).ranges, plain.matches(in: t.bytes, budget: &b2).ranges, "\(p) on \(text)")
             }
         }
         XCTAssertNotNil(re("[$€£¥₩] ?\\d")?.firstBytes, "a leading class gives a first-byte filter")
+        XCTAssertNotNil(re("\\b(grants?|loans?) to")?.startPairs, "leading literals give a pair filter")
+        XCTAssertNil(re("(m|bn) per")?.startPairs, "a one-byte literal cannot")
     }
 
     func testRefusesPatternsThatBacktrackExponentially() throws {

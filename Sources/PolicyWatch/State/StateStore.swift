@@ -35,7 +35,11 @@ public struct StateError: Error, CustomStringConvertible, Sendable {
 /// - `deliveries`: the outbox, one row per (alert, reporter): pending / delivered / failed,
 ///   attempts, last error. The scan's sinks (`ReporterSink`) and `policywatch deliver`
 ///   (`Dispatcher`) send each reporter what it has not yet delivered;
-/// - `file_appends` (v2): a JSON Lines append in flight, to undo it after a kill.
+/// - `file_appends` (v2): a JSON Lines append in flight, to undo it after a kill;
+/// - `alert_articles`, `alert_rules` (v4): an alert's article and rule objects, stored once
+///   and spliced back when it is read (`StoredAlert`); `report_deliveries` (v4): what a whole
+///   report (the JSON report, without filters) is owed, one range of `alerts.rowid` per
+///   transaction instead of one `deliveries` row per alert.
 public final class StateStore: StoryIndex, Sendable {
     /// The file, or nil in memory.
     public let path: String?

@@ -182,4 +182,26 @@ final class StateStorageTests: XCTestCase {
         XCTAssertEqual(try store.undelivered(reporter: report.key), [])
         XCTAssertEqual(try store.deliveries(reporter: report.key).map(\.status), [.delivered, .delivered, .delivered])
     }
+
+    /// `policywatch deliver` (the dispatcher) retries a JSON report that failed to be written,
+    /// owed by ranges: every alert goes out once and is recorded delivered.
+    func testDeliverRetriesAFailedReportOwedByRanges() throws {
+        let dir = TempDir()
+        let store = try StateStore.open(path: dir.url("s.sqlite"))
+        let config = ReporterConfig(type: "json", target: dir.url("r.json"))
+        let arts = (1...3).map { Article(title: "T\($0)", body: "b\($0)", url: "https://x.example/\($0)") }
+        var batch = StoryBatch(articles: arts.map { scanned($0, alerts: [alert("r", $0)]) }, reporters: [config], now: "2025-06-01T00:00:00Z")
+        batch.wholeRunReporters = [config.key]
+        try store.commit(batch)
+        try store.markAllOpen(reporter: config.key, delivered: false, error: "disk full", at: "2025-06-01T00:01:00Z")
+        let dispatcher = try Dispatcher(configs: [config], context: ReporterContext(), outbox: store)
+        let run = Report.RunInfo(started: "2025-06-02T00:00:00Z", finished: "2025-06-02T00:00:00Z", rules: 0, articles: 0, skipped: 0)
+        let summary = dispatcher.dispatch(run: run, isScan: false)
+        XCTAssertEqual(summary.map(\.delivered), [3], "\(summary)")
+        let written = try JSONDecoder().decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: dir.url("r.json"))))
+        XCTAssertEqual(written.alerts.map(\.article.key), arts.map(\.key))
+        XCTAssertEqual(try store.undelivered(reporter: config.key), [])
+        XCTAssertEqual(try store.deliveries(reporter: config.key).map(\.status), [.delivered, .delivered, .delivered])
+        XCTAssertEqual(dispatcher.dispatch(run: run, isScan: false).map(\.delivered), [0], "never twice")
+    }
 }

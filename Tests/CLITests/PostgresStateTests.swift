@@ -340,4 +340,46 @@ final class PostgresStateTests: XCTestCase {
         XCTAssertEqual(unset.status, 74)
         XCTAssertTrue(unset.stderr.contains("PW_TEST_UNSET_PASSWORD is not set"), unset.stderr)
     }
+
+    /// Version 2 stores an alert's article and rule objects once (`alert_articles`,
+    /// `alert_rules`) and splices them back: alerts read back are the bytes of
+    /// `ReportEncoder.compact`; a database of version 1 migrates and its whole-JSON rows still read.
+    func testAlertsStoredInPartsReadBackByteForByteAndVersion1RowsStillRead() throws {
+        let url = try freshDatabase()
+        func alert(_ rule: String, key: String, title: String) throws -> Alert {
+            let json = """
+                {"id": "\(Alert.id(rule: rule, articleKey: key))",
+                 "rule": {"id": "\(rule)", "title": "R ,\\"rule\\":{", "severity": "high", "tags": ["t"], "file": "r.yaml"},
+                 "article": {"key": "\(key)", "title": "\(title)", "language": "en", "url": "\(key)"},
+                 "matches": [{"term": "t", "field": "body", "start": 1, "end": 2, "text": "x", "snippet": "…,\\"rule\\":{…"}],
+                 "entities": {"country": ["US"]}, "first_seen": "2025-06-01T00:00:00Z"}
+                """
+            return try JSONDecoder().decode(Alert.self, from: Data(json.utf8))
+        }
+        // A version-1 database holding one alert in whole JSON.
+        _ = try PostgresState.open(url: url, environment: [:], lease: 60)
+        try psql(url, """
+            DROP TABLE alert_articles; DROP TABLE alert_rules; ALTER TABLE alerts DROP COLUMN article_part, DROP COLUMN rule_part;
+            DELETE FROM policywatch_schema WHERE version = 2
+            """)
+        let old = try alert("r0", key: "https://x.example/0", title: "Old")
+        let oldJSON = String(decoding: ReportEncoder.compact(old), as: UTF8.self).replacingOccurrences(of: "'", with: "''")
+        try psql(url, """
+            INSERT INTO alerts (id, rule, story, article_key, severity, raised, json)
+            VALUES ('\(old.id)', 'r0', 'https://x.example/0', 'https://x.example/0', 'high', '2025-05-01T00:00:00Z', '\(oldJSON)')
+            """)
+
+        let state = try PostgresState.open(url: url, environment: [:], lease: 60)
+        let a = Article(title: "New", body: "b", url: "https://x.example/1")
+        let new = [try alert("r1", key: a.key, title: "New"), try alert("r2", key: a.key, title: "New")]
+        let (hash, letters) = ContentHash.story(title: a.title, body: a.body)
+        let raised = try state.commit(StoryBatch(articles: [ScannedArticle(article: a, contentHash: hash, letters: letters, alerts: new)],
+                                                 now: "2025-06-01T00:00:00Z")).raised
+        XCTAssertEqual(raised.count, 2)
+        XCTAssertEqual(try state.alerts(since: nil, tags: [], rule: nil).map { ReportEncoder.compact($0) },
+                       ([old] + new).map { ReportEncoder.compact($0) })
+        XCTAssertEqual(try state.count("alert_articles"), 1)
+        XCTAssertEqual(try state.count("alert_rules"), 2)
+        XCTAssertEqual(try psql(url, "SELECT count(*) FROM alerts WHERE rule_part IS NULL"), "1", "the old row stays whole")
+    }
 }

@@ -78,7 +78,15 @@ public final class ReporterSink: AlertSink {
         }
     }
 
-    var key: String { entry.config.key }
+    public var key: String { entry.config.key }
+
+    /// It takes everything it is owed in one piece and marks it all at the end of the run
+    /// (`markAllOpen`): the JSON report. With a state, what it is owed is recorded as ranges
+    /// of alerts rather than one outbox row per alert (`StoryBatch.wholeRunReporters`).
+    public var takesWholeRun: Bool {
+        if case .report = mode { return true }
+        return false
+    }
     /// Large batches are encoded on all cores.
     let threads: Int
     var now: String { Timestamp.string(clock()) }

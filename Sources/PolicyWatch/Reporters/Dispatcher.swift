@@ -5,7 +5,8 @@ import Foundation
 ///
 /// The scan queues each new alert for every reporter whose filters accept it, in the same
 /// transaction that raises the alert (`StateStore.commit`), so a run killed before
-/// delivering loses nothing. The dispatcher then, for each reporter: reads what it is owed
+/// delivering loses nothing. (On SQLite, a JSON report without filters is owed by ranges of
+/// alerts, one row per transaction; marking alerts one by one turns them into rows first.) The dispatcher then, for each reporter: reads what it is owed
 /// (`StateStore.undelivered`: this run's alerts and earlier failures), sends it (one per
 /// alert, or one digest), and records each outcome (`markDelivered` / `markFailed`). An
 /// alert whose delivery succeeded just before a kill is sent again next run, with the same

@@ -110,6 +110,7 @@ public struct ScanPipeline: Sendable {
                                        window: AlertWindow(capacity: options.alertWindow), groupArticles: options.articlesPerTransaction,
                                        clock: context.clock)
         if !scanner.ruleSet.trends.isEmpty { committer.trendStage = TrendStage(trends: scanner.ruleSet.trends) }
+        committer.wholeRunReporters = Set(sinks.compactMap { ($0 as? ReporterSink)?.takesWholeRun == true ? ($0 as! ReporterSink).key : nil })
         for sink in sinks { sink.begin() }
         let decode = Decoder(reader: reader, scanner: scanner, index: index, rescan: options.rescan, now: now)
         let leaser = options.leaser
@@ -245,6 +246,11 @@ public struct ScanPipeline: Sendable {
         let groupArticles: Int
         let clock: @Sendable () -> Date
         private var lastCommit: Date
+        /// Reporters that mark what they were owed all at once at the end (the JSON report):
+        /// the state may record their due as ranges (`StoryBatch.wholeRunReporters`).
+        var wholeRunReporters: Set<String> = [] {
+            didSet { pending.wholeRunReporters = wholeRunReporters }
+        }
         /// Correlation rules, when the rules declare any, and the alerts of this run they count.
         var trendStage: TrendStage?
         var trendInputs: [Alert] = []
@@ -314,6 +320,7 @@ public struct ScanPipeline: Sendable {
             lastCommit = clock()
             defer {
                 pending = StoryBatch(reporters: reporters, rescan: rescan, now: now)
+                pending.wholeRunReporters = wholeRunReporters
                 pendingPieces = 0
                 pendingAlerts = 0
             }
@@ -347,8 +354,9 @@ public struct ScanPipeline: Sendable {
             }
             let trends = trendStage.evaluate(pool, now: now)
             guard !trends.isEmpty else { return }
-            let result = try index.commit(StoryBatch(articles: trends.map(TrendStage.syntheticArticle), reporters: reporters,
-                                                     rescan: false, now: now))
+            var batch = StoryBatch(articles: trends.map(TrendStage.syntheticArticle), reporters: reporters, rescan: false, now: now)
+            batch.wholeRunReporters = wholeRunReporters
+            let result = try index.commit(batch)
             outcome.raised += result.raised.count
             window.add(result.raised, stories: result.stories)
         }

@@ -35,7 +35,11 @@ public struct StateError: Error, CustomStringConvertible, Sendable {
 /// - `deliveries`: the outbox, one row per (alert, reporter): pending / delivered / failed,
 ///   attempts, last error. The scan's sinks (`ReporterSink`) and `policywatch deliver`
 ///   (`Dispatcher`) send each reporter what it has not yet delivered;
-/// - `file_appends` (v2): a JSON Lines append in flight, to undo it after a kill.
+/// - `file_appends` (v2): a JSON Lines append in flight, to undo it after a kill;
+/// - `alert_articles`, `alert_rules` (v4): an alert's article and rule objects, stored once
+///   and spliced back when it is read (`StoredAlert`); `report_deliveries` (v4): what a whole
+///   report (the JSON report, without filters) is owed, one range of `alerts.rowid` per
+///   transaction instead of one `deliveries` row per alert.
 public final class StateStore: StoryIndex, Sendable {
     /// The file, or nil in memory.
     public let path: String?
@@ -199,6 +203,38 @@ public final class StateStore: StoryIndex, Sendable {
             // paid a random insert into this index.
             try db.execute(sql: "DROP INDEX IF EXISTS alerts_story")
         }
+        m.registerMigration("v4") { db in
+            // Less per alert (docs/performance.md, "The state at the speed of the scan"):
+            // - an alert's article object and rule object are stored once (`StoredAlert`):
+            //   `alerts.json` then holds the rest, and `article_part`/`rule_part` point to them
+            //   (NULL: the JSON is whole, as in rows written before v4 and trend alerts);
+            // - a whole report (the JSON report of a scan) is owed alerts by ranges of
+            //   `alerts.rowid`, one row per transaction, instead of one `deliveries` row per
+            //   alert (`report_deliveries`).
+            try db.execute(sql: """
+                CREATE TABLE alert_articles (
+                    id INTEGER PRIMARY KEY,
+                    json TEXT NOT NULL
+                );
+                CREATE TABLE alert_rules (
+                    id INTEGER PRIMARY KEY,
+                    json TEXT NOT NULL UNIQUE
+                );
+                ALTER TABLE alerts ADD COLUMN article_part INTEGER;
+                ALTER TABLE alerts ADD COLUMN rule_part INTEGER;
+                CREATE TABLE report_deliveries (
+                    id INTEGER PRIMARY KEY,
+                    reporter TEXT NOT NULL,
+                    first_alert INTEGER NOT NULL,
+                    last_alert INTEGER NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    last_error TEXT,
+                    updated TEXT NOT NULL
+                );
+                CREATE INDEX report_deliveries_open ON report_deliveries(reporter, status);
+                """)
+        }
         return m
     }
 
@@ -288,77 +324,176 @@ public final class StateStore: StoryIndex, Sendable {
     /// story's first key, so a copy of a story raises nothing new), with `also_seen`.
     @discardableResult
     public func commit(_ batch: StoryBatch) throws -> StoryCommit {
-        try writer.write { db in
-            var result = StoryCommit()
-            var raised: [(alert: Alert, story: String)] = []
-            let findArticle = try db.cachedStatement(sql: "SELECT story, content_hash FROM articles WHERE key = ?")
-            let findByContent = try db.cachedStatement(sql: "SELECT story FROM articles WHERE content_hash = ? AND letters >= ? ORDER BY rowid LIMIT 1")
-            let insertArticle = try db.cachedStatement(sql: """
-                INSERT INTO articles (key, story, content_hash, letters, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
-                """)
-            let updateArticle = try db.cachedStatement(sql: "UPDATE articles SET content_hash = ?, letters = ?, last_seen = ? WHERE key = ?")
-            let insertSighting = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO sightings (story, origin, url, key, source, seen) VALUES (?, ?, ?, ?, ?, ?)
-                """)
-            let insertAlert = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO alerts (id, rule, story, article_key, severity, raised, json) VALUES (?, ?, ?, ?, ?, ?, ?)
-                """)
-            let insertTag = try db.cachedStatement(sql: "INSERT OR IGNORE INTO alert_tags (alert_id, tag) VALUES (?, ?)")
-            let insertDelivery = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO deliveries (alert_id, reporter, status, attempts, updated) VALUES (?, ?, 'pending', 0, ?)
-                """)
-            // Stories this batch started and no other article joined: their only sighting is
-            // their own, so their alerts need no look-up for `also_seen`.
-            var startedAlone: Set<String> = []
-            for item in batch.articles {
-                let a = item.article
-                let story: String
-                var unchanged = false
-                if let row = try Row.fetchOne(findArticle, arguments: [a.key]) {
-                    story = row["story"]
-                    startedAlone.remove(story)
-                    unchanged = (row["content_hash"] as String) == item.contentHash && !batch.rescan
-                    if (row["content_hash"] as String) != item.contentHash {
-                        try updateArticle.execute(arguments: [item.contentHash, item.letters, batch.now, a.key])
-                    }
-                } else {
-                    let twin = item.letters >= Self.minimumLettersForContentMatch
-                        ? try String.fetchOne(findByContent, arguments: [item.contentHash, Self.minimumLettersForContentMatch]) : nil
-                    story = twin ?? a.key
-                    try insertArticle.execute(arguments: [a.key, story, item.contentHash, item.letters, batch.now, batch.now])
-                    if twin == nil { startedAlone.insert(story) } else { startedAlone.remove(story) }
+        let known = ruleParts.snapshot()
+        let (result, newRules) = try writer.write { db in try Self.commit(batch, knownRules: known, db) }
+        ruleParts.add(newRules)
+        return result
+    }
+
+    /// The ids of rule objects in `alert_rules`, kept across transactions (only ids of
+    /// committed rows are added) so that an alert's rule costs a dictionary look-up.
+    private let ruleParts = RulePartCache()
+
+    final class RulePartCache: @unchecked Sendable {
+        private let lock = NSLock()
+        private var ids: [String: Int64] = [:]
+        func snapshot() -> [String: Int64] { lock.withLock { ids } }
+        func add(_ new: [String: Int64]) {
+            guard !new.isEmpty else { return }
+            lock.withLock { ids.merge(new) { a, _ in a } }
+        }
+    }
+
+    private static func commit(_ batch: StoryBatch, knownRules: [String: Int64], _ db: Database) throws -> (StoryCommit, [String: Int64]) {
+        var result = StoryCommit()
+        var raised: [(alert: Alert, story: String)] = []
+        let findArticle = try db.cachedStatement(sql: "SELECT story, content_hash FROM articles WHERE key = ?")
+        let findByContent = try db.cachedStatement(sql: "SELECT story FROM articles WHERE content_hash = ? AND letters >= ? ORDER BY rowid LIMIT 1")
+        let insertArticle = try db.cachedStatement(sql: """
+            INSERT INTO articles (key, story, content_hash, letters, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        let updateArticle = try db.cachedStatement(sql: "UPDATE articles SET content_hash = ?, letters = ?, last_seen = ? WHERE key = ?")
+        let insertSighting = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO sightings (story, origin, url, key, source, seen) VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        let insertAlert = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO alerts (id, rule, story, article_key, severity, raised, json, article_part, rule_part)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let insertTag = try db.cachedStatement(sql: "INSERT OR IGNORE INTO alert_tags (alert_id, tag) VALUES (?, ?)")
+        let insertDelivery = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO deliveries (alert_id, reporter, status, attempts, updated) VALUES (?, ?, 'pending', 0, ?)
+            """)
+        var parts = PartWriter(db: db, knownRules: knownRules)
+        // Reporters owed this batch's alerts as one range of rowids, and that range.
+        let perRun = batch.reporters.filter(batch.recordsPerRun)
+        let perAlert = batch.reporters.filter { !batch.recordsPerRun($0) }
+        var range: (first: Int64, last: Int64)?
+        // Stories this batch started and no other article joined: their only sighting is
+        // their own, so their alerts need no look-up for `also_seen`.
+        var startedAlone: Set<String> = []
+        for item in batch.articles {
+            let a = item.article
+            let story: String
+            var unchanged = false
+            if let row = try Row.fetchOne(findArticle, arguments: [a.key]) {
+                story = row["story"]
+                startedAlone.remove(story)
+                unchanged = (row["content_hash"] as String) == item.contentHash && !batch.rescan
+                if (row["content_hash"] as String) != item.contentHash {
+                    try updateArticle.execute(arguments: [item.contentHash, item.letters, batch.now, a.key])
                 }
-                try insertSighting.execute(arguments: [story, a.path ?? "", a.url ?? "", a.key, a.source, batch.now])
-                result.sightings.append((story, Alert.Sighting(key: a.key, url: a.url, source: a.source, path: a.path, seen: batch.now)))
-                guard !unchanged, let alerts = item.alerts else { continue }
-                result.evaluated += 1
-                // The article's JSON is the same in all its alerts: encoded once.
-                var encoder = ReportEncoder.CompactAlerts()
-                for var alert in alerts {
-                    if story != a.key { alert.id = Alert.id(rule: alert.rule.id, articleKey: story) }
-                    let json = String(decoding: encoder.encode(alert), as: UTF8.self)
-                    try insertAlert.execute(arguments: [alert.id, alert.rule.id, story, a.key, alert.rule.severity.rawValue, batch.now, json])
-                    guard db.changesCount == 1 else { continue }
-                    for tag in alert.rule.tags { try insertTag.execute(arguments: [alert.id, tag]) }
-                    for reporter in batch.reporters where reporter.accepts(alert) {
-                        try insertDelivery.execute(arguments: [alert.id, reporter.key, batch.now])
-                    }
-                    raised.append((alert, story))
+            } else {
+                let twin = item.letters >= Self.minimumLettersForContentMatch
+                    ? try String.fetchOne(findByContent, arguments: [item.contentHash, Self.minimumLettersForContentMatch]) : nil
+                story = twin ?? a.key
+                try insertArticle.execute(arguments: [a.key, story, item.contentHash, item.letters, batch.now, batch.now])
+                if twin == nil { startedAlone.insert(story) } else { startedAlone.remove(story) }
+            }
+            try insertSighting.execute(arguments: [story, a.path ?? "", a.url ?? "", a.key, a.source, batch.now])
+            result.sightings.append((story, Alert.Sighting(key: a.key, url: a.url, source: a.source, path: a.path, seen: batch.now)))
+            guard !unchanged, let alerts = item.alerts else { continue }
+            result.evaluated += 1
+            for var alert in alerts {
+                if story != a.key { alert.id = Alert.id(rule: alert.rule.id, articleKey: story) }
+                let stored = try parts.store(alert)
+                try insertAlert.execute(arguments: [alert.id, alert.rule.id, story, a.key, alert.rule.severity.rawValue, batch.now,
+                                                    stored.json, stored.articlePart, stored.rulePart])
+                guard db.changesCount == 1 else { continue }
+                parts.used()
+                if !perRun.isEmpty {
+                    let rowid = db.lastInsertedRowID
+                    range = (range?.first ?? rowid, rowid)
                 }
+                for tag in alert.rule.tags { try insertTag.execute(arguments: [alert.id, tag]) }
+                for reporter in perAlert where reporter.accepts(alert) {
+                    try insertDelivery.execute(arguments: [alert.id, reporter.key, batch.now])
+                }
+                raised.append((alert, story))
             }
-            for f in batch.files { try Self.upsert(f, db) }
-            for f in batch.feeds { try Self.upsert(f, db) }
-            result.stories = raised.map(\.story)
-            // An article's alerts share their story: its sightings are read once.
-            var sightingsOf: [String: [Row]] = [:]
-            result.raised = try raised.map { r in
-                var alert = r.alert
-                if startedAlone.contains(r.story) { return alert }
-                if sightingsOf[r.story] == nil { sightingsOf[r.story] = try Self.sightings(story: r.story, db) }
-                alert.alsoSeen = Self.alsoSeen(sightingsOf[r.story]!, of: alert.article)
-                return alert
+            try parts.endOfArticle()
+        }
+        if let range {
+            let insertRange = try db.cachedStatement(sql: """
+                INSERT INTO report_deliveries (reporter, first_alert, last_alert, status, attempts, updated) VALUES (?, ?, ?, 'pending', 0, ?)
+                """)
+            for reporter in perRun { try insertRange.execute(arguments: [reporter.key, range.first, range.last, batch.now]) }
+        }
+        for f in batch.files { try Self.upsert(f, db) }
+        for f in batch.feeds { try Self.upsert(f, db) }
+        result.stories = raised.map(\.story)
+        // An article's alerts share their story: its sightings are read once.
+        var sightingsOf: [String: [Row]] = [:]
+        result.raised = try raised.map { r in
+            var alert = r.alert
+            if startedAlone.contains(r.story) { return alert }
+            if sightingsOf[r.story] == nil { sightingsOf[r.story] = try Self.sightings(story: r.story, db) }
+            alert.alsoSeen = Self.alsoSeen(sightingsOf[r.story]!, of: alert.article)
+            return alert
+        }
+        return (result, parts.newRules)
+    }
+
+    /// Writes the shared parts of a batch's alerts (`StoredAlert`): an article's object once
+    /// for all its alerts (only if one of them is new), a rule's object once for good.
+    private struct PartWriter {
+        let db: Database
+        var knownRules: [String: Int64]
+        var newRules: [String: Int64] = [:]
+        /// The article being stored: its reference, its JSON, and its row once written.
+        private var article: (ref: Alert.ArticleRef, json: [UInt8], row: Int64?)?
+        private var articleUsed = false
+
+        init(db: Database, knownRules: [String: Int64]) {
+            self.db = db
+            self.knownRules = knownRules
+        }
+
+        /// The alert's row values: its JSON (whole or the middle part) and its parts' rows.
+        mutating func store(_ alert: Alert) throws -> (json: String, articlePart: Int64?, rulePart: Int64?) {
+            if article?.ref != alert.article {
+                try endOfArticle()
+                var sub = JSONBytes(pretty: false)
+                sub.articleObject(alert.article)
+                article = (alert.article, sub.bytes, nil)
             }
-            return result
+            var out = JSONBytes(pretty: false)
+            out.alert(alert, articleJSON: article!.json)
+            guard alert.alsoSeen == nil,
+                  let split = StoredAlert.split(out.bytes, articleLength: article!.json.count, hasTrend: alert.trend != nil) else {
+                return (String(decoding: out.bytes, as: UTF8.self), nil, nil)
+            }
+            if article!.row == nil {
+                try db.execute(sql: "INSERT INTO alert_articles (json) VALUES (?)", arguments: [String(decoding: split.article, as: UTF8.self)])
+                article!.row = db.lastInsertedRowID
+            }
+            let rule = String(decoding: split.rule, as: UTF8.self)
+            let ruleRow: Int64
+            if let id = knownRules[rule] {
+                ruleRow = id
+            } else if let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM alert_rules WHERE json = ?"), arguments: [rule]) {
+                ruleRow = id
+                knownRules[rule] = id
+                newRules[rule] = id
+            } else {
+                try db.cachedStatement(sql: "INSERT INTO alert_rules (json) VALUES (?)").execute(arguments: [rule])
+                ruleRow = db.lastInsertedRowID
+                knownRules[rule] = ruleRow
+                newRules[rule] = ruleRow
+            }
+            return (String(decoding: split.middle, as: UTF8.self), article!.row, ruleRow)
+        }
+
+        /// The last stored alert was new: its article's row stays.
+        mutating func used() { articleUsed = true }
+
+        /// Drops the article's row if none of its alerts was new (all raised before).
+        mutating func endOfArticle() throws {
+            if let row = article?.row, !articleUsed {
+                try db.execute(sql: "DELETE FROM alert_articles WHERE id = ?", arguments: [row])
+            }
+            article = nil
+            articleUsed = false
         }
     }
 
@@ -379,10 +514,16 @@ public final class StateStore: StoryIndex, Sendable {
     /// with `also_seen` filled in.
     public func undelivered(reporter: String) throws -> [Alert] {
         try writer.read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT a.json, a.story FROM deliveries d JOIN alerts a ON a.id = d.alert_id
-                WHERE d.reporter = ? AND d.status != 'delivered' ORDER BY a.rowid
-                """, arguments: [reporter])
+            // Owed one by one (`deliveries`) or by ranges (`report_deliveries`).
+            let rows = try Row.fetchAll(db, sql: Self.selectAlert + """
+                 WHERE a.rowid IN (
+                    SELECT o.rowid FROM deliveries d JOIN alerts o ON o.id = d.alert_id
+                    WHERE d.reporter = :reporter AND d.status != 'delivered'
+                    UNION
+                    SELECT o.rowid FROM report_deliveries r JOIN alerts o ON o.rowid BETWEEN r.first_alert AND r.last_alert
+                    WHERE r.reporter = :reporter AND r.status != 'delivered')
+                ORDER BY a.rowid
+                """, arguments: ["reporter": reporter])
             return try rows.map { try Self.decodeAlert($0, db) }
         }
     }
@@ -390,11 +531,19 @@ public final class StateStore: StoryIndex, Sendable {
     /// Recorded deliveries (of one alert, of one reporter, or all), oldest first.
     public func deliveries(alertID: String? = nil, reporter: String? = nil) throws -> [DeliveryRecord] {
         try writer.read { db in
-            var sql = "SELECT * FROM deliveries WHERE 1"
+            // The rows of `deliveries`, then each alert of an open or closed range, as one row.
+            var one = "SELECT d.alert_id, d.reporter, d.status, d.attempts, d.last_error, d.updated, 0 AS part, d.rowid AS n FROM deliveries d WHERE 1"
+            var ranged = """
+                SELECT a.id, r.reporter, r.status, r.attempts, r.last_error, r.updated, 1, a.rowid FROM report_deliveries r
+                JOIN alerts a ON a.rowid BETWEEN r.first_alert AND r.last_alert WHERE 1
+                """
             var args: [any DatabaseValueConvertible] = []
-            if let alertID { sql += " AND alert_id = ?"; args.append(alertID) }
-            if let reporter { sql += " AND reporter = ?"; args.append(reporter) }
-            return try Row.fetchAll(db, sql: sql + " ORDER BY rowid", arguments: StatementArguments(args)).map {
+            if let alertID { one += " AND d.alert_id = ?"; args.append(alertID) }
+            if let reporter { one += " AND d.reporter = ?"; args.append(reporter) }
+            if let alertID { ranged += " AND a.id = ?"; args.append(alertID) }
+            if let reporter { ranged += " AND r.reporter = ?"; args.append(reporter) }
+            let sql = one + " UNION ALL " + ranged + " ORDER BY part, n"
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map {
                 DeliveryRecord(alertID: $0["alert_id"], reporter: $0["reporter"], status: DeliveryStatus(rawValue: $0["status"]) ?? .pending,
                                attempts: $0["attempts"], lastError: $0["last_error"], updated: $0["updated"])
             }
@@ -412,6 +561,7 @@ public final class StateStore: StoryIndex, Sendable {
 
     private func mark(_ ids: [String], reporter: String, status: DeliveryStatus, error: String?, at time: String) throws {
         try writer.write { db in
+            try Self.expandRanges(reporter: reporter, db)
             // A delivered row is never reopened: a late failure report must not resend it.
             let stmt = try db.cachedStatement(sql: """
                 UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, updated = ?
@@ -422,14 +572,29 @@ public final class StateStore: StoryIndex, Sendable {
     }
 
     /// Marks everything still owed to `reporter` (a report written whole at the end of a run,
-    /// holding all of it) as delivered or failed.
+    /// holding all of it) as delivered or failed: its rows, and its ranges as a whole.
     public func markAllOpen(reporter: String, delivered: Bool, error: String? = nil, at time: String) throws {
         try writer.write { db in
-            try db.execute(sql: """
-                UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, updated = ?
-                WHERE reporter = ? AND status != 'delivered'
-                """, arguments: [delivered ? "delivered" : "failed", error, time, reporter])
+            for table in ["deliveries", "report_deliveries"] {
+                try db.execute(sql: """
+                    UPDATE \(table) SET status = ?, attempts = attempts + 1, last_error = ?, updated = ?
+                    WHERE reporter = ? AND status != 'delivered'
+                    """, arguments: [delivered ? "delivered" : "failed", error, time, reporter])
+            }
         }
+    }
+
+    /// Turns the open ranges owed to `reporter` into one `deliveries` row per alert, before
+    /// alerts are marked one by one (`policywatch deliver` retrying a report that failed: the
+    /// ranges are few and rarely open, so this is rare, and every path then reads one form).
+    static func expandRanges(reporter: String, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO deliveries (alert_id, reporter, status, attempts, last_error, updated)
+            SELECT a.id, r.reporter, r.status, r.attempts, r.last_error, r.updated
+            FROM report_deliveries r JOIN alerts a ON a.rowid BETWEEN r.first_alert AND r.last_alert
+            WHERE r.reporter = ? AND r.status != 'delivered' ORDER BY a.rowid;
+            DELETE FROM report_deliveries WHERE reporter = ? AND status != 'delivered';
+            """, arguments: [reporter, reporter])
     }
 
     // MARK: - File appends (exactly-once JSON Lines)
@@ -472,7 +637,7 @@ public final class StateStore: StoryIndex, Sendable {
     /// tag in `tags`, of rule `rule`.
     public func alerts(since: String? = nil, tags: [String] = [], rule: String? = nil) throws -> [Alert] {
         try writer.read { db in
-            var sql = "SELECT a.json, a.story FROM alerts a WHERE 1"
+            var sql = Self.selectAlert + " WHERE 1"
             var args: [any DatabaseValueConvertible] = []
             if let since { sql += " AND a.raised >= ?"; args.append(since) }
             if let rule { sql += " AND a.rule = ?"; args.append(rule) }
@@ -486,12 +651,19 @@ public final class StateStore: StoryIndex, Sendable {
 
     /// Counts for tests and `policywatch alerts`: rows per table.
     public func count(_ table: String) throws -> Int {
-        precondition(["files", "feeds", "articles", "sightings", "alerts", "alert_tags", "deliveries"].contains(table))
+        precondition(["files", "feeds", "articles", "sightings", "alerts", "alert_tags", "deliveries", "report_deliveries",
+                      "alert_articles", "alert_rules"].contains(table))
         return try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
     }
 
+    /// An alert's stored JSON, its parts (`StoredAlert`) and its story, for `decodeAlert`.
+    static let selectAlert = """
+        SELECT a.json, a.story, p.json AS article_json, q.json AS rule_json FROM alerts a
+        LEFT JOIN alert_articles p ON p.id = a.article_part LEFT JOIN alert_rules q ON q.id = a.rule_part
+        """
+
     static func decodeAlert(_ row: Row, _ db: Database) throws -> Alert {
-        var alert = try JSONDecoder().decode(Alert.self, from: Data((row["json"] as String).utf8))
+        var alert = try StoredAlert.decode(json: row["json"], article: row["article_json"], rule: row["rule_json"])
         alert.alsoSeen = try alsoSeen(story: row["story"], of: alert.article, db)
         return alert
     }

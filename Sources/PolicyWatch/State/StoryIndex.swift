@@ -53,6 +53,10 @@ public struct StoryBatch: Sendable {
     public var feeds: [FeedMark] = []
     /// Reporters each new alert is queued for (under `key`, when its filters accept it).
     public var reporters: [ReporterConfig] = []
+    /// Reporters that take the whole run at once (the JSON report): a state may record what
+    /// they are owed as one row per transaction (a range of alerts) instead of one row per
+    /// alert, when they have no filters (they take every alert). See `ReporterSink`.
+    public var wholeRunReporters: Set<String> = []
     /// Re-evaluate articles seen before (`--rescan`); alerts already raised stay silent.
     public var rescan = false
     /// When the alerts were raised.
@@ -66,6 +70,13 @@ public struct StoryBatch: Sendable {
         self.reporters = reporters
         self.rescan = rescan
         self.now = now
+    }
+}
+
+extension StoryBatch {
+    /// Whether `reporter` is owed this batch's alerts as a range (see `wholeRunReporters`).
+    func recordsPerRun(_ reporter: ReporterConfig) -> Bool {
+        wholeRunReporters.contains(reporter.key) && reporter.minSeverity == nil && reporter.tags.isEmpty && reporter.facets.isEmpty
     }
 }
 

@@ -74,6 +74,17 @@ enum PostgresSchema {
                 finished TIMESTAMPTZ)
             """,
         ],
+        // 2: an alert's article object and rule object stored once (`StoredAlert`): the
+        // alert row keeps the rest of its JSON, `article_part`/`rule_part` point to them
+        // (NULL: whole JSON, as in rows of version 1 and trend alerts). A rule object is
+        // unique by its md5 (an index on the text itself would limit its length).
+        [
+            "CREATE TABLE alert_articles (id BIGSERIAL PRIMARY KEY, json TEXT NOT NULL)",
+            "CREATE TABLE alert_rules (id BIGSERIAL PRIMARY KEY, json TEXT NOT NULL)",
+            "CREATE UNIQUE INDEX alert_rules_json ON alert_rules (md5(json))",
+            "ALTER TABLE alerts ADD COLUMN article_part BIGINT",
+            "ALTER TABLE alerts ADD COLUMN rule_part BIGINT",
+        ],
     ]
 
     static var latest: Int { migrations.count }

@@ -90,10 +90,17 @@ public final class PostgresState: StateBackend, SourceLeaser, @unchecked Sendabl
     }
 
     public func commit(_ batch: StoryBatch) throws -> StoryCommit {
-        try db.transaction { try commitInTransaction(batch) }
+        let known = ruleParts.snapshot()
+        let (result, newRules) = try db.transaction { try commitInTransaction(batch, knownRules: known) }
+        ruleParts.add(newRules)
+        return result
     }
 
-    private func commitInTransaction(_ batch: StoryBatch) throws -> StoryCommit {
+    /// Ids of committed rule objects (`alert_rules`), so an alert's rule is a dictionary look-up.
+    private let ruleParts = StateStore.RulePartCache()
+
+    private func commitInTransaction(_ batch: StoryBatch, knownRules: [String: Int64]) throws -> (StoryCommit, [String: Int64]) {
+        var parts = PartWriter(db: db, knownRules: knownRules)
         var result = StoryCommit()
         var raised: [(alert: Alert, story: String)] = []
         for item in batch.articles {
@@ -108,13 +115,15 @@ public final class PostgresState: StateBackend, SourceLeaser, @unchecked Sendabl
             result.evaluated += 1
             for var alert in alerts {
                 if story != a.key { alert.id = Alert.id(rule: alert.rule.id, articleKey: story) }
-                let json = String(decoding: ReportEncoder.compact(alert), as: UTF8.self)
+                let stored = try parts.store(alert)
                 let inserted = try db.query("""
-                    INSERT INTO alerts (id, rule, story, article_key, severity, raised, json) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                    INSERT INTO alerts (id, rule, story, article_key, severity, raised, json, article_part, rule_part)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                     ON CONFLICT (id) DO NOTHING RETURNING id
                     """, [.text(alert.id), .text(alert.rule.id), .text(story), .text(a.key), .text(alert.rule.severity.rawValue),
-                          .text(batch.now), .text(json)])
+                          .text(batch.now), .text(stored.json), .int(stored.articlePart.map(Int.init)), .int(stored.rulePart.map(Int.init))])
                 guard !inserted.isEmpty else { continue }
+                parts.used()
                 for tag in alert.rule.tags {
                     try db.query("INSERT INTO alert_tags (alert_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING", [.text(alert.id), .text(tag)])
                 }
@@ -128,6 +137,7 @@ public final class PostgresState: StateBackend, SourceLeaser, @unchecked Sendabl
                 }
                 raised.append((alert, story))
             }
+            try parts.endOfArticle()
         }
         for f in batch.files {
             try db.query("""
@@ -156,7 +166,62 @@ public final class PostgresState: StateBackend, SourceLeaser, @unchecked Sendabl
             alert.alsoSeen = StoredSighting.alsoSeen(sightingsOf[r.story]!, of: alert.article)
             return alert
         }
-        return result
+        return (result, parts.newRules)
+    }
+
+    /// Writes the shared parts of a batch's alerts (`StoredAlert`), as `StateStore` does.
+    private struct PartWriter {
+        let db: BlockingPostgres
+        var knownRules: [String: Int64]
+        var newRules: [String: Int64] = [:]
+        private var article: (ref: Alert.ArticleRef, json: [UInt8], row: Int64?)?
+        private var articleUsed = false
+
+        init(db: BlockingPostgres, knownRules: [String: Int64]) {
+            self.db = db
+            self.knownRules = knownRules
+        }
+
+        mutating func store(_ alert: Alert) throws -> (json: String, articlePart: Int64?, rulePart: Int64?) {
+            if article?.ref != alert.article {
+                try endOfArticle()
+                var sub = JSONBytes(pretty: false)
+                sub.articleObject(alert.article)
+                article = (alert.article, sub.bytes, nil)
+            }
+            var out = JSONBytes(pretty: false)
+            out.alert(alert, articleJSON: article!.json)
+            guard alert.alsoSeen == nil,
+                  let split = StoredAlert.split(out.bytes, articleLength: article!.json.count, hasTrend: alert.trend != nil) else {
+                return (String(decoding: out.bytes, as: UTF8.self), nil, nil)
+            }
+            if article!.row == nil {
+                article!.row = try db.query("INSERT INTO alert_articles (json) VALUES ($1) RETURNING id",
+                                            [.text(String(decoding: split.article, as: UTF8.self))]).first.map { try Int64($0.decode(Int.self)) }
+            }
+            let rule = String(decoding: split.rule, as: UTF8.self)
+            if let id = knownRules[rule] { return (String(decoding: split.middle, as: UTF8.self), article!.row, id) }
+            // Another scanner may insert the same rule at the same moment: the unique index decides.
+            try db.query("INSERT INTO alert_rules (json) VALUES ($1) ON CONFLICT ((md5(json))) DO NOTHING", [.text(rule)])
+            guard let id = try db.query("SELECT id FROM alert_rules WHERE md5(json) = md5($1) AND json = $1", [.text(rule)])
+                .first.map({ try Int64($0.decode(Int.self)) }) else {
+                // An md5 collision with another rule object: this alert keeps its JSON whole.
+                return (String(decoding: out.bytes, as: UTF8.self), nil, nil)
+            }
+            knownRules[rule] = id
+            newRules[rule] = id
+            return (String(decoding: split.middle, as: UTF8.self), article!.row, id)
+        }
+
+        mutating func used() { articleUsed = true }
+
+        mutating func endOfArticle() throws {
+            if let row = article?.row, !articleUsed {
+                try db.query("DELETE FROM alert_articles WHERE id = $1", [.int(Int(row))])
+            }
+            article = nil
+            articleUsed = false
+        }
     }
 
     /// The story of an article and whether it is unchanged since last seen; records it.
@@ -208,12 +273,18 @@ public final class PostgresState: StateBackend, SourceLeaser, @unchecked Sendabl
         }
     }
 
+    /// An alert's stored JSON and story, and its parts (`StoredAlert`), for `decodeAlerts`.
+    static let selectAlert = """
+        SELECT a.json, a.story, p.json, q.json FROM alerts a
+        LEFT JOIN alert_articles p ON p.id = a.article_part LEFT JOIN alert_rules q ON q.id = a.rule_part
+        """
+
     /// Alerts from their stored JSON (the form the SQLite state stores, so fields added to
     /// the alert record pass through), with `also_seen` as the database knows it now.
     private func decodeAlerts(_ rows: [PostgresRow]) throws -> [Alert] {
         try rows.map { row in
-            let (json, story) = try row.decode((String, String).self)
-            var alert = try JSONDecoder().decode(Alert.self, from: Data(json.utf8))
+            let (json, story, article, rule) = try row.decode((String, String, String?, String?).self)
+            var alert = try StoredAlert.decode(json: json, article: article, rule: rule)
             alert.alsoSeen = StoredSighting.alsoSeen(try sightings(story: story), of: alert.article)
             return alert
         }
@@ -235,7 +306,7 @@ public final class PostgresState: StateBackend, SourceLeaser, @unchecked Sendabl
                 RETURNING d.alert_id
                 """, [.text(reporter), .text(owner), .real(lease)]).map { try $0.decode(String.self) }
             guard !claimed.isEmpty else { return [] }
-            return try decodeAlerts(db.query("SELECT json, story FROM alerts WHERE id = ANY($1::text[]) ORDER BY seq", [.textArray(claimed)]))
+            return try decodeAlerts(db.query(Self.selectAlert + " WHERE a.id = ANY($1::text[]) ORDER BY a.seq", [.textArray(claimed)]))
         }
     }
 
@@ -311,7 +382,7 @@ public final class PostgresState: StateBackend, SourceLeaser, @unchecked Sendabl
     // MARK: - History
 
     public func alerts(since: String?, tags: [String], rule: String?) throws -> [Alert] {
-        var sql = "SELECT a.json, a.story FROM alerts a WHERE true"
+        var sql = Self.selectAlert + " WHERE true"
         var binds: [PostgresBindable] = []
         if let since { binds.append(.text(since)); sql += " AND a.raised >= $\(binds.count)" }
         if let rule { binds.append(.text(rule)); sql += " AND a.rule = $\(binds.count)" }
@@ -324,7 +395,8 @@ public final class PostgresState: StateBackend, SourceLeaser, @unchecked Sendabl
 
     /// Rows in a table (tests, and `policywatch deliver --status`).
     public func count(_ table: String) throws -> Int {
-        precondition(["files", "feeds", "articles", "sightings", "alerts", "alert_tags", "deliveries", "sources"].contains(table))
+        precondition(["files", "feeds", "articles", "sightings", "alerts", "alert_tags", "deliveries", "sources", "alert_articles",
+                      "alert_rules"].contains(table))
         return try db.query("SELECT COUNT(*) FROM \(table)").first.map { try $0.decode(Int.self) } ?? 0
     }
 }

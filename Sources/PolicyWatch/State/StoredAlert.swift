@@ -1,0 +1,75 @@
+import Foundation
+
+/// How a state stores an alert's JSON: in three parts, so that what many alerts share is
+/// stored once. An alert's compact JSON (`ReportEncoder.compact`, keys sorted, no `also_seen`
+/// in the state) is
+///
+///     {"article":ARTICLE<middle>,"rule":RULE}
+///
+/// where `<middle>` is `,"entities":...,"matches":[...]` (and facets, first_seen, id). The
+/// article object is the same in every alert of one article, the rule object in every alert
+/// of one rule version: both go to their own tables (`alert_articles`, `alert_rules`), and the
+/// alert row keeps the middle only, less than half of the bytes (docs/performance.md).
+/// Reading an alert splices the parts back into the very bytes `ReportEncoder` wrote.
+///
+/// Trend alerts (a `trend` object after the rule) and rows written before the split (state
+/// v3 and older) are stored whole, their parts NULL.
+enum StoredAlert {
+    static let articlePrefix: [UInt8] = Array(#"{"article":"#.utf8)
+    static let ruleKey: [UInt8] = Array(#","rule":{"#.utf8)
+
+    /// The three parts of an alert's compact JSON, or nil when it must be stored whole.
+    struct Parts {
+        var article: ArraySlice<UInt8>
+        var middle: ArraySlice<UInt8>
+        var rule: ArraySlice<UInt8>
+    }
+
+    /// Splits `json` (an alert's compact JSON whose article object is `articleLength` bytes
+    /// long). The rule object starts at the last `,"rule":{`: that sequence cannot occur inside
+    /// a JSON string (its second quote would be escaped) nor as another key (the alert's other
+    /// nested objects are entities, whose values are arrays, and facets and matches, whose keys
+    /// are fixed), and when there is no trend the rule is the alert's last member.
+    static func split(_ json: [UInt8], articleLength: Int, hasTrend: Bool) -> Parts? {
+        let p = articlePrefix.count
+        guard !hasTrend, json.count > p + articleLength + ruleKey.count + 1, json.starts(with: articlePrefix),
+              json.last == 0x7D, let r = lastIndex(of: ruleKey, in: json) else { return nil }
+        let middleStart = p + articleLength
+        guard r >= middleStart else { return nil }
+        // The rule object: from its '{' to the byte before the alert's closing '}'.
+        return Parts(article: json[p..<middleStart], middle: json[middleStart..<r], rule: json[(r + ruleKey.count - 1)..<(json.count - 1)])
+    }
+
+    /// The alert's JSON from its parts: the bytes `split` was given.
+    static func splice(article: String, middle: String, rule: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(article.utf8.count + middle.utf8.count + rule.utf8.count + 20)
+        out += articlePrefix
+        out += article.utf8
+        out += middle.utf8
+        out += ruleKey.dropLast()
+        out += rule.utf8
+        out.append(0x7D)
+        return out
+    }
+
+    /// An alert from its stored JSON: whole (`article` and `rule` nil), or in parts.
+    static func decode(json: String, article: String?, rule: String?) throws -> Alert {
+        let bytes: [UInt8]
+        if let article, let rule {
+            bytes = splice(article: article, middle: json, rule: rule)
+        } else {
+            bytes = Array(json.utf8)
+        }
+        return try JSONDecoder().decode(Alert.self, from: Data(bytes))
+    }
+
+    private static func lastIndex(of needle: [UInt8], in hay: [UInt8]) -> Int? {
+        var i = hay.count - needle.count
+        while i >= 0 {
+            if hay[i] == needle[0] && hay[i..<(i + needle.count)].elementsEqual(needle) { return i }
+            i -= 1
+        }
+        return nil
+    }
+}

@@ -1,0 +1,207 @@
+import Foundation
+import GRDB
+@testable import PolicyWatch
+import PolicyWatchTestSupport
+import XCTest
+
+/// How the state stores alerts since v4: the article and rule objects once (`StoredAlert`),
+/// a whole report's due as ranges (`report_deliveries`); and a v3 state still works.
+final class StateStorageTests: XCTestCase {
+    func alert(_ rule: String, _ article: Article, title: String = "R", tags: [String] = [], snippet: String = "x",
+               facets: Bool = false) -> Alert {
+        var a = Alert(
+            id: Alert.id(rule: rule, articleKey: article.key),
+            rule: .init(id: rule, title: title, severity: .high, tags: tags, file: "rules/r.yaml"),
+            article: .init(article),
+            matches: [Alert.MatchRecord(term: "t", field: .body, start: 3, end: 9, text: "export", snippet: snippet)],
+            entities: ["country": ["US", "KR"], "rule": ["odd kind"]],
+            firstSeen: "2025-06-01T00:00:00Z")
+        if facets { a.facets = Facets(acting: ["us"], affected: ["kr"], sectors: ["chips"], stage: "proposed") }
+        return a
+    }
+
+    func scanned(_ a: Article, alerts: [Alert]?) -> ScannedArticle {
+        let (hash, letters) = ContentHash.story(title: a.title, body: a.body)
+        var named = a
+        named.body = ""
+        return ScannedArticle(article: named, contentHash: hash, letters: letters, alerts: alerts)
+    }
+
+    /// Alerts whose strings look like the separators the split relies on.
+    func trickyAlerts() -> [Alert] {
+        let a = Article(title: #"He said "rule":{ and ,"rule":{"x"} — 수출 통제"#, body: "b", url: "https://x.example/1?a=\"", path: "feed")
+        let b = Article(title: "Plain", body: "b", url: nil, path: "dir/a.json")
+        return [
+            alert("r1", a, snippet: #"…,"rule":{"id":"fake"}…"#),
+            alert("r2", a, title: #"T ,"rule":{ "#, tags: ["x", "y"], facets: true),
+            alert("r1", b, snippet: "{\"article\":\n\t}"),
+        ]
+    }
+
+    func testSplitAndSpliceGiveTheEncodersBytes() throws {
+        for alert in trickyAlerts() {
+            var article = JSONBytes(pretty: false)
+            article.articleObject(alert.article)
+            let json = ReportEncoder.compact(alert)
+            let parts = try XCTUnwrap(StoredAlert.split(json, articleLength: article.bytes.count, hasTrend: false))
+            XCTAssertEqual(Array(parts.article), article.bytes)
+            XCTAssertTrue(String(decoding: parts.rule, as: UTF8.self).hasPrefix(#"{"file":"rules/r.yaml","id":"#))
+            let back = StoredAlert.splice(article: String(decoding: parts.article, as: UTF8.self), middle: String(decoding: parts.middle, as: UTF8.self),
+                                          rule: String(decoding: parts.rule, as: UTF8.self))
+            XCTAssertEqual(back, json, String(decoding: json, as: UTF8.self))
+        }
+        XCTAssertNil(StoredAlert.split(ReportEncoder.compact(trickyAlerts()[0]), articleLength: 10, hasTrend: true), "a trend alert stays whole")
+    }
+
+    func testStoredAlertsReadBackByteForByte() throws {
+        let store = try StateStore.inMemory()
+        let alerts = trickyAlerts()
+        let a = Article(title: alerts[0].article.title, body: "b", url: alerts[0].article.url, path: "feed")
+        let b = Article(title: "Plain", body: "b", url: nil, path: "dir/a.json")
+        XCTAssertEqual(a.key, alerts[0].article.key)
+        let raised = try store.commit(StoryBatch(articles: [scanned(a, alerts: Array(alerts[0...1])), scanned(b, alerts: [alerts[2]])],
+                                                 reporters: [ReporterConfig(type: "jsonl", target: "a.jsonl")], now: "2025-06-01T00:00:00Z")).raised
+        XCTAssertEqual(raised.count, 3)
+        for read in [try store.alerts(), try store.undelivered(reporter: "jsonl:a.jsonl")] {
+            XCTAssertEqual(read.map { ReportEncoder.compact($0) }, alerts.map { ReportEncoder.compact($0) })
+        }
+        XCTAssertEqual(try store.count("alert_articles"), 2, "one article object per article")
+        XCTAssertEqual(try store.count("alert_rules"), 2, "one rule object per rule version: r1 twice, r2")
+        let middle = try XCTUnwrap(try store.writer.read { try String.fetchOne($0, sql: "SELECT json FROM alerts ORDER BY rowid LIMIT 1") })
+        XCTAssertTrue(middle.hasPrefix(#","entities":"#), middle)
+
+        // An article seen again, all its alerts raised before: no article object is left behind.
+        try store.commit(StoryBatch(articles: [scanned(b, alerts: [alerts[2]])], rescan: true, now: "2025-06-02T00:00:00Z"))
+        XCTAssertEqual(try store.count("alert_articles"), 2)
+        // A rule object already stored, in a later transaction: looked up, not stored again.
+        let c = Article(title: "Third", body: "c", url: "https://x.example/3")
+        try store.commit(StoryBatch(articles: [scanned(c, alerts: [alert("r1", c)])], now: "2025-06-02T00:00:00Z"))
+        XCTAssertEqual(try store.count("alert_rules"), 2)
+        XCTAssertEqual(try store.alerts(rule: "r1").map(\.article.key), [a.key, b.key, c.key])
+    }
+
+    /// A JSON report's due is one range per transaction; marking it, failing it and retrying
+    /// it one alert at a time (`policywatch deliver`) all read the same.
+    func testWholeReportIsOwedByRanges() throws {
+        let store = try StateStore.inMemory()
+        let report = ReporterConfig(type: "json", target: "r.json")
+        let hook = ReporterConfig(type: "webhook", target: "https://h.example")
+        func batch(_ articles: [Article], rule: String, now: String) -> StoryBatch {
+            var b = StoryBatch(articles: articles.map { scanned($0, alerts: [alert(rule, $0)]) }, reporters: [report, hook], now: now)
+            b.wholeRunReporters = [report.key]
+            return b
+        }
+        let arts = (1...4).map { Article(title: "T\($0)", body: "b\($0)", url: "https://x.example/\($0)") }
+        try store.commit(batch(Array(arts[0...1]), rule: "r", now: "2025-06-01T00:00:00Z"))
+        try store.commit(batch(Array(arts[2...3]), rule: "r", now: "2025-06-01T00:00:01Z"))
+        XCTAssertEqual(try store.count("report_deliveries"), 2, "one row per transaction")
+        XCTAssertEqual(try store.count("deliveries"), 4, "the webhook keeps one row per alert")
+        XCTAssertEqual(try store.undelivered(reporter: report.key).map(\.article.key), arts.map(\.key))
+        XCTAssertEqual(try store.deliveries(reporter: report.key).map(\.status), Array(repeating: .pending, count: 4))
+
+        // The report failed to be written: owed again, by the same ranges.
+        try store.markAllOpen(reporter: report.key, delivered: false, error: "disk full", at: "2025-06-01T00:01:00Z")
+        XCTAssertEqual(try store.deliveries(alertID: Alert.id(rule: "r", articleKey: arts[0].key), reporter: report.key)
+            .map(\.lastError), ["disk full"])
+        XCTAssertEqual(try store.undelivered(reporter: report.key).count, 4)
+        // `deliver` retries and marks alert by alert: the ranges become rows first.
+        let ids = try store.undelivered(reporter: report.key).map(\.id)
+        try store.markDelivered(alertIDs: Array(ids[0...2]), reporter: report.key, at: "2025-06-01T00:02:00Z")
+        XCTAssertEqual(try store.count("report_deliveries"), 0)
+        XCTAssertEqual(try store.undelivered(reporter: report.key).map(\.id), [ids[3]])
+        XCTAssertEqual(try store.deliveries(reporter: report.key).map(\.attempts), [2, 2, 2, 1])
+        try store.markAllOpen(reporter: report.key, delivered: true, error: nil, at: "2025-06-01T00:03:00Z")
+        XCTAssertEqual(try store.undelivered(reporter: report.key), [])
+
+        // Delivered ranges stay delivered, and the webhook's rows are untouched by the report's marks.
+        let e = Article(title: "T5", body: "b5", url: "https://x.example/5")
+        try store.commit(batch([e], rule: "r", now: "2025-06-02T00:00:00Z"))
+        try store.markAllOpen(reporter: report.key, delivered: true, error: nil, at: "2025-06-02T00:01:00Z")
+        XCTAssertEqual(try store.undelivered(reporter: report.key), [])
+        XCTAssertEqual(try store.deliveries(reporter: report.key).count, 5)
+        XCTAssertEqual(try store.undelivered(reporter: hook.key).count, 5)
+
+        // A reporter with a filter keeps one row per alert, even as a whole report.
+        var filtered = ReporterConfig(type: "json", target: "high.json", minSeverity: .critical)
+        filtered.name = "high"
+        var b = StoryBatch(articles: [scanned(arts[0], alerts: [alert("r9", arts[0])])], reporters: [filtered], now: "2025-06-03T00:00:00Z")
+        b.wholeRunReporters = [filtered.key]
+        try store.commit(b)
+        XCTAssertEqual(try store.count("report_deliveries"), 1)
+        XCTAssertEqual(try store.deliveries(reporter: "high"), [], "the filter refuses it: nothing is owed")
+    }
+
+    /// A state written by the code of v3 (whole JSON per alert, one outbox row per alert)
+    /// opens, migrates to v4, reads its alerts back as they were, recognises its articles,
+    /// and keeps delivering.
+    func testV3StateKeepsWorking() throws {
+        let dir = TempDir()
+        let path = dir.url("v3.sqlite")
+        let a = Article(title: "Old story", body: String(repeating: "Export controls on chips were announced today. ", count: 4),
+                        url: "https://old.example/1", path: "feed")
+        let old = [alert("r1", a, facets: true), alert("r2", a, tags: ["t"])]
+        let (hash, letters) = ContentHash.story(title: a.title, body: a.body)
+        do {
+            let db = try DatabaseQueue(path: path)
+            try StateStore.migrator.migrate(db, upTo: "v3")
+            try db.write { db in
+                try db.execute(sql: "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?)",
+                               arguments: [a.key, a.key, hash, letters, "2025-05-01T00:00:00Z", "2025-05-01T00:00:00Z"])
+                try db.execute(sql: "INSERT INTO sightings VALUES (?, ?, ?, ?, ?, ?)",
+                               arguments: [a.key, "feed", a.url!, a.key, nil, "2025-05-01T00:00:00Z"])
+                for al in old {
+                    try db.execute(sql: "INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                   arguments: [al.id, al.rule.id, a.key, a.key, "high", "2025-05-01T00:00:00Z",
+                                               String(decoding: ReportEncoder.compact(al), as: UTF8.self)])
+                    for t in al.rule.tags { try db.execute(sql: "INSERT INTO alert_tags VALUES (?, ?)", arguments: [al.id, t]) }
+                    try db.execute(sql: "INSERT INTO deliveries (alert_id, reporter, status, attempts, updated) VALUES (?, 'json:r.json', 'pending', 0, ?)",
+                                   arguments: [al.id, "2025-05-01T00:00:00Z"])
+                }
+            }
+            try db.close()
+        }
+        let store = try StateStore.open(path: path)
+        XCTAssertEqual(try store.alerts().map { ReportEncoder.compact($0) }, old.map { ReportEncoder.compact($0) })
+        XCTAssertEqual(try store.alerts(tags: ["t"]).map(\.id), [old[1].id])
+
+        // The same article again: unchanged, nothing evaluated; a copy under another URL is
+        // its story's copy, and a new rule's alert is stored in parts beside the old ones.
+        let copy = Article(title: a.title, body: a.body, url: "https://mirror.example/1", path: "feed2")
+        let report = ReporterConfig(type: "json", target: "r.json")
+        var batch = StoryBatch(articles: [scanned(a, alerts: old), scanned(copy, alerts: [alert("r3", copy)])], reporters: [report],
+                               now: "2025-06-01T00:00:00Z")
+        batch.wholeRunReporters = [report.key]
+        let result = try store.commit(batch)
+        XCTAssertEqual(result.evaluated, 1, "the old article is recognised as unchanged")
+        XCTAssertEqual(result.raised.map(\.id), [Alert.id(rule: "r3", articleKey: a.key)], "the copy's alert is its story's")
+        XCTAssertEqual(try store.count("alert_rules"), 1)
+        let owed = try store.undelivered(reporter: report.key)
+        XCTAssertEqual(owed.map(\.rule.id), ["r1", "r2", "r3"], "old rows and the new range, in order")
+        XCTAssertEqual(owed[0].alsoSeen?.map(\.key), [copy.key])
+        try store.markAllOpen(reporter: report.key, delivered: true, error: nil, at: "2025-06-01T00:01:00Z")
+        XCTAssertEqual(try store.undelivered(reporter: report.key), [])
+        XCTAssertEqual(try store.deliveries(reporter: report.key).map(\.status), [.delivered, .delivered, .delivered])
+    }
+
+    /// `policywatch deliver` (the dispatcher) retries a JSON report that failed to be written,
+    /// owed by ranges: every alert goes out once and is recorded delivered.
+    func testDeliverRetriesAFailedReportOwedByRanges() throws {
+        let dir = TempDir()
+        let store = try StateStore.open(path: dir.url("s.sqlite"))
+        let config = ReporterConfig(type: "json", target: dir.url("r.json"))
+        let arts = (1...3).map { Article(title: "T\($0)", body: "b\($0)", url: "https://x.example/\($0)") }
+        var batch = StoryBatch(articles: arts.map { scanned($0, alerts: [alert("r", $0)]) }, reporters: [config], now: "2025-06-01T00:00:00Z")
+        batch.wholeRunReporters = [config.key]
+        try store.commit(batch)
+        try store.markAllOpen(reporter: config.key, delivered: false, error: "disk full", at: "2025-06-01T00:01:00Z")
+        let dispatcher = try Dispatcher(configs: [config], context: ReporterContext(), outbox: store)
+        let run = Report.RunInfo(started: "2025-06-02T00:00:00Z", finished: "2025-06-02T00:00:00Z", rules: 0, articles: 0, skipped: 0)
+        let summary = dispatcher.dispatch(run: run, isScan: false)
+        XCTAssertEqual(summary.map(\.delivered), [3], "\(summary)")
+        let written = try JSONDecoder().decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: dir.url("r.json"))))
+        XCTAssertEqual(written.alerts.map(\.article.key), arts.map(\.key))
+        XCTAssertEqual(try store.undelivered(reporter: config.key), [])
+        XCTAssertEqual(try store.deliveries(reporter: config.key).map(\.status), [.delivered, .delivered, .delivered])
+        XCTAssertEqual(dispatcher.dispatch(run: run, isScan: false).map(\.delivered), [0], "never twice")
+    }
+}

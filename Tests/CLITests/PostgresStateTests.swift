@@ -357,7 +357,7 @@ final class PostgresStateTests: XCTestCase {
             return try JSONDecoder().decode(Alert.self, from: Data(json.utf8))
         }
         // A version-1 database holding one alert in whole JSON.
-        _ = try PostgresState.open(url: url, environment: [:], lease: 60)
+        _ = try PostgresState.open(url: url, context: RunContext(clock: { Date(timeIntervalSince1970: 1_750_000_000) }, workingDirectory: "/"), lease: 60)
         try psql(url, """
             DROP TABLE alert_articles; DROP TABLE alert_rules; ALTER TABLE alerts DROP COLUMN article_part, DROP COLUMN rule_part;
             DELETE FROM policywatch_schema WHERE version = 2
@@ -369,7 +369,7 @@ final class PostgresStateTests: XCTestCase {
             VALUES ('\(old.id)', 'r0', 'https://x.example/0', 'https://x.example/0', 'high', '2025-05-01T00:00:00Z', '\(oldJSON)')
             """)
 
-        let state = try PostgresState.open(url: url, environment: [:], lease: 60)
+        let state = try PostgresState.open(url: url, context: RunContext(clock: { Date(timeIntervalSince1970: 1_750_000_000) }, workingDirectory: "/"), lease: 60)
         let a = Article(title: "New", body: "b", url: "https://x.example/1")
         let new = [try alert("r1", key: a.key, title: "New"), try alert("r2", key: a.key, title: "New")]
         let (hash, letters) = ContentHash.story(title: a.title, body: a.body)

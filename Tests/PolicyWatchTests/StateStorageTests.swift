@@ -194,7 +194,7 @@ final class StateStorageTests: XCTestCase {
         batch.wholeRunReporters = [config.key]
         try store.commit(batch)
         try store.markAllOpen(reporter: config.key, delivered: false, error: "disk full", at: "2025-06-01T00:01:00Z")
-        let dispatcher = try Dispatcher(configs: [config], context: ReporterContext(), outbox: store)
+        let dispatcher = try Dispatcher(configs: [config], context: ReporterContext(run: RunContext(clock: { Date(timeIntervalSince1970: 1_750_000_000) }, workingDirectory: dir.path)), outbox: store)
         let run = Report.RunInfo(started: "2025-06-02T00:00:00Z", finished: "2025-06-02T00:00:00Z", rules: 0, articles: 0, skipped: 0)
         let summary = dispatcher.dispatch(run: run, isScan: false)
         XCTAssertEqual(summary.map(\.delivered), [3], "\(summary)")

@@ -102,9 +102,7 @@ public struct RuleScanner: Sendable {
 
     func makeAlert(_ rule: CompiledRule, article: Article, matches: ArticleMatches, evidence: [Evidence], now: String,
                    scalars: inout FieldScalars) -> Alert {
-        let unique = Array(Set(evidence)).sorted {
-            ($0.field == .title ? 0 : 1, $0.hit.start, $0.hit.term, $0.hit.end) < ($1.field == .title ? 0 : 1, $1.hit.start, $1.hit.term, $1.hit.end)
-        }
+        let unique = Self.sortedUnique(evidence)
         let records = unique.prefix(maxMatchesPerAlert).map { ev -> Alert.MatchRecord in
             let f = matches.fields.first { $0.field == ev.field }!
             return Self.record(ev, in: f, scalars: scalars.get(f), term: ruleSet.display(term: ev.hit.term))
@@ -117,6 +115,19 @@ public struct RuleScanner: Sendable {
             entities: [:],
             firstSeen: now
         )
+    }
+
+    /// The evidence in report order (title first, then by start, term and end), each once. The
+    /// order compares every field of `Evidence`, so equal items are adjacent once sorted: no `Set`
+    /// (a hash table per alert) is needed to drop them.
+    static func sortedUnique(_ evidence: [Evidence]) -> [Evidence] {
+        @inline(__always) func key(_ e: Evidence) -> (Int, Int32, Int32, Int32) { (e.field == .title ? 0 : 1, e.hit.start, e.hit.term, e.hit.end) }
+        var sorted = evidence
+        sorted.sort { key($0) < key($1) }
+        var unique: [Evidence] = []
+        unique.reserveCapacity(sorted.count)
+        for e in sorted where unique.last != e { unique.append(e) }
+        return unique
     }
 
     static func record(_ ev: Evidence, in field: FieldMatches, term: String) -> Alert.MatchRecord {

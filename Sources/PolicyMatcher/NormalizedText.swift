@@ -418,9 +418,10 @@ public struct TextNormalizer: Sendable {
                         var k = AsciiBlock.plainLength(classes)
                         // A combining mark after the last byte belongs to it: the full path takes both.
                         if k > 0 && j + k < n && src[j + k] >= 0xCC && Self.startsCombining(src, j + k) { k -= 1 }
-                        // A leading separator may extend a pending run, or lead the text (dropped): the byte
-                        // path decides. Otherwise it is written as a separator run of one would be.
-                        if k == 0 || (classes.separator & 1 != 0 && (pending || count == 0)) { break }
+                        // A leading separator may extend a pending run, lead the text (dropped) or, after
+                        // a CJK character, vanish if the run ends before another: the byte path decides.
+                        // Otherwise it is written as a separator run of one would be.
+                        if k == 0 || (classes.separator & 1 != 0 && (pending || count == 0 || lastWasCJK)) { break }
                         if pending {
                             // As `Writer.begin` settles it before a non-CJK character.
                             if newlines >= 2 && count > 0 { w.paragraphStarts.append(Int32(count)) }

@@ -150,7 +150,7 @@ final class NormalizerBlockTests: XCTestCase {
     func testKoreanWordsAndSpacesNormaliseAsTheReference() {
         var r = SeededRandom(seed: 82)
         let syllables = (0..<40).map { _ in String(UnicodeScalar(UInt32.random(in: 0xAC00...0xD7A3, using: &r))!) }
-        let after = [" ", "  ", " \u{301}", " \u{1100}\u{1161}", " 漢", " a", " ", "\n", ". ", " 가\u{301}", " 힣", "", " -", " ﬁ"]
+        let after = [" ", "  ", " \t", " \n\n", "\u{C} ", " \r\n", " \u{301}", " \u{1100}\u{1161}", " 漢", " a", " ", "\n", ". ", " 가\u{301}", " 힣", "", " -", " ﬁ"]
         for i in 0..<3000 {
             var text = ""
             for _ in 0..<Int.random(in: 1...12, using: &r) {

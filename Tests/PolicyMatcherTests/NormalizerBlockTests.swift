@@ -51,7 +51,7 @@ final class NormalizerBlockTests: XCTestCase {
     }
 
     /// A run of plain ASCII of exactly `length` bytes (mixed case, single spaces), to shift what
-    /// follows to every offset of a 16-byte block.
+    /// follows to every offset of a 32-byte block.
     static func plain(_ length: Int, _ r: inout SeededRandom) -> String {
         let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ ,.-'")
         var s = ""

@@ -76,10 +76,61 @@ public struct TextNormalizer: Sendable {
 
     /// Normalises UTF-8 text (valid UTF-8, as a String's).
     public mutating func normalize(utf8 src: UnsafeBufferPointer<UInt8>) -> NormalizedText {
-        var w = Writer(capacity: src.count + 16)
-        defer { w.deallocate() }
+        // The working buffers are kept from one call to the next (no allocation per field); a
+        // copy of this normaliser gets buffers of its own on first use, never shared ones.
+        if !isKnownUniquelyReferenced(&scratch) { scratch = Scratch() }
+        var w = scratch.writer(capacity: src.count + 16)
+        defer { scratch.keep(w) }
         let scalars = run(src, &w)
         return w.result(originLength: scalars)
+    }
+
+    /// The writer's buffers between calls.
+    private var scratch = Scratch()
+
+    /// Buffers reused by `normalize`; owned by one normaliser at a time (see the uniqueness
+    /// check there), which is why sharing it between threads cannot happen.
+    final class Scratch: @unchecked Sendable {
+        private var bytes: UnsafeMutablePointer<UInt8>?
+        private var origins: UnsafeMutablePointer<Int32>?
+        private var capacity = 0
+        private var wordStarts: UnsafeMutablePointer<Int32>?
+        private var wordStartCapacity = 0
+        private let padding = UnsafeMutablePointer<UInt8>.allocate(capacity: AsciiBlock.width)
+
+        /// A writer over the kept buffers, grown to `capacity` first.
+        func writer(capacity needed: Int) -> Writer {
+            if needed > capacity || bytes == nil {
+                bytes?.deallocate()
+                origins?.deallocate()
+                capacity = max(needed, capacity * 2, 256)
+                bytes = .allocate(capacity: capacity)
+                origins = .allocate(capacity: capacity)
+            }
+            if needed / 5 + 4 > wordStartCapacity || wordStarts == nil {
+                wordStarts?.deallocate()
+                wordStartCapacity = max(needed / 5 + 4, wordStartCapacity * 2, 64)
+                wordStarts = .allocate(capacity: wordStartCapacity)
+            }
+            return Writer(bytes: bytes!, origins: origins!, capacity: capacity, wordStarts: wordStarts!,
+                          wordStartCapacity: wordStartCapacity, padding: padding)
+        }
+
+        /// Takes back the writer's buffers (it may have grown them).
+        func keep(_ w: Writer) {
+            bytes = w.bytes
+            origins = w.origins
+            capacity = w.capacity
+            wordStarts = w.wordStarts
+            wordStartCapacity = w.wordStartCapacity
+        }
+
+        deinit {
+            bytes?.deallocate()
+            origins?.deallocate()
+            wordStarts?.deallocate()
+            padding.deallocate()
+        }
     }
 
     /// The output being built, in manually grown buffers: appending to Swift arrays one byte
@@ -93,7 +144,11 @@ public struct TextNormalizer: Sendable {
         var wordStarts: UnsafeMutablePointer<Int32>
         var wordStartCount = 0
         var wordStartCapacity: Int
-        var paragraphStarts: [Int32] = [0]
+        /// Room for the last block of a text, padded (`asciiRun`).
+        let padding: UnsafeMutablePointer<UInt8>
+        /// Starts as one shared `[0]`: most fields have no blank line, and then nothing is allocated.
+        var paragraphStarts: [Int32] = Writer.firstParagraph
+        static let firstParagraph: [Int32] = [0]
         var gapBytes: [Int32] = []
         var gapOrigins: [Int32] = []
         // Separator and word state.
@@ -103,18 +158,14 @@ public struct TextNormalizer: Sendable {
         var lastWasCJK = false
         var inWord = false
 
-        init(capacity: Int) {
-            self.capacity = max(capacity, 16)
-            bytes = .allocate(capacity: self.capacity)
-            origins = .allocate(capacity: self.capacity)
-            wordStartCapacity = capacity / 5 + 4
-            wordStarts = .allocate(capacity: wordStartCapacity)
-        }
-
-        func deallocate() {
-            bytes.deallocate()
-            origins.deallocate()
-            wordStarts.deallocate()
+        init(bytes: UnsafeMutablePointer<UInt8>, origins: UnsafeMutablePointer<Int32>, capacity: Int,
+             wordStarts: UnsafeMutablePointer<Int32>, wordStartCapacity: Int, padding: UnsafeMutablePointer<UInt8>) {
+            self.padding = padding
+            self.bytes = bytes
+            self.origins = origins
+            self.capacity = capacity
+            self.wordStarts = wordStarts
+            self.wordStartCapacity = wordStartCapacity
         }
 
         /// Room for `extra` more word starts.
@@ -153,6 +204,16 @@ public struct TextNormalizer: Sendable {
             origins.deallocate()
             origins = o
             capacity = newCapacity
+        }
+
+        /// An array of the first `count` elements at `p`, in one `memcpy` (`Array(UnsafeBufferPointer)`
+        /// copied `Int32`s one at a time: 4 instructions per byte of text).
+        static func array<T: BitwiseCopyable>(_ p: UnsafeMutablePointer<T>, _ count: Int) -> [T] {
+            guard count > 0 else { return [] }
+            return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+                UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: p, byteCount: count * MemoryLayout<T>.stride)
+                initialized = count
+            }
         }
 
         @inline(__always)
@@ -206,10 +267,9 @@ public struct TextNormalizer: Sendable {
         }
 
         func result(originLength: Int) -> NormalizedText {
-            var t = NormalizedText(bytes: Array(UnsafeBufferPointer(start: bytes, count: count)),
-                                   originOffsets: Array(UnsafeBufferPointer(start: origins, count: count)),
+            var t = NormalizedText(bytes: Self.array(bytes, count), originOffsets: Self.array(origins, count),
                                    originLength: originLength,
-                                   wordStarts: Array(UnsafeBufferPointer(start: wordStarts, count: wordStartCount)), paragraphStarts: paragraphStarts)
+                                   wordStarts: Self.array(wordStarts, wordStartCount), paragraphStarts: paragraphStarts)
             t.gapBytes = gapBytes
             t.gapOrigins = gapOrigins
             return t
@@ -322,7 +382,9 @@ public struct TextNormalizer: Sendable {
     private func asciiRun(_ src: UnsafeBufferPointer<UInt8>, from start: Int, scalarIndex: inout Int32,
                           _ w: inout Writer) -> Int {
         let n = src.count
-        w.reserve(n - start + 1)
+        // ASCII never expands (at most one separator byte more than it reads); a block writes
+        // a whole block's bytes and origins, even when only a prefix of them counts.
+        w.reserve(n - start + 1 + AsciiBlock.width)
         // A word start needs a byte that is not a word before it: at most one every two bytes.
         w.reserveWordStarts((n - start) / 2 + 2)
         let sp = w.wordStarts
@@ -339,18 +401,27 @@ public struct TextNormalizer: Sendable {
         Self.asciiKind.withUnsafeBufferPointer { kinds in
             (foldCase ? Self.asciiLower : Self.asciiSame).withUnsafeBufferPointer { map in
                 while j < n {
-                    // Sixteen bytes at a time while the text is plain (see `AsciiBlock`); only where
-                    // the next byte is ASCII too (after a Korean word a lone space is the common case,
-                    // and a block there would stop at once).
-                    while j + AsciiBlock.width <= n && src[j + 1] < 0x80 {
+                    // 32 bytes at a time while the text is plain (see `AsciiBlock`); only where the
+                    // next byte is ASCII too (after a Korean word a lone space is the common case,
+                    // and a block there would stop at once). The last block of a text is read from
+                    // a copy padded with zeros (not plain: the prefix stops at the end).
+                    while j + 1 < n && src[j + 1] < 0x80 {
+                        var block = src.baseAddress! + j
+                        if j + AsciiBlock.width > n {
+                            w.padding.update(repeating: 0, count: AsciiBlock.width)
+                            w.padding.update(from: block, count: n - j)
+                            block = UnsafePointer(w.padding)
+                        }
                         // A pending separator is written first, when the block goes ahead.
                         let shift = pending && count > 0 ? 1 : 0
-                        let classes = AsciiBlock.classify(src.baseAddress! + j, foldCase: foldCase, out: bp + count + shift)
+                        let classes = AsciiBlock.classify(block, foldCase: foldCase, out: bp + count + shift)
                         var k = AsciiBlock.plainLength(classes)
                         // A combining mark after the last byte belongs to it: the full path takes both.
                         if k > 0 && j + k < n && src[j + k] >= 0xCC && Self.startsCombining(src, j + k) { k -= 1 }
-                        // A leading separator may extend a pending run: the byte path decides.
-                        if k == 0 || classes.separator & 1 != 0 { break }
+                        // A leading separator may extend a pending run, lead the text (dropped) or, after
+                        // a CJK character, vanish if the run ends before another: the byte path decides.
+                        // Otherwise it is written as a separator run of one would be.
+                        if k == 0 || (classes.separator & 1 != 0 && (pending || count == 0 || lastWasCJK)) { break }
                         if pending {
                             // As `Writer.begin` settles it before a non-CJK character.
                             if newlines >= 2 && count > 0 { w.paragraphStarts.append(Int32(count)) }
@@ -363,28 +434,28 @@ public struct TextNormalizer: Sendable {
                             newlines = 0
                             inWord = false
                         }
-                        let keep: UInt32 = (1 << UInt32(k)) - 1
+                        let keep: UInt64 = (1 << UInt64(k)) &- 1
                         let wordBits = classes.word & keep
                         var startBits = wordBits & ~((wordBits << 1) | (inWord ? 1 : 0))
                         while startBits != 0 {
-                            sp[starts] = Int32(count + startBits.trailingZeroBitCount)
-                            starts += 1
-                            startBits &= startBits - 1
+                            sp[starts] = Int32(truncatingIfNeeded: count &+ startBits.trailingZeroBitCount)
+                            starts &+= 1
+                            startBits &= startBits &- 1
                         }
-                        inWord = wordBits & (1 << UInt32(k - 1)) != 0
+                        inWord = wordBits & (1 << UInt64(k - 1)) != 0
                         // The origin of each byte is its own code-point offset: ASCII is one byte a code point.
                         AsciiBlock.writeOrigins(op + count, from: origin)
                         lastWasCJK = false
-                        if classes.separator & (1 << UInt32(k - 1)) != 0 {
+                        if classes.separator & (1 << UInt64(k - 1)) != 0 {
                             // A trailing separator stays pending: what follows decides whether it is written.
                             pending = true
-                            pendingOrigin = origin + Int32(k - 1)
-                            count += k - 1
+                            pendingOrigin = origin &+ Int32(truncatingIfNeeded: k &- 1)
+                            count &+= k &- 1
                         } else {
-                            count += k
+                            count &+= k
                         }
-                        origin += Int32(k)
-                        j += k
+                        origin &+= Int32(truncatingIfNeeded: k)
+                        j &+= k
                         if k < AsciiBlock.width { break }
                     }
                     guard j < n else { break }
@@ -477,6 +548,8 @@ public struct TextNormalizer: Sendable {
                 // `begin` would change nothing (in a word, last character CJK), so it is skipped.
                 w.begin(firstScalar: 0xAC00, cjk: true)
                 w.reserve(n - j)
+                // A word start per absorbed space (below): at most one per 4 bytes.
+                w.reserveWordStarts((n - j) / 4 + 1)
                 first = false
             }
             let c = w.count
@@ -489,6 +562,18 @@ public struct TextNormalizer: Sendable {
             w.count = c + 3
             origin += 1
             j = next
+            // One space between two syllables (Korean words): dropped, as `begin` drops a
+            // separator between two CJK characters: a gap, and a word start at the next syllable.
+            // Whether that syllable may be copied is decided on the next turn; if it may not, the
+            // full path takes it and, the word start made, adds nothing.
+            if j + 3 < n && src[j] == 0x20 && syllable(at: j + 1) {
+                w.gapBytes.append(Int32(w.count))
+                w.gapOrigins.append(origin)
+                w.wordStarts[w.wordStartCount] = Int32(w.count)
+                w.wordStartCount += 1
+                origin += 1
+                j += 1
+            }
         }
         scalarIndex = origin
         return j

@@ -26,6 +26,12 @@ final class NormalizerBlockTests: XCTestCase {
 
     func assertSame(_ text: String, foldCase: Bool, file: StaticString = #filePath, line: UInt = #line) -> Bool {
         var fast = TextNormalizer(foldCase: foldCase)
+        return assertSame(text, using: &fast, file: file, line: line)
+    }
+
+    /// The same with a given normaliser (its buffers kept from earlier calls).
+    func assertSame(_ text: String, using fast: inout TextNormalizer, file: StaticString = #filePath, line: UInt = #line) -> Bool {
+        let foldCase = fast.foldCase
         var slow = ReferenceNormalizer(foldCase: foldCase)
         let a = fast.normalize(text), b = slow.normalize(text)
         let same = a.bytes == b.bytes && a.originOffsets == b.originOffsets && a.originLength == b.originLength
@@ -45,7 +51,7 @@ final class NormalizerBlockTests: XCTestCase {
     }
 
     /// A run of plain ASCII of exactly `length` bytes (mixed case, single spaces), to shift what
-    /// follows to every offset of a 16-byte block.
+    /// follows to every offset of a 32-byte block.
     static func plain(_ length: Int, _ r: inout SeededRandom) -> String {
         let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ ,.-'")
         var s = ""
@@ -64,10 +70,10 @@ final class NormalizerBlockTests: XCTestCase {
         var r = SeededRandom(seed: 20261206)
         var failures = 0
         for i in 0..<4000 where failures < 5 {
-            var text = Self.plain(Int.random(in: 0...40, using: &r), &r)
+            var text = Self.plain(Int.random(in: 0...72, using: &r), &r)
             for _ in 0..<Int.random(in: 1...12, using: &r) {
                 text += Self.pieces[Int.random(in: 0..<Self.pieces.count, using: &r)]
-                if Bool.random(using: &r) { text += Self.plain(Int.random(in: 0...35, using: &r), &r) }
+                if Bool.random(using: &r) { text += Self.plain(Int.random(in: 0...70, using: &r), &r) }
             }
             if !assertSame(text, foldCase: i % 3 != 0) { failures += 1 }
         }
@@ -76,7 +82,7 @@ final class NormalizerBlockTests: XCTestCase {
     func testEveryPieceAtEveryOffsetNormalisesAsTheReference() {
         var r = SeededRandom(seed: 14)
         for piece in Self.pieces {
-            for offset in 0..<34 {
+            for offset in 0..<66 {
                 let before = Self.plain(offset, &r), after = Self.plain(Int.random(in: 0...20, using: &r), &r)
                 for text in [before + piece + after, before + piece, "\(before)\(piece)\(piece)\(after)"] {
                     _ = assertSame(text, foldCase: true)
@@ -124,5 +130,64 @@ final class NormalizerBlockTests: XCTestCase {
             XCTAssertTrue(assertSame(text, foldCase: true), "byte \(b)")
             XCTAssertTrue(assertSame(text, foldCase: false), "byte \(b)")
         }
+    }
+
+    /// Plain ASCII of every length around two blocks, alone, after a separator (which the
+    /// text drops) and before one: the last block of a text is read from a padded copy.
+    func testEveryLengthAndLeadingSeparatorNormalisesAsTheReference() {
+        var r = SeededRandom(seed: 32)
+        for length in 0...70 {
+            let p = Self.plain(length, &r)
+            for text in [p, " " + p, "-" + p, p + " ", p + "-", " " + p + " ", p + "\n", "x " + p, "Ab-" + p + " Cd", p + "é"] {
+                _ = assertSame(text, foldCase: true)
+                _ = assertSame(text, foldCase: false)
+            }
+        }
+    }
+
+    /// Korean words separated by one space are copied by the Hangul path, the space dropped
+    /// (a gap and a word start); anything else after the space leaves it to the full path.
+    func testKoreanWordsAndSpacesNormaliseAsTheReference() {
+        var r = SeededRandom(seed: 82)
+        let syllables = (0..<40).map { _ in String(UnicodeScalar(UInt32.random(in: 0xAC00...0xD7A3, using: &r))!) }
+        let after = [" ", "  ", " \t", " \n\n", "\u{C} ", " \r\n", " \u{301}", " \u{1100}\u{1161}", " 漢", " a", " ", "\n", ". ", " 가\u{301}", " 힣", "", " -", " ﬁ"]
+        for i in 0..<3000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 1...12, using: &r) {
+                text += (0..<Int.random(in: 1...6, using: &r)).map { _ in syllables.randomElement(using: &r)! }.joined()
+                text += after.randomElement(using: &r)!
+            }
+            _ = assertSame(text, foldCase: i % 2 == 0)
+        }
+    }
+
+    /// One normaliser over many texts keeps its buffers: a long text, then short ones, then a
+    /// copy of the normaliser used in turn with the original must all give the reference's output.
+    func testReusedNormaliserNormalisesAsTheReference() {
+        var r = SeededRandom(seed: 5)
+        var normalizer = TextNormalizer()
+        var texts: [String] = []
+        for _ in 0..<300 {
+            var text = Self.plain(Int.random(in: 0...300, using: &r), &r)
+            for _ in 0..<Int.random(in: 0...8, using: &r) {
+                text += Self.pieces.randomElement(using: &r)! + Self.plain(Int.random(in: 0...40, using: &r), &r)
+            }
+            texts.append(text)
+        }
+        texts.append(String(repeating: "Long paragraph text.\n\n한국 공동 로드맵 ", count: 2000))
+        texts.append("a")
+        texts.append("")
+        var copy = normalizer
+        for (k, text) in texts.enumerated() {
+            if k % 3 == 0 {
+                XCTAssertTrue(assertSame(text, using: &copy))
+            } else {
+                XCTAssertTrue(assertSame(text, using: &normalizer))
+            }
+        }
+        // Results already returned are not changed by later calls.
+        let first = normalizer.normalize("Export Controls on chips")
+        _ = normalizer.normalize(String(repeating: "zzzz ", count: 100))
+        XCTAssertEqual(first.string, "export controls on chips")
     }
 }

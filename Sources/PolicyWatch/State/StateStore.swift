@@ -364,7 +364,7 @@ public final class StateStore: StoryIndex, Sendable {
         let insertDelivery = try db.cachedStatement(sql: """
             INSERT OR IGNORE INTO deliveries (alert_id, reporter, status, attempts, updated) VALUES (?, ?, 'pending', 0, ?)
             """)
-        var parts = PartWriter(db: db, knownRules: knownRules)
+        var parts = AlertPartWriter(store: SQLiteParts(db: db), knownRules: knownRules)
         // Reporters owed this batch's alerts as one range of rowids, and that range.
         let perRun = batch.reporters.filter(batch.recordsPerRun)
         let perAlert = batch.reporters.filter { !batch.recordsPerRun($0) }
@@ -434,66 +434,25 @@ public final class StateStore: StoryIndex, Sendable {
         return (result, parts.newRules)
     }
 
-    /// Writes the shared parts of a batch's alerts (`StoredAlert`): an article's object once
-    /// for all its alerts (only if one of them is new), a rule's object once for good.
-    private struct PartWriter {
+    /// SQLite's tables of alert parts.
+    private struct SQLiteParts: AlertPartStore {
         let db: Database
-        var knownRules: [String: Int64]
-        var newRules: [String: Int64] = [:]
-        /// The article being stored: its reference, its JSON, and its row once written.
-        private var article: (ref: Alert.ArticleRef, json: [UInt8], row: Int64?)?
-        private var articleUsed = false
 
-        init(db: Database, knownRules: [String: Int64]) {
-            self.db = db
-            self.knownRules = knownRules
+        func insertArticle(_ json: String) throws -> Int64? {
+            try db.execute(sql: "INSERT INTO alert_articles (json) VALUES (?)", arguments: [json])
+            return db.lastInsertedRowID
         }
 
-        /// The alert's row values: its JSON (whole or the middle part) and its parts' rows.
-        mutating func store(_ alert: Alert) throws -> (json: String, articlePart: Int64?, rulePart: Int64?) {
-            if article?.ref != alert.article {
-                try endOfArticle()
-                var sub = JSONBytes(pretty: false)
-                sub.articleObject(alert.article)
-                article = (alert.article, sub.bytes, nil)
-            }
-            var out = JSONBytes(pretty: false)
-            out.alert(alert, articleJSON: article!.json)
-            guard alert.alsoSeen == nil,
-                  let split = StoredAlert.split(out.bytes, articleLength: article!.json.count, hasTrend: alert.trend != nil) else {
-                return (String(decoding: out.bytes, as: UTF8.self), nil, nil)
-            }
-            if article!.row == nil {
-                try db.execute(sql: "INSERT INTO alert_articles (json) VALUES (?)", arguments: [String(decoding: split.article, as: UTF8.self)])
-                article!.row = db.lastInsertedRowID
-            }
-            let rule = String(decoding: split.rule, as: UTF8.self)
-            let ruleRow: Int64
-            if let id = knownRules[rule] {
-                ruleRow = id
-            } else if let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM alert_rules WHERE json = ?"), arguments: [rule]) {
-                ruleRow = id
-                knownRules[rule] = id
-                newRules[rule] = id
-            } else {
-                try db.cachedStatement(sql: "INSERT INTO alert_rules (json) VALUES (?)").execute(arguments: [rule])
-                ruleRow = db.lastInsertedRowID
-                knownRules[rule] = ruleRow
-                newRules[rule] = ruleRow
-            }
-            return (String(decoding: split.middle, as: UTF8.self), article!.row, ruleRow)
+        func deleteArticle(_ row: Int64) throws {
+            try db.execute(sql: "DELETE FROM alert_articles WHERE id = ?", arguments: [row])
         }
 
-        /// The last stored alert was new: its article's row stays.
-        mutating func used() { articleUsed = true }
-
-        /// Drops the article's row if none of its alerts was new (all raised before).
-        mutating func endOfArticle() throws {
-            if let row = article?.row, !articleUsed {
-                try db.execute(sql: "DELETE FROM alert_articles WHERE id = ?", arguments: [row])
+        func ruleRow(_ json: String) throws -> Int64? {
+            if let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM alert_rules WHERE json = ?"), arguments: [json]) {
+                return id
             }
-            article = nil
-            articleUsed = false
+            try db.cachedStatement(sql: "INSERT INTO alert_rules (json) VALUES (?)").execute(arguments: [json])
+            return db.lastInsertedRowID
         }
     }
 

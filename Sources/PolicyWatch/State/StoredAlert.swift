@@ -73,3 +73,69 @@ enum StoredAlert {
         return nil
     }
 }
+
+/// Where a state keeps the shared parts of stored alerts (SQLite and PostgreSQL each have one).
+protocol AlertPartStore {
+    /// Inserts an article object; its row id.
+    func insertArticle(_ json: String) throws -> Int64?
+    func deleteArticle(_ row: Int64) throws
+    /// The row of this rule object, inserted when absent; nil when it cannot be stored apart
+    /// (the alert then keeps its JSON whole).
+    func ruleRow(_ json: String) throws -> Int64?
+}
+
+/// Writes the shared parts of a batch's alerts (`StoredAlert`): an article's object once for all
+/// its alerts (only if one of them is new), a rule's object once for good.
+struct AlertPartWriter<Store: AlertPartStore> {
+    let store: Store
+    /// Rule objects whose rows are known (committed earlier), and those found in this batch.
+    var knownRules: [String: Int64]
+    var newRules: [String: Int64] = [:]
+    /// The article being stored: its reference, its JSON, and its row once written.
+    private var article: (ref: Alert.ArticleRef, json: [UInt8], row: Int64?)?
+    private var articleUsed = false
+
+    init(store: Store, knownRules: [String: Int64]) {
+        self.store = store
+        self.knownRules = knownRules
+    }
+
+    /// The alert's row values: its JSON (whole or the middle part) and its parts' rows.
+    mutating func store(_ alert: Alert) throws -> (json: String, articlePart: Int64?, rulePart: Int64?) {
+        if article?.ref != alert.article {
+            try endOfArticle()
+            var sub = JSONBytes(pretty: false)
+            sub.articleObject(alert.article)
+            article = (alert.article, sub.bytes, nil)
+        }
+        var out = JSONBytes(pretty: false)
+        out.alert(alert, articleJSON: article!.json)
+        let whole = (String(decoding: out.bytes, as: UTF8.self), Int64?.none, Int64?.none)
+        guard alert.alsoSeen == nil,
+              let split = StoredAlert.split(out.bytes, articleLength: article!.json.count, hasTrend: alert.trend != nil) else {
+            return whole
+        }
+        if article!.row == nil { article!.row = try store.insertArticle(String(decoding: split.article, as: UTF8.self)) }
+        let rule = String(decoding: split.rule, as: UTF8.self)
+        let ruleRow: Int64
+        if let id = knownRules[rule] {
+            ruleRow = id
+        } else {
+            guard let id = try store.ruleRow(rule) else { return whole }
+            knownRules[rule] = id
+            newRules[rule] = id
+            ruleRow = id
+        }
+        return (String(decoding: split.middle, as: UTF8.self), article!.row, ruleRow)
+    }
+
+    /// The last stored alert was new: its article's row stays.
+    mutating func used() { articleUsed = true }
+
+    /// Drops the article's row if none of its alerts was new (all raised before).
+    mutating func endOfArticle() throws {
+        if let row = article?.row, !articleUsed { try store.deleteArticle(row) }
+        article = nil
+        articleUsed = false
+    }
+}

@@ -100,7 +100,7 @@ public final class PostgresState: StateBackend, SourceLeaser, @unchecked Sendabl
     private let ruleParts = StateStore.RulePartCache()
 
     private func commitInTransaction(_ batch: StoryBatch, knownRules: [String: Int64]) throws -> (StoryCommit, [String: Int64]) {
-        var parts = PartWriter(db: db, knownRules: knownRules)
+        var parts = AlertPartWriter(store: PostgresParts(db: db), knownRules: knownRules)
         var result = StoryCommit()
         var raised: [(alert: Alert, story: String)] = []
         for item in batch.articles {
@@ -169,58 +169,24 @@ public final class PostgresState: StateBackend, SourceLeaser, @unchecked Sendabl
         return (result, parts.newRules)
     }
 
-    /// Writes the shared parts of a batch's alerts (`StoredAlert`), as `StateStore` does.
-    private struct PartWriter {
+    /// PostgreSQL's tables of alert parts.
+    private struct PostgresParts: AlertPartStore {
         let db: BlockingPostgres
-        var knownRules: [String: Int64]
-        var newRules: [String: Int64] = [:]
-        private var article: (ref: Alert.ArticleRef, json: [UInt8], row: Int64?)?
-        private var articleUsed = false
 
-        init(db: BlockingPostgres, knownRules: [String: Int64]) {
-            self.db = db
-            self.knownRules = knownRules
+        func insertArticle(_ json: String) throws -> Int64? {
+            try db.query("INSERT INTO alert_articles (json) VALUES ($1) RETURNING id", [.text(json)]).first.map { try Int64($0.decode(Int.self)) }
         }
 
-        mutating func store(_ alert: Alert) throws -> (json: String, articlePart: Int64?, rulePart: Int64?) {
-            if article?.ref != alert.article {
-                try endOfArticle()
-                var sub = JSONBytes(pretty: false)
-                sub.articleObject(alert.article)
-                article = (alert.article, sub.bytes, nil)
-            }
-            var out = JSONBytes(pretty: false)
-            out.alert(alert, articleJSON: article!.json)
-            guard alert.alsoSeen == nil,
-                  let split = StoredAlert.split(out.bytes, articleLength: article!.json.count, hasTrend: alert.trend != nil) else {
-                return (String(decoding: out.bytes, as: UTF8.self), nil, nil)
-            }
-            if article!.row == nil {
-                article!.row = try db.query("INSERT INTO alert_articles (json) VALUES ($1) RETURNING id",
-                                            [.text(String(decoding: split.article, as: UTF8.self))]).first.map { try Int64($0.decode(Int.self)) }
-            }
-            let rule = String(decoding: split.rule, as: UTF8.self)
-            if let id = knownRules[rule] { return (String(decoding: split.middle, as: UTF8.self), article!.row, id) }
+        func deleteArticle(_ row: Int64) throws {
+            try db.query("DELETE FROM alert_articles WHERE id = $1", [.int(Int(row))])
+        }
+
+        func ruleRow(_ json: String) throws -> Int64? {
             // Another scanner may insert the same rule at the same moment: the unique index decides.
-            try db.query("INSERT INTO alert_rules (json) VALUES ($1) ON CONFLICT ((md5(json))) DO NOTHING", [.text(rule)])
-            guard let id = try db.query("SELECT id FROM alert_rules WHERE md5(json) = md5($1) AND json = $1", [.text(rule)])
-                .first.map({ try Int64($0.decode(Int.self)) }) else {
-                // An md5 collision with another rule object: this alert keeps its JSON whole.
-                return (String(decoding: out.bytes, as: UTF8.self), nil, nil)
-            }
-            knownRules[rule] = id
-            newRules[rule] = id
-            return (String(decoding: split.middle, as: UTF8.self), article!.row, id)
-        }
-
-        mutating func used() { articleUsed = true }
-
-        mutating func endOfArticle() throws {
-            if let row = article?.row, !articleUsed {
-                try db.query("DELETE FROM alert_articles WHERE id = $1", [.int(Int(row))])
-            }
-            article = nil
-            articleUsed = false
+            try db.query("INSERT INTO alert_rules (json) VALUES ($1) ON CONFLICT ((md5(json))) DO NOTHING", [.text(json)])
+            // Nil on an md5 collision with another rule object: the alert keeps its JSON whole.
+            return try db.query("SELECT id FROM alert_rules WHERE md5(json) = md5($1) AND json = $1", [.text(json)])
+                .first.map { try Int64($0.decode(Int.self)) }
         }
     }
 

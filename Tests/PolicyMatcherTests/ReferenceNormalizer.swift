@@ -176,7 +176,7 @@ struct ReferenceNormalizer: Sendable {
 
     private enum Special { case drop, separator(newline: Bool), replace(UInt8) }
 
-    /// Characters the brief names: curly quotes and dashes made plain, invisible ones dropped.
+    /// Characters news text often carries: curly quotes and dashes made plain, invisible ones dropped.
     private static func special(_ v: UInt32) -> Special? {
         switch v {
         case 0x2018, 0x2019, 0x201A, 0x201B, 0x2032, 0xFF07: return .replace(0x27)  // ' variants

@@ -3,7 +3,7 @@ import Foundation
 /// Precision and recall of the rules' event tags against hand labels (`policywatch eval`).
 ///
 /// An article's predicted tags are the tags of its alerts that are event tags (the
-/// taxonomy's eleven, plus any tag that occurs in the labels); its true tags come from a
+/// eleven of rules/README.md, plus any tag that occurs in the labels); its true tags come from a
 /// labels file, one `{"id": ..., "tags": [...]}` per line, keyed by the article's `id`.
 public struct Evaluation: Sendable {
     /// The eleven policy-event tags of the shipped pack (rules/README.md); sector tags (`semiconductors`, ...) are not scored.

@@ -200,6 +200,13 @@ struct JSONBytes: Sendable {
         bytes.reserveCapacity(4096)
     }
 
+    /// Empties the buffer, keeping its capacity, to write another value at depth 0.
+    mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        hasItems.removeAll(keepingCapacity: true)
+        depth = 0
+    }
+
     mutating func open(_ c: UInt8) {
         bytes.append(c)
         depth += 1

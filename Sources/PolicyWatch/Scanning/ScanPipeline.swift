@@ -112,6 +112,9 @@ public struct ScanPipeline: Sendable {
         if !scanner.ruleSet.trends.isEmpty { committer.trendStage = TrendStage(trends: scanner.ruleSet.trends) }
         committer.wholeRunReporters = Set(sinks.compactMap { ($0 as? ReporterSink)?.takesWholeRun == true ? ($0 as! ReporterSink).key : nil })
         for sink in sinks { sink.begin() }
+        // A run that throws leaves its committed alerts in the outbox, unsent.
+        var flushed = false
+        defer { if !flushed { committer.sinkStage.abandon() } }
         let decode = Decoder(reader: reader, scanner: scanner, index: index, rescan: options.rescan, now: now)
         let leaser = options.leaser
         let claimFailure = FailureBox()
@@ -145,6 +148,7 @@ public struct ScanPipeline: Sendable {
         try committer.commitPending()
         try committer.commitTrends(history: index as? any AlertHistory, at: started)
         committer.flush()
+        flushed = true
         if let error = claimFailure.error { throw error }
         var outcome = committer.outcome
         outcome.run = Report.RunInfo(started: now, finished: Timestamp.string(context.clock()), rules: scanner.ruleSet.rules.count,
@@ -205,6 +209,7 @@ public struct ScanPipeline: Sendable {
             }
             out.piece.content = .none  // the bytes are not needed any more
             let known = rescan ? [:] : ((try? index.knownContentHashes(keys: articles.map(\.key))) ?? [:])
+            let encodeAlerts = index.storesAlertJSON
             out.articles = articles.map { a in
                 let (hash, letters) = ContentHash.story(title: a.title, body: a.body)
                 let alerts = known[a.key] == hash ? nil : scanner.scan(a, normalizer: &normalizer, now: now)
@@ -212,7 +217,9 @@ public struct ScanPipeline: Sendable {
                 // while batches wait to be committed.
                 var named = a
                 named.body = ""
-                return ScannedArticle(article: named, contentHash: hash, letters: letters, alerts: alerts)
+                var item = ScannedArticle(article: named, contentHash: hash, letters: letters, alerts: alerts)
+                if encodeAlerts, let alerts, !alerts.isEmpty { item.encoded = StoredAlert.encode(alerts) }
+                return item
             }
             return out
         }
@@ -225,18 +232,17 @@ public struct ScanPipeline: Sendable {
         var errors: [InputError] = []
     }
 
-    /// The story-index and sink stages (on the calling thread, in input order). A class: it
-    /// holds the alert window, which must be changed in place, never copied.
+    /// The story-index stage (on the calling thread, in input order), which hands each
+    /// committed batch to the window-and-sinks stage (`SinkStage`, on its own thread).
     final class BatchCommitter {
         let index: any StoryIndex
-        let sinks: [any AlertSink]
+        let sinkStage: SinkStage
         let reporters: [ReporterConfig]
         let rescan: Bool
         let now: String
         var outcome = Outcome(run: Report.RunInfo(started: "", finished: "", rules: 0, articles: 0, skipped: 0))
         /// Errors of the source being read, for its mark.
         var sourceErrors: [InputError] = []
-        var window: AlertWindow
         /// Pieces scanned, not yet committed.
         var pending: StoryBatch
         var pendingPieces = 0
@@ -260,23 +266,17 @@ public struct ScanPipeline: Sendable {
             self.clock = clock
             lastCommit = clock()
             self.index = index
-            self.sinks = sinks
+            sinkStage = SinkStage(window: window, sinks: sinks)
             self.reporters = reporters
             self.rescan = rescan
             self.now = now
-            self.window = window
             self.groupArticles = groupArticles
             pending = StoryBatch(reporters: reporters, rescan: rescan, now: now)
         }
 
-        /// Sends what the window still holds.
+        /// Sends what the window still holds, once the sinks have every batch before it.
         func flush() {
-            send(window.releaseAll())
-        }
-
-        private func send(_ alerts: [Alert]) {
-            guard !alerts.isEmpty else { return }
-            for sink in sinks { sink.append(alerts) }
+            sinkStage.finish()
         }
 
         func commit(_ scanned: ScannedPiece) throws {
@@ -329,8 +329,6 @@ public struct ScanPipeline: Sendable {
             outcome.articles += result.evaluated
             outcome.unchangedArticles += pending.articles.count - result.evaluated
             outcome.raised += result.raised.count
-            window.see(result.sightings)
-            window.add(result.raised, stories: result.stories)
             // Trends need an alert's article, tags and facets, not its evidence: keeping the
             // evidence of every counted alert would make memory grow with the run.
             if let trendStage {
@@ -340,7 +338,7 @@ public struct ScanPipeline: Sendable {
                     return slim
                 }
             }
-            send(window.releaseOverflow())
+            sinkStage.put(SinkStage.Batch(sightings: result.sightings, raised: result.raised, stories: result.stories))
         }
 
         /// Trend alerts over this run's alerts and the history's (`TrendStage`), committed
@@ -358,7 +356,7 @@ public struct ScanPipeline: Sendable {
             batch.wholeRunReporters = wholeRunReporters
             let result = try index.commit(batch)
             outcome.raised += result.raised.count
-            window.add(result.raised, stories: result.stories)
+            sinkStage.put(SinkStage.Batch(raised: result.raised, stories: result.stories))
         }
     }
 

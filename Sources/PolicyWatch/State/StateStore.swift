@@ -282,6 +282,8 @@ public final class StateStore: StoryIndex, Sendable {
     }
 
     /// Records a fetch that brought nothing new (304): the validators stay as they were.
+    public var storesAlertJSON: Bool { true }
+
     public func recordFeedNotModified(url: String, at time: String) throws {
         try writer.write { db in
             try db.execute(sql: "UPDATE feeds SET fetched = ?, status = 304 WHERE url = ?", arguments: [time, url])
@@ -394,9 +396,12 @@ public final class StateStore: StoryIndex, Sendable {
             result.sightings.append((story, Alert.Sighting(key: a.key, url: a.url, source: a.source, path: a.path, seen: batch.now)))
             guard !unchanged, let alerts = item.alerts else { continue }
             result.evaluated += 1
-            for var alert in alerts {
-                if story != a.key { alert.id = Alert.id(rule: alert.rule.id, articleKey: story) }
-                let stored = try parts.store(alert)
+            let encoded = item.encoded?.count == alerts.count ? item.encoded : nil
+            for (i, var alert) in alerts.enumerated() {
+                // A copy's alerts take the story's id: their rows made ahead are stale.
+                let copy = story != a.key
+                if copy { alert.id = Alert.id(rule: alert.rule.id, articleKey: story) }
+                let stored = try parts.store(alert, encoded: copy ? nil : encoded?[i])
                 try insertAlert.execute(arguments: [alert.id, alert.rule.id, story, a.key, alert.rule.severity.rawValue, batch.now,
                                                     stored.json, stored.articlePart, stored.rulePart])
                 guard db.changesCount == 1 else { continue }

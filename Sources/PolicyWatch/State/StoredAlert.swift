@@ -64,6 +64,48 @@ enum StoredAlert {
         return try JSONDecoder().decode(Alert.self, from: Data(bytes))
     }
 
+    /// An alert's row values, made ahead on the thread that scanned its article so that the
+    /// commit, which runs one batch at a time, only binds them.
+    enum Row: Sendable {
+        /// Stored whole (a trend, or an alert with `also_seen`).
+        case whole(String)
+        case parts(Encoded)
+    }
+
+    struct Encoded: Sendable {
+        /// The article object (one string shared by the article's alerts), the middle part
+        /// and the rule object.
+        var article: String
+        var middle: String
+        var rule: String
+
+        /// The alert's JSON whole, for a store that cannot keep the rule apart.
+        var whole: String { String(decoding: StoredAlert.splice(article: article, middle: middle, rule: rule), as: UTF8.self) }
+    }
+
+    /// The rows of one article's alerts (in order), their article object encoded once.
+    static func encode(_ alerts: [Alert]) -> [Row] {
+        guard let first = alerts.first?.article else { return [] }
+        var sub = JSONBytes(pretty: false)
+        sub.articleObject(first)
+        let articleJSON = sub.bytes
+        let articleString = String(decoding: articleJSON, as: UTF8.self)
+        var out = JSONBytes(pretty: false)
+        return alerts.map { alert in
+            out.reset()
+            guard alert.article == first else {
+                out.alert(alert)
+                return .whole(String(decoding: out.bytes, as: UTF8.self))
+            }
+            out.alert(alert, articleJSON: articleJSON)
+            guard alert.alsoSeen == nil, let split = split(out.bytes, articleLength: articleJSON.count, hasTrend: alert.trend != nil) else {
+                return .whole(String(decoding: out.bytes, as: UTF8.self))
+            }
+            return .parts(Encoded(article: articleString, middle: String(decoding: split.middle, as: UTF8.self),
+                                  rule: String(decoding: split.rule, as: UTF8.self)))
+        }
+    }
+
     private static func lastIndex(of needle: [UInt8], in hay: [UInt8]) -> Int? {
         var i = hay.count - needle.count
         while i >= 0 {
@@ -91,8 +133,8 @@ struct AlertPartWriter<Store: AlertPartStore> {
     /// Rule objects whose rows are known (committed earlier), and those found in this batch.
     var knownRules: [String: Int64]
     var newRules: [String: Int64] = [:]
-    /// The article being stored: its reference, its JSON, and its row once written.
-    private var article: (ref: Alert.ArticleRef, json: [UInt8], row: Int64?)?
+    /// The article being stored: its reference and its row once written.
+    private var article: (ref: Alert.ArticleRef, row: Int64?)?
     private var articleUsed = false
 
     init(store: Store, knownRules: [String: Int64]) {
@@ -101,32 +143,29 @@ struct AlertPartWriter<Store: AlertPartStore> {
     }
 
     /// The alert's row values: its JSON (whole or the middle part) and its parts' rows.
-    mutating func store(_ alert: Alert) throws -> (json: String, articlePart: Int64?, rulePart: Int64?) {
+    /// `encoded` is the alert's `StoredAlert.encode` made ahead (on the thread that scanned
+    /// it); without it, or when the alert changed since (a copy's id), it is encoded here.
+    mutating func store(_ alert: Alert, encoded: StoredAlert.Row? = nil) throws -> (json: String, articlePart: Int64?, rulePart: Int64?) {
         if article?.ref != alert.article {
             try endOfArticle()
-            var sub = JSONBytes(pretty: false)
-            sub.articleObject(alert.article)
-            article = (alert.article, sub.bytes, nil)
+            article = (alert.article, nil)
         }
-        var out = JSONBytes(pretty: false)
-        out.alert(alert, articleJSON: article!.json)
-        let whole = (String(decoding: out.bytes, as: UTF8.self), Int64?.none, Int64?.none)
-        guard alert.alsoSeen == nil,
-              let split = StoredAlert.split(out.bytes, articleLength: article!.json.count, hasTrend: alert.trend != nil) else {
-            return whole
+        switch encoded ?? StoredAlert.encode([alert])[0] {
+        case .whole(let json):
+            return (json, nil, nil)
+        case .parts(let e):
+            let ruleRow: Int64
+            if let id = knownRules[e.rule] {
+                ruleRow = id
+            } else {
+                guard let id = try store.ruleRow(e.rule) else { return (e.whole, nil, nil) }
+                knownRules[e.rule] = id
+                newRules[e.rule] = id
+                ruleRow = id
+            }
+            if article!.row == nil { article!.row = try store.insertArticle(e.article) }
+            return (e.middle, article!.row, ruleRow)
         }
-        if article!.row == nil { article!.row = try store.insertArticle(String(decoding: split.article, as: UTF8.self)) }
-        let rule = String(decoding: split.rule, as: UTF8.self)
-        let ruleRow: Int64
-        if let id = knownRules[rule] {
-            ruleRow = id
-        } else {
-            guard let id = try store.ruleRow(rule) else { return whole }
-            knownRules[rule] = id
-            newRules[rule] = id
-            ruleRow = id
-        }
-        return (String(decoding: split.middle, as: UTF8.self), article!.row, ruleRow)
     }
 
     /// The last stored alert was new: its article's row stays.

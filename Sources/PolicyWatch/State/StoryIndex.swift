@@ -26,6 +26,14 @@ public protocol StoryIndex: AnyObject, Sendable {
     func feedMark(_ url: String) throws -> FeedMark?
     /// A feed answered 304 Not Modified.
     func recordFeedNotModified(url: String, at time: String) throws
+
+    /// Whether it stores alerts as JSON (`StoredAlert`): the scanning threads then encode
+    /// each article's alerts (`ScannedArticle.encoded`), so the commit only binds them.
+    var storesAlertJSON: Bool { get }
+}
+
+extension StoryIndex {
+    public var storesAlertJSON: Bool { false }
 }
 
 /// One article of a batch. `alerts` is nil when it was not evaluated (seen before, unchanged):
@@ -35,6 +43,9 @@ public struct ScannedArticle: Sendable {
     public var contentHash: String
     public var letters: Int
     public var alerts: [Alert]?
+    /// The alerts' rows for a state that stores them (`StoryIndex.storesAlertJSON`), one per
+    /// alert, encoded by the scanning thread.
+    var encoded: [StoredAlert.Row]?
 
     public init(article: Article, contentHash: String, letters: Int, alerts: [Alert]?) {
         self.article = article

@@ -41,6 +41,8 @@ let package = Package(
             dependencies: [
                 "YAMLLoader", "PolicyMatcher", "CLibXML2",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C interface, for the statements run once per alert (SQLiteCall).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],

@@ -11,6 +11,8 @@ extension ScanPipeline {
             var sightings: [(story: String, sighting: Alert.Sighting)] = []
             var raised: [Alert] = []
             var stories: [String] = []
+            /// The batch as committed, only to be released here (see `commitPending`).
+            var committed: StoryBatch?
         }
 
         private let cond = NSCondition()
@@ -75,7 +77,8 @@ extension ScanPipeline {
         }
 
         private func run() {
-            while let batch = next() {
+            while var batch = next() {
+                batch.committed = nil
                 window.see(batch.sightings)
                 window.add(batch.raised, stories: batch.stories)
                 send(window.releaseOverflow())
@@ -84,6 +87,10 @@ extension ScanPipeline {
             let flush = !abandoned
             cond.unlock()
             if flush { send(window.releaseAll()) }
+            if ProcessInfo.processInfo.environment["PW_THREAD_TIMES"] != nil {
+                var t = timespec(); clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+                FileHandle.standardError.write("sink thread cpu \(Double(t.tv_sec) + Double(t.tv_nsec) / 1e9)\n".data(using: .utf8)!)
+            }
             cond.lock()
             running = false
             cond.broadcast()

@@ -85,6 +85,7 @@ public final class StateStore: StoryIndex, Sendable {
             // of a stateful scan's time and most of its waiting; 16 MB holds most of them (the
             // cache grows only as used; docs/performance.md).
             try db.execute(sql: "PRAGMA cache_size = -16384")
+            if let n = ProcessInfo.processInfo.environment["PW_WAL_CP"] { try db.execute(sql: "PRAGMA wal_autocheckpoint = \(n)") }
         }
         do {
             let pool = try DatabasePool(path: path, configuration: config)
@@ -378,21 +379,47 @@ public final class StateStore: StoryIndex, Sendable {
             let a = item.article
             let story: String
             var unchanged = false
-            if let row = try Row.fetchOne(findArticle, arguments: [a.key]) {
-                story = row["story"]
+            let find = SQLiteCall(findArticle)
+            find.bind(1, a.key)
+            if try find.step(db) {
+                story = find.text(0)
+                let hash = find.text(1)
+                find.finish()
                 startedAlone.remove(story)
-                unchanged = (row["content_hash"] as String) == item.contentHash && !batch.rescan
-                if (row["content_hash"] as String) != item.contentHash {
+                unchanged = hash == item.contentHash && !batch.rescan
+                if hash != item.contentHash {
                     try updateArticle.execute(arguments: [item.contentHash, item.letters, batch.now, a.key])
                 }
             } else {
-                let twin = item.letters >= Self.minimumLettersForContentMatch
-                    ? try String.fetchOne(findByContent, arguments: [item.contentHash, Self.minimumLettersForContentMatch]) : nil
+                var twin: String?
+                if item.letters >= Self.minimumLettersForContentMatch {
+                    let same = SQLiteCall(findByContent)
+                    same.bind(1, item.contentHash)
+                    same.bind(2, Self.minimumLettersForContentMatch)
+                    if try same.step(db) {
+                        twin = same.text(0)
+                        same.finish()
+                    }
+                }
                 story = twin ?? a.key
-                try insertArticle.execute(arguments: [a.key, story, item.contentHash, item.letters, batch.now, batch.now])
+                let insert = SQLiteCall(insertArticle)
+                insert.bind(1, a.key)
+                insert.bind(2, story)
+                insert.bind(3, item.contentHash)
+                insert.bind(4, item.letters)
+                insert.bind(5, batch.now)
+                insert.bind(6, batch.now)
+                try insert.run(db)
                 if twin == nil { startedAlone.insert(story) } else { startedAlone.remove(story) }
             }
-            try insertSighting.execute(arguments: [story, a.path ?? "", a.url ?? "", a.key, a.source, batch.now])
+            let sighting = SQLiteCall(insertSighting)
+            sighting.bind(1, story)
+            sighting.bind(2, a.path ?? "")
+            sighting.bind(3, a.url ?? "")
+            sighting.bind(4, a.key)
+            sighting.bind(5, a.source)
+            sighting.bind(6, batch.now)
+            try sighting.run(db)
             result.sightings.append((story, Alert.Sighting(key: a.key, url: a.url, source: a.source, path: a.path, seen: batch.now)))
             guard !unchanged, let alerts = item.alerts else { continue }
             result.evaluated += 1
@@ -402,8 +429,17 @@ public final class StateStore: StoryIndex, Sendable {
                 let copy = story != a.key
                 if copy { alert.id = Alert.id(rule: alert.rule.id, articleKey: story) }
                 let stored = try parts.store(alert, encoded: copy ? nil : encoded?[i])
-                try insertAlert.execute(arguments: [alert.id, alert.rule.id, story, a.key, alert.rule.severity.rawValue, batch.now,
-                                                    stored.json, stored.articlePart, stored.rulePart])
+                let insert = SQLiteCall(insertAlert)
+                insert.bind(1, alert.id)
+                insert.bind(2, alert.rule.id)
+                insert.bind(3, story)
+                insert.bind(4, a.key)
+                insert.bind(5, alert.rule.severity.rawValue)
+                insert.bind(6, batch.now)
+                insert.bind(7, stored.json)
+                insert.bind(8, stored.articlePart)
+                insert.bind(9, stored.rulePart)
+                try insert.run(db)
                 guard db.changesCount == 1 else { continue }
                 parts.used()
                 if !perRun.isEmpty {
@@ -444,7 +480,9 @@ public final class StateStore: StoryIndex, Sendable {
         let db: Database
 
         func insertArticle(_ json: String) throws -> Int64? {
-            try db.execute(sql: "INSERT INTO alert_articles (json) VALUES (?)", arguments: [json])
+            let insert = SQLiteCall(try db.cachedStatement(sql: "INSERT INTO alert_articles (json) VALUES (?)"))
+            insert.bind(1, json)
+            try insert.run(db)
             return db.lastInsertedRowID
         }
 

@@ -1,0 +1,82 @@
+import GRDB
+import GRDBSQLite
+
+/// One run of a prepared GRDB statement through SQLite's C interface: values bound by
+/// position, then `run` (to the end) or `step` (row by row). For the statements a commit
+/// runs once per article or alert: there, GRDB's boxing of arguments and rows cost about
+/// a third of what SQLite's own insert did (docs/performance.md).
+struct SQLiteCall {
+    private let handle: OpaquePointer
+    private let statement: Statement
+
+    /// Starts a run of `statement` (reset, bindings cleared).
+    init(_ statement: Statement) {
+        self.statement = statement
+        handle = statement.sqliteStatement
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    /// SQLite copies the text it is given here (the string may go before the step).
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    func bind(_ index: Int32, _ text: String) {
+        var text = text
+        text.withUTF8 { u in
+            // An empty buffer may have no address, which SQLite would take for NULL.
+            if let base = u.baseAddress {
+                sqlite3_bind_text(handle, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(u.count), Self.transient)
+            } else {
+                sqlite3_bind_text(handle, index, "", 0, Self.transient)
+            }
+        }
+    }
+
+    func bind(_ index: Int32, _ text: String?) {
+        if let text { bind(index, text) } else { sqlite3_bind_null(handle, index) }
+    }
+
+    func bind(_ index: Int32, _ value: Int64?) {
+        if let value { sqlite3_bind_int64(handle, index, value) } else { sqlite3_bind_null(handle, index) }
+    }
+
+    func bind(_ index: Int32, _ value: Int) {
+        sqlite3_bind_int64(handle, index, Int64(value))
+    }
+
+    /// Runs the statement to its end (an insert, an update).
+    func run(_ db: Database) throws {
+        var rc = sqlite3_step(handle)
+        while rc == SQLITE_ROW { rc = sqlite3_step(handle) }
+        try check(rc, db)
+        sqlite3_reset(handle)
+    }
+
+    /// The next row: true when there is one (read it with `text`), false at the end.
+    func step(_ db: Database) throws -> Bool {
+        let rc = sqlite3_step(handle)
+        if rc == SQLITE_ROW { return true }
+        try check(rc, db)
+        sqlite3_reset(handle)
+        return false
+    }
+
+    /// A column of the current row as text (NULL reads as "").
+    func text(_ column: Int32) -> String {
+        guard let p = sqlite3_column_text(handle, column) else { return "" }
+        let n = Int(sqlite3_column_bytes(handle, column))
+        return String(decoding: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self)
+    }
+
+    /// Ends a run read with `step` before its last row.
+    func finish() {
+        sqlite3_reset(handle)
+    }
+
+    private func check(_ rc: Int32, _ db: Database) throws {
+        guard rc != SQLITE_DONE else { return }
+        let message = db.sqliteConnection.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
+        sqlite3_reset(handle)
+        throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: message, sql: statement.sql)
+    }
+}

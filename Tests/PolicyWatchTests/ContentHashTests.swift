@@ -4,7 +4,7 @@ import XCTest
 /// The story hash's fast paths against the plain definition: letters and digits (Unicode
 /// properties), lower-cased, runs of anything else one space.
 final class ContentHashTests: XCTestCase {
-    static func reference(title: String, body: String) -> (hash: String, letters: Int) {
+    static func reference(title: String, body: String, version: ContentHash.StoryHashVersion = .v2) -> (hash: String, letters: Int) {
         var bytes: [UInt8] = []
         var letters = 0
         var pendingSpace = false
@@ -20,7 +20,27 @@ final class ContentHashTests: XCTestCase {
             }
             pendingSpace = letters > 0
         }
-        return (ContentHash.hex(StableHash.fnv1a64(bytes)), letters)
+        return (ContentHash.hex(version == .v1 ? StableHash.fnv1a64(bytes) : v2(bytes)), letters)
+    }
+
+    /// v2 plainly: the canonical bytes as little-endian 8-byte words (the last zero-padded),
+    /// each mixed in; then the length and MurmurHash3's finaliser.
+    static func v2(_ bytes: [UInt8]) -> UInt64 {
+        func mix(_ h: UInt64, _ w: UInt64) -> UInt64 {
+            let x = (h ^ w) &* 0x9E37_79B9_7F4A_7C15
+            return x ^ (x >> 29)
+        }
+        var h: UInt64 = 0x243F_6A88_85A3_08D3
+        var k = 0
+        while k + 8 <= bytes.count {
+            h = mix(h, (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[k + $1]) << (8 * UInt64($1)) })
+            k += 8
+        }
+        let last = (0..<(bytes.count - k)).reduce(UInt64(0)) { $0 | UInt64(bytes[k + $1]) << (8 * UInt64($1)) }
+        h = mix(h, last) ^ UInt64(bytes.count)
+        h ^= h >> 33; h = h &* 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 33; h = h &* 0xC4CE_B9FE_1A85_EC53
+        return h ^ (h >> 33)
     }
 
     func testFastPathsAgreeWithTheDefinition() {
@@ -32,10 +52,48 @@ final class ContentHashTests: XCTestCase {
         for _ in 0..<2000 {
             let title = (0..<Int.random(in: 0...4, using: &r)).map { _ in pieces.randomElement(using: &r)! }.joined()
             let body = (0..<Int.random(in: 0...30, using: &r)).map { _ in pieces.randomElement(using: &r)! }.joined(separator: Bool.random(using: &r) ? " " : "")
-            let got = ContentHash.story(title: title, body: body)
-            let want = Self.reference(title: title, body: body)
-            XCTAssertEqual(got.hash, want.hash, "\(title) | \(body)")
-            XCTAssertEqual(got.letters, want.letters, "\(title) | \(body)")
+            for version in [ContentHash.StoryHashVersion.v1, .v2] {
+                let got = ContentHash.story(title: title, body: body, version: version)
+                let want = Self.reference(title: title, body: body, version: version)
+                XCTAssertEqual(got.hash, want.hash, "\(version) \(title) | \(body)")
+                XCTAssertEqual(got.letters, want.letters, "\(title) | \(body)")
+            }
         }
+    }
+
+    /// Long texts: the hasher works in blocks of 512 bytes with a buffer it hashes when full;
+    /// every mix of scripts must cross those edges unchanged.
+    func testLongTextsAcrossBlocksAgreeWithTheDefinition() {
+        var r = SeededRandom(seed: 12)
+        let pieces = ["word", "WORDS", " ", ", ", "반도체", "\u{AC00}", "半導体", "İ", "ß", "ΐ", "Ünï", "—", "\n", "a", "9", "ＡＢＣ", "\u{1F600}"]
+        for _ in 0..<200 {
+            let n = Int.random(in: 100...1500, using: &r)
+            let body = (0..<n).map { _ in pieces.randomElement(using: &r)! }.joined()
+            let title = Bool.random(using: &r) ? "" : pieces.randomElement(using: &r)!
+            for version in [ContentHash.StoryHashVersion.v1, .v2] {
+                let got = ContentHash.story(title: title, body: body, version: version)
+                let want = Self.reference(title: title, body: body, version: version)
+                XCTAssertEqual(got.hash, want.hash)
+                XCTAssertEqual(got.letters, want.letters)
+            }
+        }
+        // Only capital I with a dot (two bytes, three when lower-cased) and only a separator run.
+        for text in [String(repeating: "İ", count: 3000), String(repeating: "— ", count: 2000), String(repeating: "aİ", count: 1500)] {
+            for version in [ContentHash.StoryHashVersion.v1, .v2] {
+                XCTAssertEqual(ContentHash.story(title: "", body: text, version: version).hash, Self.reference(title: "", body: text, version: version).hash)
+            }
+        }
+    }
+
+    /// The two versions are different functions of the same canonical bytes: v2 is not v1.
+    func testVersionsDifferAndV2SeparatesNearTexts() {
+        let a = ContentHash.story(title: "Chip curbs", body: "The US imposed new export controls.", version: .v1)
+        let b = ContentHash.story(title: "Chip curbs", body: "The US imposed new export controls.", version: .v2)
+        XCTAssertNotEqual(a.hash, b.hash)
+        XCTAssertEqual(a.letters, b.letters)
+        // Texts that differ in one letter, in the zero padding of the last word, or by a word.
+        let texts = ["abcdefgh", "abcdefg", "abcdefgi", "abcdefgh ", "abcdefgh a", "", "a", "b"]
+        let hashes = Set(texts.map { ContentHash.story(title: "", body: $0).hash })
+        XCTAssertEqual(hashes.count, texts.count - 1, "'abcdefgh ' is 'abcdefgh': a trailing separator adds nothing")
     }
 }

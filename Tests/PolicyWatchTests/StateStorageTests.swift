@@ -20,8 +20,8 @@ final class StateStorageTests: XCTestCase {
         return a
     }
 
-    func scanned(_ a: Article, alerts: [Alert]?) -> ScannedArticle {
-        let (hash, letters) = ContentHash.story(title: a.title, body: a.body)
+    func scanned(_ a: Article, alerts: [Alert]?, hash version: ContentHash.StoryHashVersion = .v2) -> ScannedArticle {
+        let (hash, letters) = ContentHash.story(title: a.title, body: a.body, version: version)
         var named = a
         named.body = ""
         return ScannedArticle(article: named, contentHash: hash, letters: letters, alerts: alerts)
@@ -140,7 +140,8 @@ final class StateStorageTests: XCTestCase {
         let a = Article(title: "Old story", body: String(repeating: "Export controls on chips were announced today. ", count: 4),
                         url: "https://old.example/1", path: "feed")
         let old = [alert("r1", a, facets: true), alert("r2", a, tags: ["t"])]
-        let (hash, letters) = ContentHash.story(title: a.title, body: a.body)
+        // States made before v5 stored the first story hash, and keep it.
+        let (hash, letters) = ContentHash.story(title: a.title, body: a.body, version: .v1)
         do {
             let db = try DatabaseQueue(path: path)
             try StateStore.migrator.migrate(db, upTo: "v3")
@@ -161,6 +162,8 @@ final class StateStorageTests: XCTestCase {
             try db.close()
         }
         let store = try StateStore.open(path: path)
+        XCTAssertEqual(store.storyHashVersion, .v1, "it has articles hashed the first way")
+        XCTAssertEqual(try StateStore.open(path: dir.url("new.sqlite")).storyHashVersion, .v2, "a new state hashes the faster way")
         XCTAssertEqual(try store.alerts().map { ReportEncoder.compact($0) }, old.map { ReportEncoder.compact($0) })
         XCTAssertEqual(try store.alerts(tags: ["t"]).map(\.id), [old[1].id])
 
@@ -168,7 +171,7 @@ final class StateStorageTests: XCTestCase {
         // its story's copy, and a new rule's alert is stored in parts beside the old ones.
         let copy = Article(title: a.title, body: a.body, url: "https://mirror.example/1", path: "feed2")
         let report = ReporterConfig(type: "json", target: "r.json")
-        var batch = StoryBatch(articles: [scanned(a, alerts: old), scanned(copy, alerts: [alert("r3", copy)])], reporters: [report],
+        var batch = StoryBatch(articles: [scanned(a, alerts: old, hash: .v1), scanned(copy, alerts: [alert("r3", copy)], hash: .v1)], reporters: [report],
                                now: "2025-06-01T00:00:00Z")
         batch.wholeRunReporters = [report.key]
         let result = try store.commit(batch)

@@ -149,10 +149,6 @@ public struct ScanPipeline: Sendable {
         try committer.commitTrends(history: index as? any AlertHistory, at: started)
         committer.flush()
         flushed = true
-        if ProcessInfo.processInfo.environment["PW_THREAD_TIMES"] != nil {
-            var t = timespec(); clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-            FileHandle.standardError.write("commit thread cpu \(Double(t.tv_sec) + Double(t.tv_nsec) / 1e9)\n".data(using: .utf8)!)
-        }
         if let error = claimFailure.error { throw error }
         var outcome = committer.outcome
         outcome.run = Report.RunInfo(started: now, finished: Timestamp.string(context.clock()), rules: scanner.ruleSet.rules.count,
@@ -214,8 +210,9 @@ public struct ScanPipeline: Sendable {
             out.piece.content = .none  // the bytes are not needed any more
             let known = rescan ? [:] : ((try? index.knownContentHashes(keys: articles.map(\.key))) ?? [:])
             let encodeAlerts = index.storesAlertJSON
+            let hashVersion = index.storyHashVersion
             out.articles = articles.map { a in
-                let (hash, letters) = ContentHash.story(title: a.title, body: a.body)
+                let (hash, letters) = ContentHash.story(title: a.title, body: a.body, version: hashVersion)
                 let alerts = known[a.key] == hash ? nil : scanner.scan(a, normalizer: &normalizer, now: now)
                 // The story index needs the article's names, not its text: memory stays small
                 // while batches wait to be committed.

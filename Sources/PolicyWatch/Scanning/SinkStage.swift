@@ -26,7 +26,7 @@ extension ScanPipeline {
         private var window: AlertWindow
         private let sinks: [any AlertSink]
 
-        init(window: AlertWindow, sinks: [any AlertSink], limit: Int = 4) {
+        init(window: AlertWindow, sinks: [any AlertSink], limit: Int = 2) {
             self.window = window
             self.sinks = sinks
             self.limit = max(1, limit)
@@ -87,10 +87,6 @@ extension ScanPipeline {
             let flush = !abandoned
             cond.unlock()
             if flush { send(window.releaseAll()) }
-            if ProcessInfo.processInfo.environment["PW_THREAD_TIMES"] != nil {
-                var t = timespec(); clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-                FileHandle.standardError.write("sink thread cpu \(Double(t.tv_sec) + Double(t.tv_nsec) / 1e9)\n".data(using: .utf8)!)
-            }
             cond.lock()
             running = false
             cond.broadcast()

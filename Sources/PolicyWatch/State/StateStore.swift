@@ -44,6 +44,8 @@ public final class StateStore: StoryIndex, Sendable {
     /// The file, or nil in memory.
     public let path: String?
     let writer: any DatabaseWriter
+    /// The version of the content hashes it stores (`settings.story_hash`, migration v5).
+    public let storyHashVersion: ContentHash.StoryHashVersion
 
     public static let minimumLettersForContentMatch = PolicyWatch.minimumLettersForContentMatch
     public typealias FileRecord = FileMark
@@ -51,9 +53,11 @@ public final class StateStore: StoryIndex, Sendable {
     public typealias Batch = StoryBatch
     public typealias ScannedArticle = PolicyWatch.ScannedArticle
 
-    private init(path: String?, writer: any DatabaseWriter) {
+    /// Migrates the database and opens the state on it.
+    private init(path: String?, writer: any DatabaseWriter) throws {
         self.path = path
         self.writer = writer
+        storyHashVersion = try Self.migrate(writer, path: path)
     }
 
     /// Opens (creating it and its directory if needed) the state at `path` and migrates it.
@@ -85,13 +89,10 @@ public final class StateStore: StoryIndex, Sendable {
             // of a stateful scan's time and most of its waiting; 16 MB holds most of them (the
             // cache grows only as used; docs/performance.md).
             try db.execute(sql: "PRAGMA cache_size = -16384")
-            if let n = ProcessInfo.processInfo.environment["PW_WAL_CP"] { try db.execute(sql: "PRAGMA wal_autocheckpoint = \(n)") }
         }
         do {
             let pool = try DatabasePool(path: path, configuration: config)
-            let store = StateStore(path: path, writer: pool)
-            try store.migrate()
-            return store
+            return try StateStore(path: path, writer: pool)
         } catch let e as StateError {
             throw e
         } catch let e as DatabaseError {
@@ -102,9 +103,7 @@ public final class StateStore: StoryIndex, Sendable {
 
     /// A state that lives for one run (no --state): every alert is new, duplicates still merge.
     public static func inMemory() throws -> StateStore {
-        let store = StateStore(path: nil, writer: try DatabaseQueue())
-        try store.migrate()
-        return store
+        try StateStore(path: nil, writer: try DatabaseQueue())
     }
 
     static var migrator: DatabaseMigrator {
@@ -236,10 +235,23 @@ public final class StateStore: StoryIndex, Sendable {
                 CREATE INDEX report_deliveries_open ON report_deliveries(reporter, status);
                 """)
         }
+        m.registerMigration("v5") { db in
+            // The story hash's version (`ContentHash.StoryHashVersion`): a state that has
+            // articles keeps v1, the hashes it stored; a new one uses the faster v2.
+            let hasArticles = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM articles)") ?? false
+            try db.execute(sql: """
+                CREATE TABLE settings (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    value TEXT NOT NULL
+                );
+                """)
+            try db.execute(sql: "INSERT INTO settings (key, value) VALUES ('story_hash', ?)", arguments: [hasArticles ? "1" : "2"])
+        }
         return m
     }
 
-    private func migrate() throws {
+    /// Brings the database to the current schema; the story hash version it uses.
+    private static func migrate(_ writer: any DatabaseWriter, path: String?) throws -> ContentHash.StoryHashVersion {
         let migrator = Self.migrator
         let superseded = try writer.read { db in try migrator.hasBeenSuperseded(db) }
         if superseded {
@@ -247,6 +259,8 @@ public final class StateStore: StoryIndex, Sendable {
                              hint: "use that version, or start a new state file")
         }
         try migrator.migrate(writer)
+        let stored = try writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'story_hash'") }
+        return stored.flatMap(Int.init).flatMap(ContentHash.StoryHashVersion.init(rawValue:)) ?? .v1
     }
 
     // MARK: - Files

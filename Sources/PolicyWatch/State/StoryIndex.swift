@@ -30,10 +30,15 @@ public protocol StoryIndex: AnyObject, Sendable {
     /// Whether it stores alerts as JSON (`StoredAlert`): the scanning threads then encode
     /// each article's alerts (`ScannedArticle.encoded`), so the commit only binds them.
     var storesAlertJSON: Bool { get }
+
+    /// How the articles' content hashes it compares are made: a state keeps the version it
+    /// was created with.
+    var storyHashVersion: ContentHash.StoryHashVersion { get }
 }
 
 extension StoryIndex {
     public var storesAlertJSON: Bool { false }
+    public var storyHashVersion: ContentHash.StoryHashVersion { .v2 }
 }
 
 /// One article of a batch. `alerts` is nil when it was not evaluated (seen before, unchanged):

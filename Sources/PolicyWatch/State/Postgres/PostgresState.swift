@@ -86,6 +86,9 @@ public final class PostgresState: StateBackend, SourceLeaser, @unchecked Sendabl
     }
 
     public var storesAlertJSON: Bool { true }
+    /// Its schema keeps the first story hash: every scanner sharing it must hash alike, and
+    /// no PostgreSQL state has recorded a version yet.
+    public var storyHashVersion: ContentHash.StoryHashVersion { .v1 }
 
     public func recordFeedNotModified(url: String, at time: String) throws {
         try db.query("UPDATE feeds SET fetched = $1, status = 304 WHERE url = $2", [.text(time), .text(url)])

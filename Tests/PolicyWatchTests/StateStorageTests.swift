@@ -207,4 +207,32 @@ final class StateStorageTests: XCTestCase {
         XCTAssertEqual(try store.deliveries(reporter: config.key).map(\.status), [.delivered, .delivered, .delivered])
         XCTAssertEqual(dispatcher.dispatch(run: run, isScan: false).map(\.delivered), [0], "never twice")
     }
+
+    /// The scanning threads say which keys they did not find, and the commit inserts those
+    /// without looking them up. A key they missed because an earlier batch of the run had
+    /// not been committed yet is still recognised: unchanged, its alerts not raised twice;
+    /// and with its text changed, updated; and encoded rows made ahead are the rows stored.
+    func testAKeyTheScannerDidNotSeeButAnEarlierBatchAddedIsRecognised() throws {
+        let store = try StateStore.open(path: TempDir().url("s.sqlite"))
+        let a = Article(title: "Chip curbs", body: String(repeating: "Export controls on chips. ", count: 6), url: "https://x.example/1")
+        func item(_ art: Article, _ alerts: [Alert]) -> ScannedArticle {
+            var s = scanned(art, alerts: alerts)
+            s.keySeen = false
+            s.encoded = StoredAlert.encode(alerts)
+            return s
+        }
+        let first = try store.commit(StoryBatch(articles: [item(a, [alert("r1", a)])], now: "2025-06-01T00:00:00Z"))
+        XCTAssertEqual(first.raised.map(\.id), [Alert.id(rule: "r1", articleKey: a.key)])
+        let again = try store.commit(StoryBatch(articles: [item(a, [alert("r1", a), alert("r2", a)])], now: "2025-06-01T00:00:01Z"))
+        XCTAssertEqual(again.evaluated, 0, "unchanged: not evaluated again")
+        XCTAssertEqual(again.raised, [])
+        var changed = a
+        changed.body += "Now with a licence requirement."
+        let third = try store.commit(StoryBatch(articles: [item(changed, [alert("r1", changed), alert("r2", changed)])], now: "2025-06-01T00:00:02Z"))
+        XCTAssertEqual(third.evaluated, 1)
+        XCTAssertEqual(third.raised.map(\.rule.id), ["r2"], "r1 was raised for this story already")
+        XCTAssertEqual(try store.count("articles"), 1)
+        XCTAssertEqual(try store.alerts().map { ReportEncoder.compact($0) },
+                       [alert("r1", a), alert("r2", changed)].map { ReportEncoder.compact($0) }, "rows made ahead read back as the alerts")
+    }
 }

@@ -2,6 +2,9 @@ import Foundation
 
 /// Where a scan's alerts go as they are raised: `begin` before the first batch, `append`
 /// after each batch is committed (alerts in input order), `finish` with the run's figures.
+/// `begin` and `finish` are called on the thread that runs the scan, `append` on the
+/// pipeline's sink thread (one call at a time, all before `finish`), so that encoding a
+/// batch overlaps committing the next.
 /// A sink never throws: what it could not deliver is in its summary (and, with a state,
 /// still owed in the outbox for the next run or `policywatch deliver`).
 public protocol AlertSink: AnyObject {

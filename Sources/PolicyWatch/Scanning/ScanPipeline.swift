@@ -220,6 +220,7 @@ public struct ScanPipeline: Sendable {
                 named.body = ""
                 var item = ScannedArticle(article: named, contentHash: hash, letters: letters, alerts: alerts)
                 if encodeAlerts, let alerts, !alerts.isEmpty { item.encoded = StoredAlert.encode(alerts) }
+                if !rescan { item.keySeen = known[a.key] != nil }
                 return item
             }
             return out

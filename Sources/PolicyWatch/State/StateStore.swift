@@ -322,7 +322,12 @@ public final class StateStore: StoryIndex, Sendable {
             var out: [String: String] = [:]
             let stmt = try db.cachedStatement(sql: "SELECT content_hash FROM articles WHERE key = ?")
             for key in Set(keys) {
-                if let h = try String.fetchOne(stmt, arguments: [key]) { out[key] = h }
+                let find = SQLiteCall(stmt)
+                find.bind(1, key)
+                if try find.step(db) {
+                    out[key] = find.text(0)
+                    find.finish()
+                }
             }
             return out
         }
@@ -367,7 +372,7 @@ public final class StateStore: StoryIndex, Sendable {
         let findArticle = try db.cachedStatement(sql: "SELECT story, content_hash FROM articles WHERE key = ?")
         let findByContent = try db.cachedStatement(sql: "SELECT story FROM articles WHERE content_hash = ? AND letters >= ? ORDER BY rowid LIMIT 1")
         let insertArticle = try db.cachedStatement(sql: """
-            INSERT INTO articles (key, story, content_hash, letters, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+            INSERT OR IGNORE INTO articles (key, story, content_hash, letters, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
             """)
         let updateArticle = try db.cachedStatement(sql: "UPDATE articles SET content_hash = ?, letters = ?, last_seen = ? WHERE key = ?")
         let insertSighting = try db.cachedStatement(sql: """
@@ -393,38 +398,26 @@ public final class StateStore: StoryIndex, Sendable {
             let a = item.article
             let story: String
             var unchanged = false
-            let find = SQLiteCall(findArticle)
-            find.bind(1, a.key)
-            if try find.step(db) {
-                story = find.text(0)
-                let hash = find.text(1)
-                find.finish()
+            // A key the scanning thread did not find is looked for only if inserting it fails
+            // (an earlier batch of this run had it): most articles of a large scan are new.
+            // A key the scanning thread did not find is looked up only if inserting it fails
+            // (an earlier batch of this run had it): most articles of a large scan are new.
+            let new = item.keySeen == false ? try Self.insertNew(item, now: batch.now, insert: insertArticle, findByContent: findByContent, db) : nil
+            if let new {
+                story = new.story
+                if new.twin { startedAlone.remove(story) } else { startedAlone.insert(story) }
+            } else if let known = try Self.known(a.key, find: findArticle, db) {
+                story = known.story
                 startedAlone.remove(story)
-                unchanged = hash == item.contentHash && !batch.rescan
-                if hash != item.contentHash {
+                unchanged = known.contentHash == item.contentHash && !batch.rescan
+                if known.contentHash != item.contentHash {
                     try updateArticle.execute(arguments: [item.contentHash, item.letters, batch.now, a.key])
                 }
+            } else if let new = try Self.insertNew(item, now: batch.now, insert: insertArticle, findByContent: findByContent, db) {
+                story = new.story
+                if new.twin { startedAlone.remove(story) } else { startedAlone.insert(story) }
             } else {
-                var twin: String?
-                if item.letters >= Self.minimumLettersForContentMatch {
-                    let same = SQLiteCall(findByContent)
-                    same.bind(1, item.contentHash)
-                    same.bind(2, Self.minimumLettersForContentMatch)
-                    if try same.step(db) {
-                        twin = same.text(0)
-                        same.finish()
-                    }
-                }
-                story = twin ?? a.key
-                let insert = SQLiteCall(insertArticle)
-                insert.bind(1, a.key)
-                insert.bind(2, story)
-                insert.bind(3, item.contentHash)
-                insert.bind(4, item.letters)
-                insert.bind(5, batch.now)
-                insert.bind(6, batch.now)
-                try insert.run(db)
-                if twin == nil { startedAlone.insert(story) } else { startedAlone.remove(story) }
+                throw DatabaseError(message: "the article \(a.key) is neither in the state nor could be added")
             }
             let sighting = SQLiteCall(insertSighting)
             sighting.bind(1, story)
@@ -487,6 +480,42 @@ public final class StateStore: StoryIndex, Sendable {
             return alert
         }
         return (result, parts.newRules)
+    }
+
+    /// The story and content hash of an article already in the state.
+    private static func known(_ key: String, find findArticle: Statement, _ db: Database) throws -> (story: String, contentHash: String)? {
+        let find = SQLiteCall(findArticle)
+        find.bind(1, key)
+        guard try find.step(db) else { return nil }
+        defer { find.finish() }
+        return (find.text(0), find.text(1))
+    }
+
+    /// Inserts an article not seen before: its story is that of an earlier article with the
+    /// same content (`twin`), else its own key. Nil when the key is in the table after all.
+    private static func insertNew(_ item: ScannedArticle, now: String, insert insertArticle: Statement, findByContent: Statement,
+                                  _ db: Database) throws -> (story: String, twin: Bool)? {
+        var twin: String?
+        if item.letters >= Self.minimumLettersForContentMatch {
+            let same = SQLiteCall(findByContent)
+            same.bind(1, item.contentHash)
+            same.bind(2, Self.minimumLettersForContentMatch)
+            if try same.step(db) {
+                twin = same.text(0)
+                same.finish()
+            }
+        }
+        let story = twin ?? item.article.key
+        let insert = SQLiteCall(insertArticle)
+        insert.bind(1, item.article.key)
+        insert.bind(2, story)
+        insert.bind(3, item.contentHash)
+        insert.bind(4, item.letters)
+        insert.bind(5, now)
+        insert.bind(6, now)
+        try insert.run(db)
+        guard db.changesCount == 1 else { return nil }
+        return (story, twin != nil)
     }
 
     /// SQLite's tables of alert parts.

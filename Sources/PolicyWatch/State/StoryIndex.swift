@@ -51,6 +51,9 @@ public struct ScannedArticle: Sendable {
     /// The alerts' rows for a state that stores them (`StoryIndex.storesAlertJSON`), one per
     /// alert, encoded by the scanning thread.
     var encoded: [StoredAlert.Row]?
+    /// Whether the scanning thread found its key in the index (nil: it did not look, as
+    /// with `--rescan`): a key not found is most likely new at commit time too.
+    var keySeen: Bool?
 
     public init(article: Article, contentHash: String, letters: Int, alerts: [Alert]?) {
         self.article = article

@@ -193,7 +193,11 @@ public final class InMemoryStoryIndex: StoryIndex, @unchecked Sendable {
         lock.withLock {
             var result = StoryCommit()
             var sightings: [String: [Alert.Sighting]] = [:]  // story -> copies seen in this batch
-            var raised: [(alert: Alert, story: String, own: Alert.Sighting)] = []
+            // The alerts raised, their stories, and the index of their article's own sighting.
+            var raised: [Alert] = []
+            var stories: [String] = []
+            var owners: [Int] = []
+            var own: [Alert.Sighting] = []
             for item in batch.articles {
                 let a = item.article
                 let story: String
@@ -214,20 +218,31 @@ public final class InMemoryStoryIndex: StoryIndex, @unchecked Sendable {
                 result.sightings.append((story, seen))
                 guard !unchanged, let alerts = item.alerts else { continue }
                 result.evaluated += 1
-                for var alert in alerts {
+                own.append(seen)
+                for alert in alerts {
                     // The scanner made the id from the article's key: the story's when it is its own.
-                    if story != a.key { alert.id = Alert.id(rule: alert.rule.id, articleKey: story) }
-                    guard raisedIDs.insert(UInt64(alert.id, radix: 16) ?? StableHash.fnv1a64(alert.id.utf8)).inserted else { continue }
-                    raised.append((alert, story, seen))
+                    let id = story == a.key ? alert.id : Alert.id(rule: alert.rule.id, articleKey: story)
+                    guard raisedIDs.insert(UInt64(id, radix: 16) ?? StableHash.fnv1a64(id.utf8)).inserted else { continue }
+                    raised.append(alert)
+                    if id != alert.id { raised[raised.count - 1].id = id }
+                    stories.append(story)
+                    owners.append(own.count - 1)
                 }
             }
-            result.stories = raised.map(\.story)
-            result.raised = raised.map { r in
-                var alert = r.alert
-                let others = (sightings[r.story] ?? []).filter { $0 != r.own }
-                alert.alsoSeen = others.isEmpty ? nil : others
-                return alert
+            // `also_seen`: the story's other sightings in the batch, worked out once per
+            // article (its alerts share them), set in place.
+            var last: (owner: Int, others: [Alert.Sighting]?) = (-1, nil)
+            for i in raised.indices {
+                if owners[i] != last.owner {
+                    let list = sightings[stories[i]] ?? []
+                    let mine = own[owners[i]]
+                    let others = list.count == 1 && list[0] == mine ? [] : list.filter { $0 != mine }
+                    last = (owners[i], others.isEmpty ? nil : others)
+                }
+                if let others = last.others { raised[i].alsoSeen = others }
             }
+            result.raised = raised
+            result.stories = stories
             return result
         }
     }

@@ -117,37 +117,143 @@ public struct Alert: Codable, Hashable, Sendable {
     }
 
     public struct RuleRef: Codable, Hashable, Sendable {
-        public var id: String
-        public var title: String
-        public var severity: Severity
-        public var tags: [String]
-        public var file: String
-    }
+        // The fields live in one shared object (copy-on-write): every alert of a rule holds
+        // the same one, so copying an alert retains one reference here, not four strings.
+        private final class Fields: @unchecked Sendable {
+            var id: String
+            var title: String
+            var severity: Severity
+            var tags: [String]
+            var file: String
 
-    public struct ArticleRef: Codable, Hashable, Sendable {
-        public var key: String
-        public var id: String?
-        public var title: String
-        public var url: String?
-        public var published: String?
-        public var source: String?
-        public var language: String
-        public var path: String?
+            init(id: String, title: String, severity: Severity, tags: [String], file: String) {
+                (self.id, self.title, self.severity, self.tags, self.file) = (id, title, severity, tags, file)
+            }
+        }
 
-        public init(_ a: Article) {
-            key = a.key
-            id = a.id
-            title = a.title
-            url = a.url
-            published = a.published
-            source = a.source
-            language = a.language
-            path = a.path
+        private var fields: Fields
+
+        public init(id: String, title: String, severity: Severity, tags: [String], file: String) {
+            fields = Fields(id: id, title: title, severity: severity, tags: tags, file: file)
+        }
+
+        private mutating func unique() {
+            if !isKnownUniquelyReferenced(&fields) {
+                fields = Fields(id: fields.id, title: fields.title, severity: fields.severity, tags: fields.tags, file: fields.file)
+            }
+        }
+
+        public var id: String { get { fields.id } set { unique(); fields.id = newValue } }
+        public var title: String { get { fields.title } set { unique(); fields.title = newValue } }
+        public var severity: Severity { get { fields.severity } set { unique(); fields.severity = newValue } }
+        public var tags: [String] { get { fields.tags } set { unique(); fields.tags = newValue } }
+        public var file: String { get { fields.file } set { unique(); fields.file = newValue } }
+
+        enum CodingKeys: String, CodingKey { case id, title, severity, tags, file }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(id: try c.decode(String.self, forKey: .id), title: try c.decode(String.self, forKey: .title),
+                      severity: try c.decode(Severity.self, forKey: .severity), tags: try c.decode([String].self, forKey: .tags),
+                      file: try c.decode(String.self, forKey: .file))
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(title, forKey: .title)
+            try c.encode(severity, forKey: .severity)
+            try c.encode(tags, forKey: .tags)
+            try c.encode(file, forKey: .file)
+        }
+
+        public static func == (a: RuleRef, b: RuleRef) -> Bool {
+            a.fields === b.fields || (a.id == b.id && a.title == b.title && a.severity == b.severity && a.tags == b.tags && a.file == b.file)
+        }
+
+        public func hash(into h: inout Hasher) {
+            h.combine(id); h.combine(title); h.combine(severity); h.combine(tags); h.combine(file)
         }
     }
 
-    /// One piece of evidence. `start`/`end` are Unicode code-point offsets into the
-    /// original field text: Python's `text[start:end]` gives `text`.
+    public struct ArticleRef: Codable, Hashable, Sendable {
+        // One shared object (copy-on-write), as in `RuleRef`: an article's alerts all hold
+        // the same one, so copying an alert retains one reference here, not eight strings,
+        // and comparing two alerts' articles is most often comparing two pointers.
+        private final class Fields: @unchecked Sendable {
+            var key: String
+            var id: String?
+            var title: String
+            var url: String?
+            var published: String?
+            var source: String?
+            var language: String
+            var path: String?
+
+            init(key: String, id: String?, title: String, url: String?, published: String?, source: String?, language: String, path: String?) {
+                (self.key, self.id, self.title, self.url) = (key, id, title, url)
+                (self.published, self.source, self.language, self.path) = (published, source, language, path)
+            }
+
+            func copy() -> Fields {
+                Fields(key: key, id: id, title: title, url: url, published: published, source: source, language: language, path: path)
+            }
+        }
+
+        private var fields: Fields
+
+        public init(_ a: Article) {
+            fields = Fields(key: a.key, id: a.id, title: a.title, url: a.url, published: a.published, source: a.source,
+                            language: a.language, path: a.path)
+        }
+
+        private mutating func unique() {
+            if !isKnownUniquelyReferenced(&fields) { fields = fields.copy() }
+        }
+
+        public var key: String { get { fields.key } set { unique(); fields.key = newValue } }
+        public var id: String? { get { fields.id } set { unique(); fields.id = newValue } }
+        public var title: String { get { fields.title } set { unique(); fields.title = newValue } }
+        public var url: String? { get { fields.url } set { unique(); fields.url = newValue } }
+        public var published: String? { get { fields.published } set { unique(); fields.published = newValue } }
+        public var source: String? { get { fields.source } set { unique(); fields.source = newValue } }
+        public var language: String { get { fields.language } set { unique(); fields.language = newValue } }
+        public var path: String? { get { fields.path } set { unique(); fields.path = newValue } }
+
+        enum CodingKeys: String, CodingKey { case key, id, title, url, published, source, language, path }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            fields = Fields(key: try c.decode(String.self, forKey: .key), id: try c.decodeIfPresent(String.self, forKey: .id),
+                            title: try c.decode(String.self, forKey: .title), url: try c.decodeIfPresent(String.self, forKey: .url),
+                            published: try c.decodeIfPresent(String.self, forKey: .published),
+                            source: try c.decodeIfPresent(String.self, forKey: .source),
+                            language: try c.decode(String.self, forKey: .language), path: try c.decodeIfPresent(String.self, forKey: .path))
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(key, forKey: .key)
+            try c.encodeIfPresent(id, forKey: .id)
+            try c.encode(title, forKey: .title)
+            try c.encodeIfPresent(url, forKey: .url)
+            try c.encodeIfPresent(published, forKey: .published)
+            try c.encodeIfPresent(source, forKey: .source)
+            try c.encode(language, forKey: .language)
+            try c.encodeIfPresent(path, forKey: .path)
+        }
+
+        public static func == (a: ArticleRef, b: ArticleRef) -> Bool {
+            a.fields === b.fields || (a.key == b.key && a.id == b.id && a.title == b.title && a.url == b.url && a.published == b.published
+                                      && a.source == b.source && a.language == b.language && a.path == b.path)
+        }
+
+        public func hash(into h: inout Hasher) {
+            h.combine(key); h.combine(id); h.combine(title); h.combine(url)
+            h.combine(published); h.combine(source); h.combine(language); h.combine(path)
+        }
+    }
+
     public struct MatchRecord: Codable, Hashable, Sendable {
         public var term: String
         public var field: Field

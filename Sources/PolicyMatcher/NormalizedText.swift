@@ -1,4 +1,5 @@
 import Foundation
+import CPolicySIMD
 
 /// A field's text after normalisation, with the map back to the original.
 ///
@@ -75,71 +76,87 @@ public struct TextNormalizer: Sendable {
     }
 
     /// Normalises UTF-8 text (valid UTF-8, as a String's).
+    ///
+    /// The output is written straight into the storage of the result's arrays (made with
+    /// `Array(unsafeUninitializedCapacity:)`), not into buffers of the normaliser copied out at
+    /// the end: that copy wrote 5 more bytes per input byte. Their capacity is a bound that ASCII
+    /// and Hangul never exceed (at most one separator byte more than they read, plus a block's
+    /// width of slack); text whose folded forms grow past it moves to buffers of the writer's own,
+    /// copied into the arrays at the end (`Writer.grow`), so any input is handled, only slower.
     public mutating func normalize(utf8 src: UnsafeBufferPointer<UInt8>) -> NormalizedText {
-        // The working buffers are kept from one call to the next (no allocation per field); a
-        // copy of this normaliser gets buffers of its own on first use, never shared ones.
+        // The padding buffer is kept from one call to the next; a copy of this normaliser gets
+        // one of its own on first use, never a shared one.
         if !isKnownUniquelyReferenced(&scratch) { scratch = Scratch() }
-        var w = scratch.writer(capacity: src.count + 16)
-        defer { scratch.keep(w) }
-        let scalars = run(src, &w)
-        return w.result(originLength: scalars)
+        let capacity = src.count + src.count / 8 + 2 * AsciiBlock.width + 8
+        // A word start needs a byte that is not a word byte before it: at most one per two bytes.
+        let wordStartCapacity = capacity / 2 + 4
+        var scalars = 0
+        var rest = Writer.Rest()
+        var grown: Writer?
+        var origins: [Int32] = []
+        var wordStarts: [Int32] = []
+        let bytes = [UInt8](unsafeUninitializedCapacity: capacity) { bytesOut, bytesCount in
+            origins = [Int32](unsafeUninitializedCapacity: capacity) { originsOut, originsCount in
+                wordStarts = [Int32](unsafeUninitializedCapacity: wordStartCapacity) { startsOut, startsCount in
+                    var w = Writer(bytes: bytesOut.baseAddress!, origins: originsOut.baseAddress!,
+                                   capacity: min(bytesOut.count, originsOut.count),
+                                   wordStarts: startsOut.baseAddress!, wordStartCapacity: startsOut.count,
+                                   padding: scratch.padding, gaps: scratch.gaps, gapCapacity: scratch.gapCapacity)
+                    scalars = run(src, &w)
+                    rest = w.rest
+                    scratch.keepGaps(w)
+                    // Buffers the writer had to move to are copied below; the arrays' own stay empty.
+                    bytesCount = w.ownsBytes ? 0 : w.count
+                    originsCount = bytesCount
+                    startsCount = w.ownsWordStarts ? 0 : w.wordStartCount
+                    if w.ownsBytes || w.ownsWordStarts { grown = w }
+                }
+            }
+        }
+        var t = NormalizedText(bytes: bytes, originOffsets: origins, originLength: scalars,
+                               wordStarts: wordStarts, paragraphStarts: rest.paragraphStarts)
+        t.gapBytes = rest.gapBytes
+        t.gapOrigins = rest.gapOrigins
+        if let w = grown { w.finish(into: &t) }
+        return t
     }
 
-    /// The writer's buffers between calls.
+    /// The padding buffer between calls.
     private var scratch = Scratch()
 
-    /// Buffers reused by `normalize`; owned by one normaliser at a time (see the uniqueness
-    /// check there), which is why sharing it between threads cannot happen.
+    /// The room for the last block of a text (`asciiRun`), kept by `normalize`; owned by one
+    /// normaliser at a time (see the uniqueness check there), which is why sharing it between
+    /// threads cannot happen.
     final class Scratch: @unchecked Sendable {
-        private var bytes: UnsafeMutablePointer<UInt8>?
-        private var origins: UnsafeMutablePointer<Int32>?
-        private var capacity = 0
-        private var wordStarts: UnsafeMutablePointer<Int32>?
-        private var wordStartCapacity = 0
-        private let padding = UnsafeMutablePointer<UInt8>.allocate(capacity: AsciiBlock.width)
+        let padding = UnsafeMutablePointer<UInt8>.allocate(capacity: AsciiBlock.width)
+        /// The writer's gaps (`Writer.appendGap`), copied into the result's arrays at the end.
+        private(set) var gaps = UnsafeMutablePointer<Int32>.allocate(capacity: 64)
+        private(set) var gapCapacity = 32
 
-        /// A writer over the kept buffers, grown to `capacity` first.
-        func writer(capacity needed: Int) -> Writer {
-            if needed > capacity || bytes == nil {
-                bytes?.deallocate()
-                origins?.deallocate()
-                capacity = max(needed, capacity * 2, 256)
-                bytes = .allocate(capacity: capacity)
-                origins = .allocate(capacity: capacity)
-            }
-            if needed / 5 + 4 > wordStartCapacity || wordStarts == nil {
-                wordStarts?.deallocate()
-                wordStartCapacity = max(needed / 5 + 4, wordStartCapacity * 2, 64)
-                wordStarts = .allocate(capacity: wordStartCapacity)
-            }
-            return Writer(bytes: bytes!, origins: origins!, capacity: capacity, wordStarts: wordStarts!,
-                          wordStartCapacity: wordStartCapacity, padding: padding)
-        }
-
-        /// Takes back the writer's buffers (it may have grown them).
-        func keep(_ w: Writer) {
-            bytes = w.bytes
-            origins = w.origins
-            capacity = w.capacity
-            wordStarts = w.wordStarts
-            wordStartCapacity = w.wordStartCapacity
+        /// Takes back the gap buffer (the writer may have grown it).
+        func keepGaps(_ w: Writer) {
+            gaps = w.gaps
+            gapCapacity = w.gapCapacity
         }
 
         deinit {
-            bytes?.deallocate()
-            origins?.deallocate()
-            wordStarts?.deallocate()
             padding.deallocate()
+            gaps.deallocate()
         }
     }
 
-    /// The output being built, in manually grown buffers: appending to Swift arrays one byte
-    /// at a time (uniqueness and capacity checks) was most of the normaliser's cost.
+    /// The output being built, through pointers: appending to Swift arrays one byte at a time
+    /// (uniqueness and capacity checks) was most of the normaliser's cost. The buffers are the
+    /// result arrays' storage until one has to grow; then the writer allocates its own
+    /// (`ownsBytes`, `ownsWordStarts`) and frees them in `finish`.
     struct Writer {
         var bytes: UnsafeMutablePointer<UInt8>
         var origins: UnsafeMutablePointer<Int32>
         var count = 0
         var capacity: Int
+        /// Whether `bytes` and `origins` (together) or `wordStarts` were allocated by the writer.
+        var ownsBytes = false
+        var ownsWordStarts = false
         /// Word starts, in a buffer of their own for the same reason (`appendWordStart`).
         var wordStarts: UnsafeMutablePointer<Int32>
         var wordStartCount = 0
@@ -149,8 +166,11 @@ public struct TextNormalizer: Sendable {
         /// Starts as one shared `[0]`: most fields have no blank line, and then nothing is allocated.
         var paragraphStarts: [Int32] = Writer.firstParagraph
         static let firstParagraph: [Int32] = [0]
-        var gapBytes: [Int32] = []
-        var gapOrigins: [Int32] = []
+        /// Gaps as pairs (byte offset, original offset): Korean text has one per word, and two
+        /// `Array.append` calls per gap were a tenth of its cost.
+        var gaps: UnsafeMutablePointer<Int32>
+        var gapCount = 0
+        var gapCapacity: Int
         // Separator and word state.
         var pendingSeparator = false
         var pendingOrigin: Int32 = 0
@@ -159,8 +179,11 @@ public struct TextNormalizer: Sendable {
         var inWord = false
 
         init(bytes: UnsafeMutablePointer<UInt8>, origins: UnsafeMutablePointer<Int32>, capacity: Int,
-             wordStarts: UnsafeMutablePointer<Int32>, wordStartCapacity: Int, padding: UnsafeMutablePointer<UInt8>) {
+             wordStarts: UnsafeMutablePointer<Int32>, wordStartCapacity: Int, padding: UnsafeMutablePointer<UInt8>,
+             gaps: UnsafeMutablePointer<Int32>, gapCapacity: Int) {
             self.padding = padding
+            self.gaps = gaps
+            self.gapCapacity = gapCapacity
             self.bytes = bytes
             self.origins = origins
             self.capacity = capacity
@@ -175,10 +198,26 @@ public struct TextNormalizer: Sendable {
                 let newCapacity = max(wordStartCount + extra, wordStartCapacity * 2)
                 let p = UnsafeMutablePointer<Int32>.allocate(capacity: newCapacity)
                 p.update(from: wordStarts, count: wordStartCount)
-                wordStarts.deallocate()
+                if ownsWordStarts { wordStarts.deallocate() }
+                ownsWordStarts = true
                 wordStarts = p
                 wordStartCapacity = newCapacity
             }
+        }
+
+        /// Records a gap: spaces dropped before byte `at`, which began at original offset `origin`.
+        @inline(__always)
+        mutating func appendGap(_ at: Int32, origin: Int32) {
+            if gapCount == gapCapacity {
+                let p = UnsafeMutablePointer<Int32>.allocate(capacity: 4 * gapCapacity)
+                p.update(from: gaps, count: 2 * gapCount)
+                gaps.deallocate()
+                gaps = p
+                gapCapacity *= 2
+            }
+            gaps[2 * gapCount] = at
+            gaps[2 * gapCount + 1] = origin
+            gapCount += 1
         }
 
         @inline(__always)
@@ -197,11 +236,14 @@ public struct TextNormalizer: Sendable {
             let newCapacity = max(needed, capacity * 2)
             let b = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
             b.update(from: bytes, count: count)
-            bytes.deallocate()
-            bytes = b
             let o = UnsafeMutablePointer<Int32>.allocate(capacity: newCapacity)
             o.update(from: origins, count: count)
-            origins.deallocate()
+            if ownsBytes {
+                bytes.deallocate()
+                origins.deallocate()
+            }
+            ownsBytes = true
+            bytes = b
             origins = o
             capacity = newCapacity
         }
@@ -238,8 +280,7 @@ public struct TextNormalizer: Sendable {
                 if newlinesInSeparator >= 2 && count > 0 { paragraphStarts.append(Int32(count)) }
                 // Spaces between two CJK characters vanish; elsewhere a run becomes one space.
                 if cjk && lastWasCJK {
-                    gapBytes.append(Int32(count))
-                    gapOrigins.append(pendingOrigin)
+                    appendGap(Int32(count), origin: pendingOrigin)
                 } else if count > 0 {
                     put(TextNormalizer.separator, pendingOrigin)
                 }
@@ -266,13 +307,39 @@ public struct TextNormalizer: Sendable {
             }
         }
 
-        func result(originLength: Int) -> NormalizedText {
-            var t = NormalizedText(bytes: Self.array(bytes, count), originOffsets: Self.array(origins, count),
-                                   originLength: originLength,
-                                   wordStarts: Self.array(wordStarts, wordStartCount), paragraphStarts: paragraphStarts)
-            t.gapBytes = gapBytes
-            t.gapOrigins = gapOrigins
-            return t
+        /// What is not written through pointers.
+        struct Rest {
+            var paragraphStarts: [Int32] = []
+            var gapBytes: [Int32] = []
+            var gapOrigins: [Int32] = []
+        }
+
+        var rest: Rest {
+            guard gapCount > 0 else { return Rest(paragraphStarts: paragraphStarts) }
+            let pairs = UnsafeBufferPointer(start: gaps, count: 2 * gapCount)
+            return Rest(paragraphStarts: paragraphStarts,
+                        gapBytes: [Int32](unsafeUninitializedCapacity: gapCount) { b, k in
+                            for g in 0..<gapCount { b[g] = pairs[2 * g] }
+                            k = gapCount
+                        },
+                        gapOrigins: [Int32](unsafeUninitializedCapacity: gapCount) { b, k in
+                            for g in 0..<gapCount { b[g] = pairs[2 * g + 1] }
+                            k = gapCount
+                        })
+        }
+
+        /// Copies the buffers the writer allocated into `t`'s arrays, and frees them.
+        func finish(into t: inout NormalizedText) {
+            if ownsBytes {
+                t.bytes = Self.array(bytes, count)
+                t.originOffsets = Self.array(origins, count)
+                bytes.deallocate()
+                origins.deallocate()
+            }
+            if ownsWordStarts {
+                t.wordStarts = Self.array(wordStarts, wordStartCount)
+                wordStarts.deallocate()
+            }
         }
     }
 
@@ -524,57 +591,83 @@ public struct TextNormalizer: Sendable {
     /// Hangul syllables from `start` on (U+AC00-D7A3, their own NFKC, no case), copied as
     /// they are while nothing joins them; returns where it stopped. Korean is a fifth of the
     /// benchmark corpus and each syllable took the general path's lookups.
+    ///
+    /// Up to 5 syllables (15 bytes) per step: the syllables' lead bytes are found 16 bytes at a
+    /// time (`pw_hangul_leads16`, SSE2), the bytes and their origins copied in vector stores. Only
+    /// a character after the last syllable that is neither ASCII nor a syllable is decoded, to see
+    /// whether it joins that syllable (a combining mark, a jamo): then that syllable is left to
+    /// the full path. Near the end of the text, one syllable at a time.
     private func hangulRun(_ src: UnsafeBufferPointer<UInt8>, from start: Int, scalarIndex: inout Int32,
                            _ w: inout Writer) -> Int {
         let n = src.count
-        var j = start
-        var origin = scalarIndex
+        let base = src.baseAddress!
         @inline(__always) func syllable(at k: Int) -> Bool {
-            // U+AC00-D7A3 is EA B0 80 ... ED 9E A3 in UTF-8.
+            // U+AC00-D7A3 is EA B0 80 ... ED 9E A3 in UTF-8; EB and EC lead only syllables.
             guard k + 2 < n else { return false }
-            let v = (UInt32(src[k] & 0x0F) << 12) | (UInt32(src[k + 1] & 0x3F) << 6) | UInt32(src[k + 2] & 0x3F)
-            return src[k] >= 0xEA && src[k] <= 0xED && v >= 0xAC00 && v <= 0xD7A3
+            let lead = src[k]
+            if lead &- 0xEB < 2 { return true }
+            let v = (UInt32(lead & 0x0F) << 12) | (UInt32(src[k + 1] & 0x3F) << 6) | UInt32(src[k + 2] & 0x3F)
+            return lead >= 0xEA && lead <= 0xED && v >= 0xAC00 && v <= 0xD7A3
         }
-        var first = true
-        while syllable(at: j) {
-            // What follows must not join it (a combining mark): ASCII or another syllable is safe.
-            let next = j + 3
-            if next < n && src[next] >= 0x80 && !syllable(at: next) {
-                let (x, _) = UTF8Scalar.decode(src, at: next)
-                if Self.joins(previous: 0xAC00, next: x) { break }
+        /// Whether the character at `k`, after a syllable, joins it.
+        @inline(__always) func joinsPrevious(at k: Int) -> Bool {
+            k < n && src[k] >= 0x80 && !syllable(at: k) && Self.joins(previous: 0xAC00, next: UTF8Scalar.decode(src, at: k).0)
+        }
+        var j = start
+        guard syllable(at: j) && !joinsPrevious(at: j + 3) else { return j }
+        // Settles a pending separator and the word start; for the syllables after it `begin`
+        // would change nothing (in a word, last character CJK), so it is not called again.
+        w.begin(firstScalar: 0xAC00, cjk: true)
+        // The vector stores write up to 16 bytes and origins past the end of what they copy.
+        w.reserve(n - j + 16)
+        // A word start per absorbed space (below): at most one per 4 bytes.
+        w.reserveWordStarts((n - j) / 4 + 1)
+        let bp = w.bytes, op = w.origins
+        var count = w.count
+        var origin = scalarIndex
+        // Origins of 5 syllables (15 bytes) and the first byte of the sixth.
+        let thirds = SIMD16<Int32>(0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5)
+        while true {
+            // A word: j is a syllable's first byte.
+            while j + 16 <= n {
+                let missing = ~pw_hangul_leads16(base + j) & 0x1249  // lanes 0, 3, 6, 9, 12
+                var syllables = missing == 0 ? 5 : missing.trailingZeroBitCount / 3
+                if syllables > 0 && joinsPrevious(at: j + 3 * syllables) { syllables -= 1 }
+                guard syllables > 0 else { break }
+                UnsafeMutableRawPointer(bp + count).storeBytes(
+                    of: UnsafeRawPointer(base + j).loadUnaligned(as: SIMD16<UInt8>.self), as: SIMD16<UInt8>.self)
+                UnsafeMutableRawPointer(op + count).storeBytes(of: SIMD16<Int32>(repeating: origin) &+ thirds,
+                                                               as: SIMD16<Int32>.self)
+                count &+= 3 &* syllables
+                origin &+= Int32(truncatingIfNeeded: syllables)
+                j &+= 3 &* syllables
+                if syllables < 5 { break }
             }
-            if first {
-                // Settles a pending separator and the word start; for the syllables after it
-                // `begin` would change nothing (in a word, last character CJK), so it is skipped.
-                w.begin(firstScalar: 0xAC00, cjk: true)
-                w.reserve(n - j)
-                // A word start per absorbed space (below): at most one per 4 bytes.
-                w.reserveWordStarts((n - j) / 4 + 1)
-                first = false
+            // What the vector step left: the last syllables of the text, the last 36 syllables of
+            // the block (ED 9E ..), one before a joining character (which stops here).
+            while syllable(at: j) && !joinsPrevious(at: j + 3) {
+                bp[count] = src[j]
+                bp[count + 1] = src[j + 1]
+                bp[count + 2] = src[j + 2]
+                op[count] = origin
+                op[count + 1] = origin
+                op[count + 2] = origin
+                count &+= 3
+                origin &+= 1
+                j &+= 3
             }
-            let c = w.count
-            w.bytes[c] = src[j]
-            w.bytes[c + 1] = src[j + 1]
-            w.bytes[c + 2] = src[j + 2]
-            w.origins[c] = origin
-            w.origins[c + 1] = origin
-            w.origins[c + 2] = origin
-            w.count = c + 3
-            origin += 1
-            j = next
             // One space between two syllables (Korean words): dropped, as `begin` drops a
             // separator between two CJK characters: a gap, and a word start at the next syllable.
-            // Whether that syllable may be copied is decided on the next turn; if it may not, the
-            // full path takes it and, the word start made, adds nothing.
-            if j + 3 < n && src[j] == 0x20 && syllable(at: j + 1) {
-                w.gapBytes.append(Int32(w.count))
-                w.gapOrigins.append(origin)
-                w.wordStarts[w.wordStartCount] = Int32(w.count)
-                w.wordStartCount += 1
-                origin += 1
-                j += 1
-            }
+            // If that syllable may not be copied (something joins it), the full path takes it
+            // and, the word start made, adds nothing.
+            guard j + 3 < n && src[j] == 0x20 && syllable(at: j + 1) else { break }
+            w.appendGap(Int32(truncatingIfNeeded: count), origin: origin)
+            w.wordStarts[w.wordStartCount] = Int32(truncatingIfNeeded: count)
+            w.wordStartCount += 1
+            origin &+= 1
+            j &+= 1
         }
+        w.count = count
         scalarIndex = origin
         return j
     }

@@ -524,6 +524,21 @@ public struct TextNormalizer: Sendable {
                         origin &+= Int32(truncatingIfNeeded: k)
                         j &+= k
                         if k < AsciiBlock.width { break }
+                        // A whole block that ends on a byte that is not a separator: the blocks
+                        // that follow, while just as plain, go through the C loop (same rules,
+                        // without this loop's questions about what came before a block).
+                        if !pending {
+                            var taken = starts
+                            var word: Int32 = inWord ? 1 : 0
+                            let blocks = pw_ascii_plain_blocks(
+                                src.baseAddress! + j, src.baseAddress! + n, foldCase ? 1 : 0, bp + count, op + count, origin,
+                                Int32(truncatingIfNeeded: count), sp, &taken, &word)
+                            starts = taken
+                            inWord = word != 0
+                            count &+= blocks &* AsciiBlock.width
+                            origin &+= Int32(truncatingIfNeeded: blocks &* AsciiBlock.width)
+                            j &+= blocks &* AsciiBlock.width
+                        }
                     }
                     guard j < n else { break }
                     let b = src[j]
@@ -628,7 +643,7 @@ public struct TextNormalizer: Sendable {
         // Origins of 5 syllables (15 bytes) and the first byte of the sixth.
         let thirds = SIMD16<Int32>(0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5)
         while true {
-            // A word: j is a syllable's first byte.
+            // j is a syllable's first byte, or a space after a word.
             while j + 16 <= n {
                 let missing = ~pw_hangul_leads16(base + j) & 0x1249  // lanes 0, 3, 6, 9, 12
                 var syllables = missing == 0 ? 5 : missing.trailingZeroBitCount / 3
@@ -641,11 +656,22 @@ public struct TextNormalizer: Sendable {
                 count &+= 3 &* syllables
                 origin &+= Int32(truncatingIfNeeded: syllables)
                 j &+= 3 &* syllables
-                if syllables < 5 { break }
+                if syllables == 5 { continue }
+                // The word ended. One space between two syllables (Korean words) is dropped, as
+                // `begin` drops a separator between two CJK characters: a gap, and a word start
+                // at the next syllable. If that syllable may not be copied (something joins it),
+                // the full path takes it and, the word start made, adds nothing.
+                guard src[j] == 0x20 && syllable(at: j + 1) else { break }
+                w.appendGap(Int32(truncatingIfNeeded: count), origin: origin)
+                w.wordStarts[w.wordStartCount] = Int32(truncatingIfNeeded: count)
+                w.wordStartCount += 1
+                origin &+= 1
+                j &+= 1
             }
-            // What the vector step left: the last syllables of the text, the last 36 syllables of
-            // the block (ED 9E ..), one before a joining character (which stops here).
-            while syllable(at: j) && !joinsPrevious(at: j + 3) {
+            // What the vector steps leave, one at a time: the end of the text, the last 36
+            // syllables of the block (ED 9E ..), a syllable before a joining character (which
+            // stops here), a space between syllables there.
+            if syllable(at: j) && !joinsPrevious(at: j + 3) {
                 bp[count] = src[j]
                 bp[count + 1] = src[j + 1]
                 bp[count + 2] = src[j + 2]
@@ -655,17 +681,15 @@ public struct TextNormalizer: Sendable {
                 count &+= 3
                 origin &+= 1
                 j &+= 3
+            } else if j + 3 < n && src[j] == 0x20 && src[j - 1] >= 0x80 && syllable(at: j + 1) {
+                w.appendGap(Int32(truncatingIfNeeded: count), origin: origin)
+                w.wordStarts[w.wordStartCount] = Int32(truncatingIfNeeded: count)
+                w.wordStartCount += 1
+                origin &+= 1
+                j &+= 1
+            } else {
+                break
             }
-            // One space between two syllables (Korean words): dropped, as `begin` drops a
-            // separator between two CJK characters: a gap, and a word start at the next syllable.
-            // If that syllable may not be copied (something joins it), the full path takes it
-            // and, the word start made, adds nothing.
-            guard j + 3 < n && src[j] == 0x20 && syllable(at: j + 1) else { break }
-            w.appendGap(Int32(truncatingIfNeeded: count), origin: origin)
-            w.wordStarts[w.wordStartCount] = Int32(truncatingIfNeeded: count)
-            w.wordStartCount += 1
-            origin &+= 1
-            j &+= 1
         }
         w.count = count
         scalarIndex = origin

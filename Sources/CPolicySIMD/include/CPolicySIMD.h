@@ -9,6 +9,7 @@
 #ifndef CPOLICYSIMD_H
 #define CPOLICYSIMD_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #if defined(__SSE2__)
@@ -118,6 +119,62 @@ static inline pw_ascii_classes pw_ascii_classify32(const uint8_t *src, int fold_
     pw_ascii_classify16(src + 16, fold_case, out + 16, &np1, &sp1, &wd1);
     pw_ascii_classes c = { np0 | np1 << 16, sp0 | sp1 << 16, wd0 | wd1 << 16 };
     return c;
+}
+
+/// Writes origin, origin + 1 ... origin + 31 at `to`.
+static inline void pw_origins32(int32_t *to, int32_t origin) {
+#if defined(__SSE2__)
+    __m128i o = _mm_add_epi32(_mm_set1_epi32(origin), _mm_setr_epi32(0, 1, 2, 3));
+    __m128i four = _mm_set1_epi32(4);
+    for (int i = 0; i < 32; i += 4) {
+        _mm_storeu_si128((__m128i *)(to + i), o);
+        o = _mm_add_epi32(o, four);
+    }
+#else
+    for (int i = 0; i < 32; i++) to[i] = origin + i;
+#endif
+}
+
+/// The normaliser's inner loop over long plain ASCII (see AsciiBlock.swift): whole 32-byte
+/// blocks from `src` on, each entirely printable ASCII with no two separators (space, hyphen) in
+/// a row, whose normalised form is then a byte map. For each block it writes the mapped bytes to
+/// `out`, the origins (`origin`, `origin + 1`, ...) to `origins` and the offsets (from `offset`
+/// on) of the word bytes that follow no word byte to `starts`; `*in_word` says whether the byte
+/// before `src` is a word byte, and is updated.
+///
+/// A block is taken only when the byte after it exists, is ASCII (so no combining mark joins
+/// its last byte) and, if the block ends with a separator, is a printable non-separator (so that
+/// the separator is the whole run). The caller makes sure that the byte before `src` is printable
+/// and not a separator. Returns the number of blocks taken; `*start_count` is increased by the
+/// number of word starts written.
+static inline ptrdiff_t pw_ascii_plain_blocks(const uint8_t *src, const uint8_t *end, int fold_case,
+                                              uint8_t *out, int32_t *origins, int32_t origin, int32_t offset,
+                                              int32_t *starts, ptrdiff_t *start_count, int32_t *in_word) {
+    ptrdiff_t blocks = 0, count = *start_count;
+    uint32_t carry = *in_word ? 1 : 0;
+    while (end - src > 32) {
+        pw_ascii_classes c = pw_ascii_classify32(src, fold_case, out);
+        uint8_t next = src[32];
+        if (c.not_plain | (c.separator & (c.separator >> 1))) break;
+        if (next >= 0x80) break;
+        if ((c.separator >> 31) && (next == 0x20 || next == 0x2D || next < 0x20 || next == 0x7F)) break;
+        uint32_t first = c.word & ~((c.word << 1) | carry);
+        while (first) {
+            starts[count++] = offset + __builtin_ctz(first);
+            first &= first - 1;
+        }
+        carry = c.word >> 31;
+        pw_origins32(origins, origin);
+        src += 32;
+        out += 32;
+        origins += 32;
+        origin += 32;
+        offset += 32;
+        blocks++;
+    }
+    *start_count = count;
+    *in_word = (int32_t)carry;
+    return blocks;
 }
 
 #endif

@@ -101,7 +101,8 @@ public struct TextNormalizer: Sendable {
                     var w = Writer(bytes: bytesOut.baseAddress!, origins: originsOut.baseAddress!,
                                    capacity: min(bytesOut.count, originsOut.count),
                                    wordStarts: startsOut.baseAddress!, wordStartCapacity: startsOut.count,
-                                   padding: scratch.padding, gaps: scratch.gaps, gapCapacity: scratch.gapCapacity)
+                                   padding: scratch.padding, tables: scratch.tables, gaps: scratch.gaps,
+                                   gapCapacity: scratch.gapCapacity)
                     scalars = run(src, &w)
                     rest = w.rest
                     scratch.keepGaps(w)
@@ -129,6 +130,17 @@ public struct TextNormalizer: Sendable {
     /// threads cannot happen.
     final class Scratch: @unchecked Sendable {
         let padding = UnsafeMutablePointer<UInt8>.allocate(capacity: AsciiBlock.width)
+        /// The byte path's tables (`asciiKind`, `asciiLower`, `asciiSame`, 128 bytes each), copied
+        /// here once: reading the `static let`s cost a `swift_once` each and a retain per ASCII run.
+        let tables: UnsafeMutablePointer<UInt8> = {
+            let t = UnsafeMutablePointer<UInt8>.allocate(capacity: 3 * 128)
+            for b in 0..<128 {
+                t[b] = TextNormalizer.asciiKind[b]
+                t[128 + b] = TextNormalizer.asciiLower[b]
+                t[256 + b] = TextNormalizer.asciiSame[b]
+            }
+            return t
+        }()
         /// The writer's gaps (`Writer.appendGap`), copied into the result's arrays at the end.
         private(set) var gaps = UnsafeMutablePointer<Int32>.allocate(capacity: 64)
         private(set) var gapCapacity = 32
@@ -141,6 +153,7 @@ public struct TextNormalizer: Sendable {
 
         deinit {
             padding.deallocate()
+            tables.deallocate()
             gaps.deallocate()
         }
     }
@@ -163,6 +176,8 @@ public struct TextNormalizer: Sendable {
         var wordStartCapacity: Int
         /// Room for the last block of a text, padded (`asciiRun`).
         let padding: UnsafeMutablePointer<UInt8>
+        /// `Scratch.tables`.
+        let tables: UnsafeMutablePointer<UInt8>
         /// Starts as one shared `[0]`: most fields have no blank line, and then nothing is allocated.
         var paragraphStarts: [Int32] = Writer.firstParagraph
         static let firstParagraph: [Int32] = [0]
@@ -180,8 +195,9 @@ public struct TextNormalizer: Sendable {
 
         init(bytes: UnsafeMutablePointer<UInt8>, origins: UnsafeMutablePointer<Int32>, capacity: Int,
              wordStarts: UnsafeMutablePointer<Int32>, wordStartCapacity: Int, padding: UnsafeMutablePointer<UInt8>,
-             gaps: UnsafeMutablePointer<Int32>, gapCapacity: Int) {
+             tables: UnsafeMutablePointer<UInt8>, gaps: UnsafeMutablePointer<Int32>, gapCapacity: Int) {
             self.padding = padding
+            self.tables = tables
             self.gaps = gaps
             self.gapCapacity = gapCapacity
             self.bytes = bytes
@@ -426,7 +442,7 @@ public struct TextNormalizer: Sendable {
         static let carriageReturn: UInt8 = 4
     }
 
-    private static let asciiKind: [UInt8] = (0..<128).map { b -> UInt8 in
+    fileprivate static let asciiKind: [UInt8] = (0..<128).map { b -> UInt8 in
         switch b {
         case 0x0A: return Kind.lineFeed
         case 0x0D: return Kind.carriageReturn
@@ -435,11 +451,11 @@ public struct TextNormalizer: Sendable {
         }
     }
 
-    private static let asciiLower: [UInt8] = (0..<128).map { (b: Int) -> UInt8 in
+    fileprivate static let asciiLower: [UInt8] = (0..<128).map { (b: Int) -> UInt8 in
         let c = UInt8(b)
         return c >= 0x41 && c <= 0x5A ? c + 0x20 : c
     }
-    private static let asciiSame: [UInt8] = (0..<128).map { (b: Int) -> UInt8 in UInt8(b) }
+    fileprivate static let asciiSame: [UInt8] = (0..<128).map { (b: Int) -> UInt8 in UInt8(b) }
 
     /// Normalises the ASCII characters from `start` on, up to the first non-ASCII byte or an
     /// ASCII character followed by a combining mark; returns where it stopped. The hot loop of
@@ -465,132 +481,129 @@ public struct TextNormalizer: Sendable {
         var lastWasCJK = w.lastWasCJK
         var origin = scalarIndex
         var j = start
-        Self.asciiKind.withUnsafeBufferPointer { kinds in
-            (foldCase ? Self.asciiLower : Self.asciiSame).withUnsafeBufferPointer { map in
-                while j < n {
-                    // 32 bytes at a time while the text is plain (see `AsciiBlock`); only where the
-                    // next byte is ASCII too (after a Korean word a lone space is the common case,
-                    // and a block there would stop at once). The last block of a text is read from
-                    // a copy padded with zeros (not plain: the prefix stops at the end).
-                    while j + 1 < n && src[j + 1] < 0x80 {
-                        var block = src.baseAddress! + j
-                        if j + AsciiBlock.width > n {
-                            w.padding.update(repeating: 0, count: AsciiBlock.width)
-                            w.padding.update(from: block, count: n - j)
-                            block = UnsafePointer(w.padding)
-                        }
-                        // A pending separator is written first, when the block goes ahead.
-                        let shift = pending && count > 0 ? 1 : 0
-                        let classes = AsciiBlock.classify(block, foldCase: foldCase, out: bp + count + shift)
-                        var k = AsciiBlock.plainLength(classes)
-                        // A combining mark after the last byte belongs to it: the full path takes both.
-                        if k > 0 && j + k < n && src[j + k] >= 0xCC && Self.startsCombining(src, j + k) { k -= 1 }
-                        // A leading separator may extend a pending run, lead the text (dropped) or, after
-                        // a CJK character, vanish if the run ends before another: the byte path decides.
-                        // Otherwise it is written as a separator run of one would be.
-                        if k == 0 || (classes.separator & 1 != 0 && (pending || count == 0 || lastWasCJK)) { break }
-                        if pending {
-                            // As `Writer.begin` settles it before a non-CJK character.
-                            if newlines >= 2 && count > 0 { w.paragraphStarts.append(Int32(count)) }
-                            if count > 0 {
-                                bp[count] = TextNormalizer.separator
-                                op[count] = pendingOrigin
-                                count += 1
-                            }
-                            pending = false
-                            newlines = 0
-                            inWord = false
-                        }
-                        let keep: UInt64 = (1 << UInt64(k)) &- 1
-                        let wordBits = classes.word & keep
-                        var startBits = wordBits & ~((wordBits << 1) | (inWord ? 1 : 0))
-                        while startBits != 0 {
-                            sp[starts] = Int32(truncatingIfNeeded: count &+ startBits.trailingZeroBitCount)
-                            starts &+= 1
-                            startBits &= startBits &- 1
-                        }
-                        inWord = wordBits & (1 << UInt64(k - 1)) != 0
-                        // The origin of each byte is its own code-point offset: ASCII is one byte a code point.
-                        AsciiBlock.writeOrigins(op + count, from: origin)
-                        lastWasCJK = false
-                        if classes.separator & (1 << UInt64(k - 1)) != 0 {
-                            // A trailing separator stays pending: what follows decides whether it is written.
-                            pending = true
-                            pendingOrigin = origin &+ Int32(truncatingIfNeeded: k &- 1)
-                            count &+= k &- 1
-                        } else {
-                            count &+= k
-                        }
-                        origin &+= Int32(truncatingIfNeeded: k)
-                        j &+= k
-                        if k < AsciiBlock.width { break }
-                        // A whole block that ends on a byte that is not a separator: the blocks
-                        // that follow, while just as plain, go through the C loop (same rules,
-                        // without this loop's questions about what came before a block).
-                        if !pending {
-                            var taken = starts
-                            var word: Int32 = inWord ? 1 : 0
-                            let blocks = pw_ascii_plain_blocks(
-                                src.baseAddress! + j, src.baseAddress! + n, foldCase ? 1 : 0, bp + count, op + count, origin,
-                                Int32(truncatingIfNeeded: count), sp, &taken, &word)
-                            starts = taken
-                            inWord = word != 0
-                            count &+= blocks &* AsciiBlock.width
-                            origin &+= Int32(truncatingIfNeeded: blocks &* AsciiBlock.width)
-                            j &+= blocks &* AsciiBlock.width
-                        }
+        let kinds = w.tables, map = w.tables + (foldCase ? 128 : 256)
+        while j < n {
+            // 32 bytes at a time while the text is plain (see `AsciiBlock`); only where the
+            // next two bytes are ASCII too (between Korean words a lone space or ". " is the
+            // common case, and a block there would stop at once). The last block of a text is read from
+            // a copy padded with zeros (not plain: the prefix stops at the end).
+            while j + 2 < n && src[j + 1] < 0x80 && src[j + 2] < 0x80 {
+                var block = src.baseAddress! + j
+                if j + AsciiBlock.width > n {
+                    w.padding.update(repeating: 0, count: AsciiBlock.width)
+                    w.padding.update(from: block, count: n - j)
+                    block = UnsafePointer(w.padding)
+                }
+                // A pending separator is written first, when the block goes ahead.
+                let shift = pending && count > 0 ? 1 : 0
+                let classes = AsciiBlock.classify(block, foldCase: foldCase, out: bp + count + shift)
+                var k = AsciiBlock.plainLength(classes)
+                // A combining mark after the last byte belongs to it: the full path takes both.
+                if k > 0 && j + k < n && src[j + k] >= 0xCC && Self.startsCombining(src, j + k) { k -= 1 }
+                // A leading separator may extend a pending run, lead the text (dropped) or, after
+                // a CJK character, vanish if the run ends before another: the byte path decides.
+                // Otherwise it is written as a separator run of one would be.
+                if k == 0 || (classes.separator & 1 != 0 && (pending || count == 0 || lastWasCJK)) { break }
+                if pending {
+                    // As `Writer.begin` settles it before a non-CJK character.
+                    if newlines >= 2 && count > 0 { w.paragraphStarts.append(Int32(count)) }
+                    if count > 0 {
+                        bp[count] = TextNormalizer.separator
+                        op[count] = pendingOrigin
+                        count += 1
                     }
-                    guard j < n else { break }
-                    let b = src[j]
-                    guard b < 0x80 else { break }
-                    // A combining mark after this character belongs to it: the slow path takes both.
-                    if j + 1 < n && src[j + 1] >= 0xCC && Self.startsCombining(src, j + 1) { break }
-                    let kind = kinds[Int(b)]
-                    if kind <= Kind.other {
-                        if pending {
-                            if newlines >= 2 && count > 0 { w.paragraphStarts.append(Int32(count)) }
-                            if count > 0 {
-                                bp[count] = TextNormalizer.separator
-                                op[count] = pendingOrigin
-                                count += 1
-                            }
-                            pending = false
-                            newlines = 0
-                            inWord = false
-                        }
-                        let isWord = kind == Kind.word
-                        if isWord && !inWord { sp[starts] = Int32(count)
-                            starts += 1 }
-                        inWord = isWord
-                        lastWasCJK = false
-                        bp[count] = map[Int(b)]
+                    pending = false
+                    newlines = 0
+                    inWord = false
+                }
+                let keep: UInt64 = (1 << UInt64(k)) &- 1
+                let wordBits = classes.word & keep
+                var startBits = wordBits & ~((wordBits << 1) | (inWord ? 1 : 0))
+                while startBits != 0 {
+                    sp[starts] = Int32(truncatingIfNeeded: count &+ startBits.trailingZeroBitCount)
+                    starts &+= 1
+                    startBits &= startBits &- 1
+                }
+                inWord = wordBits & (1 << UInt64(k - 1)) != 0
+                // The origin of each byte is its own code-point offset: ASCII is one byte a code point.
+                AsciiBlock.writeOrigins(op + count, from: origin)
+                lastWasCJK = false
+                if classes.separator & (1 << UInt64(k - 1)) != 0 {
+                    // A trailing separator stays pending: what follows decides whether it is written.
+                    pending = true
+                    pendingOrigin = origin &+ Int32(truncatingIfNeeded: k &- 1)
+                    count &+= k &- 1
+                } else {
+                    count &+= k
+                }
+                origin &+= Int32(truncatingIfNeeded: k)
+                j &+= k
+                if k < AsciiBlock.width { break }
+                // A whole block that ends on a byte that is not a separator: the blocks
+                // that follow, while just as plain, go through the C loop (same rules,
+                // without this loop's questions about what came before a block).
+                if !pending {
+                    var taken = starts
+                    var word: Int32 = inWord ? 1 : 0
+                    let blocks = pw_ascii_plain_blocks(
+                        src.baseAddress! + j, src.baseAddress! + n, foldCase ? 1 : 0, bp + count, op + count, origin,
+                        Int32(truncatingIfNeeded: count), sp, &taken, &word)
+                    starts = taken
+                    inWord = word != 0
+                    count &+= blocks &* AsciiBlock.width
+                    origin &+= Int32(truncatingIfNeeded: blocks &* AsciiBlock.width)
+                    j &+= blocks &* AsciiBlock.width
+                }
+            }
+            guard j < n else { break }
+            let b = src[j]
+            guard b < 0x80 else { break }
+            // A combining mark after this character belongs to it: the slow path takes both.
+            if j + 1 < n && src[j + 1] >= 0xCC && Self.startsCombining(src, j + 1) { break }
+            let kind = kinds[Int(b)]
+            if kind <= Kind.other {
+                if pending {
+                    if newlines >= 2 && count > 0 { w.paragraphStarts.append(Int32(count)) }
+                    if count > 0 {
+                        bp[count] = TextNormalizer.separator
+                        op[count] = pendingOrigin
+                        count += 1
+                    }
+                    pending = false
+                    newlines = 0
+                    inWord = false
+                }
+                let isWord = kind == Kind.word
+                if isWord && !inWord { sp[starts] = Int32(count)
+                    starts += 1 }
+                inWord = isWord
+                lastWasCJK = false
+                bp[count] = map[Int(b)]
+                op[count] = origin
+                count += 1
+                origin += 1
+                j += 1
+                // The rest of the word, with nothing to decide but the combining check.
+                if isWord {
+                    while j < n {
+                        let c = src[j]
+                        guard c < 0x80, kinds[Int(c)] == Kind.word else { break }
+                        if j + 1 < n && src[j + 1] >= 0xCC && Self.startsCombining(src, j + 1) { break }
+                        bp[count] = map[Int(c)]
                         op[count] = origin
                         count += 1
                         origin += 1
                         j += 1
-                        // The rest of the word, with nothing to decide but the combining check.
-                        if isWord {
-                            while j < n {
-                                let c = src[j]
-                                guard c < 0x80, kinds[Int(c)] == Kind.word else { break }
-                                if j + 1 < n && src[j + 1] >= 0xCC && Self.startsCombining(src, j + 1) { break }
-                                bp[count] = map[Int(c)]
-                                op[count] = origin
-                                count += 1
-                                origin += 1
-                                j += 1
-                            }
-                        }
-                        continue
                     }
-                    if !pending { pendingOrigin = origin }
-                    pending = true
-                    // CRLF counts as one line break.
-                    if kind == Kind.lineFeed || (kind == Kind.carriageReturn && !(j + 1 < n && src[j + 1] == 0x0A)) { newlines += 1 }
-                    origin += 1
-                    j += 1
                 }
+                continue
             }
+            if !pending { pendingOrigin = origin }
+            pending = true
+            // CRLF counts as one line break.
+            if kind == Kind.lineFeed || (kind == Kind.carriageReturn && !(j + 1 < n && src[j + 1] == 0x0A)) { newlines += 1 }
+            origin += 1
+            j += 1
         }
         w.count = count
         w.wordStartCount = starts
@@ -626,7 +639,7 @@ public struct TextNormalizer: Sendable {
         }
         /// Whether the character at `k`, after a syllable, joins it.
         @inline(__always) func joinsPrevious(at k: Int) -> Bool {
-            k < n && src[k] >= 0x80 && !syllable(at: k) && Self.joins(previous: 0xAC00, next: UTF8Scalar.decode(src, at: k).0)
+            k < n && src[k] >= 0x80 && !syllable(at: k) && Self.joinsSyllable(UTF8Scalar.decode(src, at: k).0)
         }
         var j = start
         guard syllable(at: j) && !joinsPrevious(at: j + 3) else { return j }
@@ -759,6 +772,13 @@ public struct TextNormalizer: Sendable {
             let c = s.properties.generalCategory
             return c == .nonspacingMark || c == .spacingMark || c == .enclosingMark
         }
+    }
+
+    /// `joins` after a Hangul syllable, out of line: inlined into `hangulRun`, its Unicode
+    /// property lookup made every call of it fetch two type metadata first.
+    @inline(never)
+    private static func joinsSyllable(_ next: UInt32) -> Bool {
+        joins(previous: 0xAC00, next: next)
     }
 
     @inline(__always)

@@ -102,10 +102,10 @@ public struct TextNormalizer: Sendable {
                                    capacity: min(bytesOut.count, originsOut.count),
                                    wordStarts: startsOut.baseAddress!, wordStartCapacity: startsOut.count,
                                    padding: scratch.padding, tables: scratch.tables, gaps: scratch.gaps,
-                                   gapCapacity: scratch.gapCapacity)
+                                   paragraphs: scratch.paragraphs)
                     scalars = run(src, &w)
                     rest = w.rest
-                    scratch.keepGaps(w)
+                    scratch.keepLists(w)
                     // Buffers the writer had to move to are copied below; the arrays' own stay empty.
                     bytesCount = w.ownsBytes ? 0 : w.count
                     originsCount = bytesCount
@@ -141,20 +141,69 @@ public struct TextNormalizer: Sendable {
             }
             return t
         }()
-        /// The writer's gaps (`Writer.appendGap`), copied into the result's arrays at the end.
-        private(set) var gaps = UnsafeMutablePointer<Int32>.allocate(capacity: 64)
-        private(set) var gapCapacity = 32
+        /// The writer's gaps and paragraph starts, copied into the result's arrays at the end.
+        private(set) var gaps = Int32List(capacity: 64)
+        private(set) var paragraphs = Int32List(capacity: 16)
 
-        /// Takes back the gap buffer (the writer may have grown it).
-        func keepGaps(_ w: Writer) {
+        /// Takes back the lists (the writer may have grown them), emptied.
+        func keepLists(_ w: Writer) {
             gaps = w.gaps
-            gapCapacity = w.gapCapacity
+            gaps.count = 0
+            paragraphs = w.paragraphs
+            paragraphs.count = 0
         }
 
         deinit {
             padding.deallocate()
             tables.deallocate()
-            gaps.deallocate()
+            gaps.base.deallocate()
+            paragraphs.base.deallocate()
+        }
+    }
+
+    /// A list of `Int32` in memory the normaliser keeps between calls (`Scratch`): appending to
+    /// a Swift array (uniqueness and capacity checks, a new array per field) cost a tenth of the
+    /// Korean text's time for its gaps, and paragraph starts grew a fresh array each time.
+    struct Int32List {
+        var base: UnsafeMutablePointer<Int32>
+        var count = 0
+        var capacity: Int
+
+        init(capacity: Int) {
+            base = .allocate(capacity: capacity)
+            self.capacity = capacity
+        }
+
+        @inline(__always)
+        mutating func append(_ x: Int32) {
+            if count == capacity { grow() }
+            base[count] = x
+            count += 1
+        }
+
+        mutating func grow() {
+            let p = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * capacity)
+            p.update(from: base, count: count)
+            base.deallocate()
+            base = p
+            capacity *= 2
+        }
+
+        /// Every `stride`-th element from `first` on, as an array (with `prefix` before them).
+        func array(prefix: Int32? = nil, first: Int = 0, stride: Int = 1) -> [Int32] {
+            let n = (count - first + stride - 1) / stride + (prefix == nil ? 0 : 1)
+            return [Int32](unsafeUninitializedCapacity: n) { b, k in
+                var o = 0
+                if let p = prefix {
+                    b[0] = p
+                    o = 1
+                }
+                for g in Swift.stride(from: first, to: count, by: stride) {
+                    b[o] = base[g]
+                    o += 1
+                }
+                k = n
+            }
         }
     }
 
@@ -178,14 +227,12 @@ public struct TextNormalizer: Sendable {
         let padding: UnsafeMutablePointer<UInt8>
         /// `Scratch.tables`.
         let tables: UnsafeMutablePointer<UInt8>
-        /// Starts as one shared `[0]`: most fields have no blank line, and then nothing is allocated.
-        var paragraphStarts: [Int32] = Writer.firstParagraph
+        /// Paragraph starts after the first (0). Most fields have none: then the result's are
+        /// one shared `[0]`, and nothing is allocated.
+        var paragraphs: Int32List
         static let firstParagraph: [Int32] = [0]
-        /// Gaps as pairs (byte offset, original offset): Korean text has one per word, and two
-        /// `Array.append` calls per gap were a tenth of its cost.
-        var gaps: UnsafeMutablePointer<Int32>
-        var gapCount = 0
-        var gapCapacity: Int
+        /// Gaps as pairs (byte offset, original offset): Korean text has one per word.
+        var gaps: Int32List
         // Separator and word state.
         var pendingSeparator = false
         var pendingOrigin: Int32 = 0
@@ -195,11 +242,11 @@ public struct TextNormalizer: Sendable {
 
         init(bytes: UnsafeMutablePointer<UInt8>, origins: UnsafeMutablePointer<Int32>, capacity: Int,
              wordStarts: UnsafeMutablePointer<Int32>, wordStartCapacity: Int, padding: UnsafeMutablePointer<UInt8>,
-             tables: UnsafeMutablePointer<UInt8>, gaps: UnsafeMutablePointer<Int32>, gapCapacity: Int) {
+             tables: UnsafeMutablePointer<UInt8>, gaps: Int32List, paragraphs: Int32List) {
             self.padding = padding
             self.tables = tables
             self.gaps = gaps
-            self.gapCapacity = gapCapacity
+            self.paragraphs = paragraphs
             self.bytes = bytes
             self.origins = origins
             self.capacity = capacity
@@ -224,16 +271,10 @@ public struct TextNormalizer: Sendable {
         /// Records a gap: spaces dropped before byte `at`, which began at original offset `origin`.
         @inline(__always)
         mutating func appendGap(_ at: Int32, origin: Int32) {
-            if gapCount == gapCapacity {
-                let p = UnsafeMutablePointer<Int32>.allocate(capacity: 4 * gapCapacity)
-                p.update(from: gaps, count: 2 * gapCount)
-                gaps.deallocate()
-                gaps = p
-                gapCapacity *= 2
-            }
-            gaps[2 * gapCount] = at
-            gaps[2 * gapCount + 1] = origin
-            gapCount += 1
+            if gaps.count + 2 > gaps.capacity { gaps.grow() }
+            gaps.base[gaps.count] = at
+            gaps.base[gaps.count + 1] = origin
+            gaps.count += 2
         }
 
         @inline(__always)
@@ -293,7 +334,7 @@ public struct TextNormalizer: Sendable {
         @inline(__always)
         mutating func begin(firstScalar: UInt32, cjk: Bool) {
             if pendingSeparator {
-                if newlinesInSeparator >= 2 && count > 0 { paragraphStarts.append(Int32(count)) }
+                if newlinesInSeparator >= 2 && count > 0 { paragraphs.append(Int32(count)) }
                 // Spaces between two CJK characters vanish; elsewhere a run becomes one space.
                 if cjk && lastWasCJK {
                     appendGap(Int32(count), origin: pendingOrigin)
@@ -331,17 +372,10 @@ public struct TextNormalizer: Sendable {
         }
 
         var rest: Rest {
-            guard gapCount > 0 else { return Rest(paragraphStarts: paragraphStarts) }
-            let pairs = UnsafeBufferPointer(start: gaps, count: 2 * gapCount)
-            return Rest(paragraphStarts: paragraphStarts,
-                        gapBytes: [Int32](unsafeUninitializedCapacity: gapCount) { b, k in
-                            for g in 0..<gapCount { b[g] = pairs[2 * g] }
-                            k = gapCount
-                        },
-                        gapOrigins: [Int32](unsafeUninitializedCapacity: gapCount) { b, k in
-                            for g in 0..<gapCount { b[g] = pairs[2 * g + 1] }
-                            k = gapCount
-                        })
+            let starts = paragraphs.count == 0 ? Writer.firstParagraph : paragraphs.array(prefix: 0)
+            guard gaps.count > 0 else { return Rest(paragraphStarts: starts) }
+            return Rest(paragraphStarts: starts, gapBytes: gaps.array(first: 0, stride: 2),
+                        gapOrigins: gaps.array(first: 1, stride: 2))
         }
 
         /// Copies the buffers the writer allocated into `t`'s arrays, and frees them.
@@ -506,7 +540,7 @@ public struct TextNormalizer: Sendable {
                 if k == 0 || (classes.separator & 1 != 0 && (pending || count == 0 || lastWasCJK)) { break }
                 if pending {
                     // As `Writer.begin` settles it before a non-CJK character.
-                    if newlines >= 2 && count > 0 { w.paragraphStarts.append(Int32(count)) }
+                    if newlines >= 2 && count > 0 { w.paragraphs.append(Int32(count)) }
                     if count > 0 {
                         bp[count] = TextNormalizer.separator
                         op[count] = pendingOrigin
@@ -563,7 +597,7 @@ public struct TextNormalizer: Sendable {
             let kind = kinds[Int(b)]
             if kind <= Kind.other {
                 if pending {
-                    if newlines >= 2 && count > 0 { w.paragraphStarts.append(Int32(count)) }
+                    if newlines >= 2 && count > 0 { w.paragraphs.append(Int32(count)) }
                     if count > 0 {
                         bp[count] = TextNormalizer.separator
                         op[count] = pendingOrigin

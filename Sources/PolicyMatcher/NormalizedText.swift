@@ -84,8 +84,8 @@ public struct TextNormalizer: Sendable {
     /// width of slack); text whose folded forms grow past it moves to buffers of the writer's own,
     /// copied into the arrays at the end (`Writer.grow`), so any input is handled, only slower.
     public mutating func normalize(utf8 src: UnsafeBufferPointer<UInt8>) -> NormalizedText {
-        // The padding buffer is kept from one call to the next; a copy of this normaliser gets
-        // one of its own on first use, never a shared one.
+        // What `Scratch` holds is kept from one call to the next; a copy of this normaliser gets
+        // its own on first use, never a shared one.
         if !isKnownUniquelyReferenced(&scratch) { scratch = Scratch() }
         let capacity = src.count + src.count / 8 + 2 * AsciiBlock.width + 8
         // A word start needs a byte that is not a word byte before it: at most one per two bytes.
@@ -122,10 +122,11 @@ public struct TextNormalizer: Sendable {
         return t
     }
 
-    /// The padding buffer between calls.
+    /// What the normaliser keeps between calls.
     private var scratch = Scratch()
 
-    /// The room for the last block of a text (`asciiRun`), kept by `normalize`; owned by one
+    /// Kept by `normalize` from one call to the next: the room for the last block of a text
+    /// (`asciiRun`), the byte tables, the lists of gaps and paragraph starts. Owned by one
     /// normaliser at a time (see the uniqueness check there), which is why sharing it between
     /// threads cannot happen.
     final class Scratch: @unchecked Sendable {

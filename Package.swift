@@ -33,8 +33,10 @@ let package = Package(
         ),
         // YAML text -> node tree where every node knows file:line:column.
         .target(name: "YAMLLoader", dependencies: ["CYAML"]),
+        // SSE2 byte classification for the normaliser (header-only; a plain loop elsewhere).
+        .target(name: "CPolicySIMD"),
         // Text normalisation and multi-pattern term matching; knows nothing of rules or YAML.
-        .target(name: "PolicyMatcher"),
+        .target(name: "PolicyMatcher", dependencies: ["CPolicySIMD"]),
         // The engine: rules (parse, validate, compile), articles, scanner, report.
         .target(
             name: "PolicyWatch",

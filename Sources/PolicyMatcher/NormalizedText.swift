@@ -1,4 +1,5 @@
 import Foundation
+import CPolicySIMD
 
 /// A field's text after normalisation, with the map back to the original.
 ///
@@ -75,82 +76,164 @@ public struct TextNormalizer: Sendable {
     }
 
     /// Normalises UTF-8 text (valid UTF-8, as a String's).
+    ///
+    /// The output is written straight into the storage of the result's arrays (made with
+    /// `Array(unsafeUninitializedCapacity:)`), not into buffers of the normaliser copied out at
+    /// the end: that copy wrote 5 more bytes per input byte. Their capacity is a bound that ASCII
+    /// and Hangul never exceed (at most one separator byte more than they read, plus a block's
+    /// width of slack); text whose folded forms grow past it moves to buffers of the writer's own,
+    /// copied into the arrays at the end (`Writer.grow`), so any input is handled, only slower.
     public mutating func normalize(utf8 src: UnsafeBufferPointer<UInt8>) -> NormalizedText {
-        // The working buffers are kept from one call to the next (no allocation per field); a
-        // copy of this normaliser gets buffers of its own on first use, never shared ones.
+        // What `Scratch` holds is kept from one call to the next; a copy of this normaliser gets
+        // its own on first use, never a shared one.
         if !isKnownUniquelyReferenced(&scratch) { scratch = Scratch() }
-        var w = scratch.writer(capacity: src.count + 16)
-        defer { scratch.keep(w) }
-        let scalars = run(src, &w)
-        return w.result(originLength: scalars)
+        let capacity = src.count + src.count / 8 + 2 * AsciiBlock.width + 8
+        // A word start needs a byte that is not a word byte before it: at most one per two bytes.
+        let wordStartCapacity = capacity / 2 + 4
+        var scalars = 0
+        var rest = Writer.Rest()
+        var grown: Writer?
+        var origins: [Int32] = []
+        var wordStarts: [Int32] = []
+        let bytes = [UInt8](unsafeUninitializedCapacity: capacity) { bytesOut, bytesCount in
+            origins = [Int32](unsafeUninitializedCapacity: capacity) { originsOut, originsCount in
+                wordStarts = [Int32](unsafeUninitializedCapacity: wordStartCapacity) { startsOut, startsCount in
+                    var w = Writer(bytes: bytesOut.baseAddress!, origins: originsOut.baseAddress!,
+                                   capacity: min(bytesOut.count, originsOut.count),
+                                   wordStarts: startsOut.baseAddress!, wordStartCapacity: startsOut.count,
+                                   padding: scratch.padding, tables: scratch.tables, gaps: scratch.gaps,
+                                   paragraphs: scratch.paragraphs)
+                    scalars = run(src, &w)
+                    rest = w.rest
+                    scratch.keepLists(w)
+                    // Buffers the writer had to move to are copied below; the arrays' own stay empty.
+                    bytesCount = w.ownsBytes ? 0 : w.count
+                    originsCount = bytesCount
+                    startsCount = w.ownsWordStarts ? 0 : w.wordStartCount
+                    if w.ownsBytes || w.ownsWordStarts { grown = w }
+                }
+            }
+        }
+        var t = NormalizedText(bytes: bytes, originOffsets: origins, originLength: scalars,
+                               wordStarts: wordStarts, paragraphStarts: rest.paragraphStarts)
+        t.gapBytes = rest.gapBytes
+        t.gapOrigins = rest.gapOrigins
+        if let w = grown { w.finish(into: &t) }
+        return t
     }
 
-    /// The writer's buffers between calls.
+    /// What the normaliser keeps between calls.
     private var scratch = Scratch()
 
-    /// Buffers reused by `normalize`; owned by one normaliser at a time (see the uniqueness
-    /// check there), which is why sharing it between threads cannot happen.
+    /// Kept by `normalize` from one call to the next: the room for the last block of a text
+    /// (`asciiRun`), the byte tables, the lists of gaps and paragraph starts. Owned by one
+    /// normaliser at a time (see the uniqueness check there), which is why sharing it between
+    /// threads cannot happen.
     final class Scratch: @unchecked Sendable {
-        private var bytes: UnsafeMutablePointer<UInt8>?
-        private var origins: UnsafeMutablePointer<Int32>?
-        private var capacity = 0
-        private var wordStarts: UnsafeMutablePointer<Int32>?
-        private var wordStartCapacity = 0
-        private let padding = UnsafeMutablePointer<UInt8>.allocate(capacity: AsciiBlock.width)
-
-        /// A writer over the kept buffers, grown to `capacity` first.
-        func writer(capacity needed: Int) -> Writer {
-            if needed > capacity || bytes == nil {
-                bytes?.deallocate()
-                origins?.deallocate()
-                capacity = max(needed, capacity * 2, 256)
-                bytes = .allocate(capacity: capacity)
-                origins = .allocate(capacity: capacity)
+        let padding = UnsafeMutablePointer<UInt8>.allocate(capacity: AsciiBlock.width)
+        /// The byte path's tables (`asciiKind`, `asciiLower`, `asciiSame`, 128 bytes each), copied
+        /// here once: reading the `static let`s cost a `swift_once` each and a retain per ASCII run.
+        let tables: UnsafeMutablePointer<UInt8> = {
+            let t = UnsafeMutablePointer<UInt8>.allocate(capacity: 3 * 128)
+            for b in 0..<128 {
+                t[b] = TextNormalizer.asciiKind[b]
+                t[128 + b] = TextNormalizer.asciiLower[b]
+                t[256 + b] = TextNormalizer.asciiSame[b]
             }
-            if needed / 5 + 4 > wordStartCapacity || wordStarts == nil {
-                wordStarts?.deallocate()
-                wordStartCapacity = max(needed / 5 + 4, wordStartCapacity * 2, 64)
-                wordStarts = .allocate(capacity: wordStartCapacity)
-            }
-            return Writer(bytes: bytes!, origins: origins!, capacity: capacity, wordStarts: wordStarts!,
-                          wordStartCapacity: wordStartCapacity, padding: padding)
-        }
+            return t
+        }()
+        /// The writer's gaps and paragraph starts, copied into the result's arrays at the end.
+        private(set) var gaps = Int32List(capacity: 64)
+        private(set) var paragraphs = Int32List(capacity: 16)
 
-        /// Takes back the writer's buffers (it may have grown them).
-        func keep(_ w: Writer) {
-            bytes = w.bytes
-            origins = w.origins
-            capacity = w.capacity
-            wordStarts = w.wordStarts
-            wordStartCapacity = w.wordStartCapacity
+        /// Takes back the lists (the writer may have grown them), emptied.
+        func keepLists(_ w: Writer) {
+            gaps = w.gaps
+            gaps.count = 0
+            paragraphs = w.paragraphs
+            paragraphs.count = 0
         }
 
         deinit {
-            bytes?.deallocate()
-            origins?.deallocate()
-            wordStarts?.deallocate()
             padding.deallocate()
+            tables.deallocate()
+            gaps.base.deallocate()
+            paragraphs.base.deallocate()
         }
     }
 
-    /// The output being built, in manually grown buffers: appending to Swift arrays one byte
-    /// at a time (uniqueness and capacity checks) was most of the normaliser's cost.
+    /// A list of `Int32` in memory the normaliser keeps between calls (`Scratch`): appending to
+    /// a Swift array (uniqueness and capacity checks, a new array per field) cost a tenth of the
+    /// Korean text's time for its gaps, and paragraph starts grew a fresh array each time.
+    struct Int32List {
+        var base: UnsafeMutablePointer<Int32>
+        var count = 0
+        var capacity: Int
+
+        init(capacity: Int) {
+            base = .allocate(capacity: capacity)
+            self.capacity = capacity
+        }
+
+        @inline(__always)
+        mutating func append(_ x: Int32) {
+            if count == capacity { grow() }
+            base[count] = x
+            count += 1
+        }
+
+        mutating func grow() {
+            let p = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * capacity)
+            p.update(from: base, count: count)
+            base.deallocate()
+            base = p
+            capacity *= 2
+        }
+
+        /// Every `stride`-th element from `first` on, as an array (with `prefix` before them).
+        func array(prefix: Int32? = nil, first: Int = 0, stride: Int = 1) -> [Int32] {
+            let n = (count - first + stride - 1) / stride + (prefix == nil ? 0 : 1)
+            return [Int32](unsafeUninitializedCapacity: n) { b, k in
+                var o = 0
+                if let p = prefix {
+                    b[0] = p
+                    o = 1
+                }
+                for g in Swift.stride(from: first, to: count, by: stride) {
+                    b[o] = base[g]
+                    o += 1
+                }
+                k = n
+            }
+        }
+    }
+
+    /// The output being built, through pointers: appending to Swift arrays one byte at a time
+    /// (uniqueness and capacity checks) was most of the normaliser's cost. The buffers are the
+    /// result arrays' storage until one has to grow; then the writer allocates its own
+    /// (`ownsBytes`, `ownsWordStarts`) and frees them in `finish`.
     struct Writer {
         var bytes: UnsafeMutablePointer<UInt8>
         var origins: UnsafeMutablePointer<Int32>
         var count = 0
         var capacity: Int
+        /// Whether `bytes` and `origins` (together) or `wordStarts` were allocated by the writer.
+        var ownsBytes = false
+        var ownsWordStarts = false
         /// Word starts, in a buffer of their own for the same reason (`appendWordStart`).
         var wordStarts: UnsafeMutablePointer<Int32>
         var wordStartCount = 0
         var wordStartCapacity: Int
         /// Room for the last block of a text, padded (`asciiRun`).
         let padding: UnsafeMutablePointer<UInt8>
-        /// Starts as one shared `[0]`: most fields have no blank line, and then nothing is allocated.
-        var paragraphStarts: [Int32] = Writer.firstParagraph
+        /// `Scratch.tables`.
+        let tables: UnsafeMutablePointer<UInt8>
+        /// Paragraph starts after the first (0). Most fields have none: then the result's are
+        /// one shared `[0]`, and nothing is allocated.
+        var paragraphs: Int32List
         static let firstParagraph: [Int32] = [0]
-        var gapBytes: [Int32] = []
-        var gapOrigins: [Int32] = []
+        /// Gaps as pairs (byte offset, original offset): Korean text has one per word.
+        var gaps: Int32List
         // Separator and word state.
         var pendingSeparator = false
         var pendingOrigin: Int32 = 0
@@ -159,8 +242,12 @@ public struct TextNormalizer: Sendable {
         var inWord = false
 
         init(bytes: UnsafeMutablePointer<UInt8>, origins: UnsafeMutablePointer<Int32>, capacity: Int,
-             wordStarts: UnsafeMutablePointer<Int32>, wordStartCapacity: Int, padding: UnsafeMutablePointer<UInt8>) {
+             wordStarts: UnsafeMutablePointer<Int32>, wordStartCapacity: Int, padding: UnsafeMutablePointer<UInt8>,
+             tables: UnsafeMutablePointer<UInt8>, gaps: Int32List, paragraphs: Int32List) {
             self.padding = padding
+            self.tables = tables
+            self.gaps = gaps
+            self.paragraphs = paragraphs
             self.bytes = bytes
             self.origins = origins
             self.capacity = capacity
@@ -175,10 +262,20 @@ public struct TextNormalizer: Sendable {
                 let newCapacity = max(wordStartCount + extra, wordStartCapacity * 2)
                 let p = UnsafeMutablePointer<Int32>.allocate(capacity: newCapacity)
                 p.update(from: wordStarts, count: wordStartCount)
-                wordStarts.deallocate()
+                if ownsWordStarts { wordStarts.deallocate() }
+                ownsWordStarts = true
                 wordStarts = p
                 wordStartCapacity = newCapacity
             }
+        }
+
+        /// Records a gap: spaces dropped before byte `at`, which began at original offset `origin`.
+        @inline(__always)
+        mutating func appendGap(_ at: Int32, origin: Int32) {
+            if gaps.count + 2 > gaps.capacity { gaps.grow() }
+            gaps.base[gaps.count] = at
+            gaps.base[gaps.count + 1] = origin
+            gaps.count += 2
         }
 
         @inline(__always)
@@ -197,11 +294,14 @@ public struct TextNormalizer: Sendable {
             let newCapacity = max(needed, capacity * 2)
             let b = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
             b.update(from: bytes, count: count)
-            bytes.deallocate()
-            bytes = b
             let o = UnsafeMutablePointer<Int32>.allocate(capacity: newCapacity)
             o.update(from: origins, count: count)
-            origins.deallocate()
+            if ownsBytes {
+                bytes.deallocate()
+                origins.deallocate()
+            }
+            ownsBytes = true
+            bytes = b
             origins = o
             capacity = newCapacity
         }
@@ -235,11 +335,10 @@ public struct TextNormalizer: Sendable {
         @inline(__always)
         mutating func begin(firstScalar: UInt32, cjk: Bool) {
             if pendingSeparator {
-                if newlinesInSeparator >= 2 && count > 0 { paragraphStarts.append(Int32(count)) }
+                if newlinesInSeparator >= 2 && count > 0 { paragraphs.append(Int32(count)) }
                 // Spaces between two CJK characters vanish; elsewhere a run becomes one space.
                 if cjk && lastWasCJK {
-                    gapBytes.append(Int32(count))
-                    gapOrigins.append(pendingOrigin)
+                    appendGap(Int32(count), origin: pendingOrigin)
                 } else if count > 0 {
                     put(TextNormalizer.separator, pendingOrigin)
                 }
@@ -266,13 +365,32 @@ public struct TextNormalizer: Sendable {
             }
         }
 
-        func result(originLength: Int) -> NormalizedText {
-            var t = NormalizedText(bytes: Self.array(bytes, count), originOffsets: Self.array(origins, count),
-                                   originLength: originLength,
-                                   wordStarts: Self.array(wordStarts, wordStartCount), paragraphStarts: paragraphStarts)
-            t.gapBytes = gapBytes
-            t.gapOrigins = gapOrigins
-            return t
+        /// What is not written through pointers.
+        struct Rest {
+            var paragraphStarts: [Int32] = []
+            var gapBytes: [Int32] = []
+            var gapOrigins: [Int32] = []
+        }
+
+        var rest: Rest {
+            let starts = paragraphs.count == 0 ? Writer.firstParagraph : paragraphs.array(prefix: 0)
+            guard gaps.count > 0 else { return Rest(paragraphStarts: starts) }
+            return Rest(paragraphStarts: starts, gapBytes: gaps.array(first: 0, stride: 2),
+                        gapOrigins: gaps.array(first: 1, stride: 2))
+        }
+
+        /// Copies the buffers the writer allocated into `t`'s arrays, and frees them.
+        func finish(into t: inout NormalizedText) {
+            if ownsBytes {
+                t.bytes = Self.array(bytes, count)
+                t.originOffsets = Self.array(origins, count)
+                bytes.deallocate()
+                origins.deallocate()
+            }
+            if ownsWordStarts {
+                t.wordStarts = Self.array(wordStarts, wordStartCount)
+                wordStarts.deallocate()
+            }
         }
     }
 
@@ -359,7 +477,7 @@ public struct TextNormalizer: Sendable {
         static let carriageReturn: UInt8 = 4
     }
 
-    private static let asciiKind: [UInt8] = (0..<128).map { b -> UInt8 in
+    fileprivate static let asciiKind: [UInt8] = (0..<128).map { b -> UInt8 in
         switch b {
         case 0x0A: return Kind.lineFeed
         case 0x0D: return Kind.carriageReturn
@@ -368,11 +486,11 @@ public struct TextNormalizer: Sendable {
         }
     }
 
-    private static let asciiLower: [UInt8] = (0..<128).map { (b: Int) -> UInt8 in
+    fileprivate static let asciiLower: [UInt8] = (0..<128).map { (b: Int) -> UInt8 in
         let c = UInt8(b)
         return c >= 0x41 && c <= 0x5A ? c + 0x20 : c
     }
-    private static let asciiSame: [UInt8] = (0..<128).map { (b: Int) -> UInt8 in UInt8(b) }
+    fileprivate static let asciiSame: [UInt8] = (0..<128).map { (b: Int) -> UInt8 in UInt8(b) }
 
     /// Normalises the ASCII characters from `start` on, up to the first non-ASCII byte or an
     /// ASCII character followed by a combining mark; returns where it stopped. The hot loop of
@@ -398,117 +516,129 @@ public struct TextNormalizer: Sendable {
         var lastWasCJK = w.lastWasCJK
         var origin = scalarIndex
         var j = start
-        Self.asciiKind.withUnsafeBufferPointer { kinds in
-            (foldCase ? Self.asciiLower : Self.asciiSame).withUnsafeBufferPointer { map in
-                while j < n {
-                    // 32 bytes at a time while the text is plain (see `AsciiBlock`); only where the
-                    // next byte is ASCII too (after a Korean word a lone space is the common case,
-                    // and a block there would stop at once). The last block of a text is read from
-                    // a copy padded with zeros (not plain: the prefix stops at the end).
-                    while j + 1 < n && src[j + 1] < 0x80 {
-                        var block = src.baseAddress! + j
-                        if j + AsciiBlock.width > n {
-                            w.padding.update(repeating: 0, count: AsciiBlock.width)
-                            w.padding.update(from: block, count: n - j)
-                            block = UnsafePointer(w.padding)
-                        }
-                        // A pending separator is written first, when the block goes ahead.
-                        let shift = pending && count > 0 ? 1 : 0
-                        let classes = AsciiBlock.classify(block, foldCase: foldCase, out: bp + count + shift)
-                        var k = AsciiBlock.plainLength(classes)
-                        // A combining mark after the last byte belongs to it: the full path takes both.
-                        if k > 0 && j + k < n && src[j + k] >= 0xCC && Self.startsCombining(src, j + k) { k -= 1 }
-                        // A leading separator may extend a pending run, lead the text (dropped) or, after
-                        // a CJK character, vanish if the run ends before another: the byte path decides.
-                        // Otherwise it is written as a separator run of one would be.
-                        if k == 0 || (classes.separator & 1 != 0 && (pending || count == 0 || lastWasCJK)) { break }
-                        if pending {
-                            // As `Writer.begin` settles it before a non-CJK character.
-                            if newlines >= 2 && count > 0 { w.paragraphStarts.append(Int32(count)) }
-                            if count > 0 {
-                                bp[count] = TextNormalizer.separator
-                                op[count] = pendingOrigin
-                                count += 1
-                            }
-                            pending = false
-                            newlines = 0
-                            inWord = false
-                        }
-                        let keep: UInt64 = (1 << UInt64(k)) &- 1
-                        let wordBits = classes.word & keep
-                        var startBits = wordBits & ~((wordBits << 1) | (inWord ? 1 : 0))
-                        while startBits != 0 {
-                            sp[starts] = Int32(truncatingIfNeeded: count &+ startBits.trailingZeroBitCount)
-                            starts &+= 1
-                            startBits &= startBits &- 1
-                        }
-                        inWord = wordBits & (1 << UInt64(k - 1)) != 0
-                        // The origin of each byte is its own code-point offset: ASCII is one byte a code point.
-                        AsciiBlock.writeOrigins(op + count, from: origin)
-                        lastWasCJK = false
-                        if classes.separator & (1 << UInt64(k - 1)) != 0 {
-                            // A trailing separator stays pending: what follows decides whether it is written.
-                            pending = true
-                            pendingOrigin = origin &+ Int32(truncatingIfNeeded: k &- 1)
-                            count &+= k &- 1
-                        } else {
-                            count &+= k
-                        }
-                        origin &+= Int32(truncatingIfNeeded: k)
-                        j &+= k
-                        if k < AsciiBlock.width { break }
+        let kinds = w.tables, map = w.tables + (foldCase ? 128 : 256)
+        while j < n {
+            // 32 bytes at a time while the text is plain (see `AsciiBlock`); only where the
+            // next two bytes are ASCII too (between Korean words a lone space or ". " is the
+            // common case, and a block there would stop at once). The last block of a text is read from
+            // a copy padded with zeros (not plain: the prefix stops at the end).
+            while j + 2 < n && src[j + 1] < 0x80 && src[j + 2] < 0x80 {
+                var block = src.baseAddress! + j
+                if j + AsciiBlock.width > n {
+                    w.padding.update(repeating: 0, count: AsciiBlock.width)
+                    w.padding.update(from: block, count: n - j)
+                    block = UnsafePointer(w.padding)
+                }
+                // A pending separator is written first, when the block goes ahead.
+                let shift = pending && count > 0 ? 1 : 0
+                let classes = AsciiBlock.classify(block, foldCase: foldCase, out: bp + count + shift)
+                var k = AsciiBlock.plainLength(classes)
+                // A combining mark after the last byte belongs to it: the full path takes both.
+                if k > 0 && j + k < n && src[j + k] >= 0xCC && Self.startsCombining(src, j + k) { k -= 1 }
+                // A leading separator may extend a pending run, lead the text (dropped) or, after
+                // a CJK character, vanish if the run ends before another: the byte path decides.
+                // Otherwise it is written as a separator run of one would be.
+                if k == 0 || (classes.separator & 1 != 0 && (pending || count == 0 || lastWasCJK)) { break }
+                if pending {
+                    // As `Writer.begin` settles it before a non-CJK character.
+                    if newlines >= 2 && count > 0 { w.paragraphs.append(Int32(count)) }
+                    if count > 0 {
+                        bp[count] = TextNormalizer.separator
+                        op[count] = pendingOrigin
+                        count += 1
                     }
-                    guard j < n else { break }
-                    let b = src[j]
-                    guard b < 0x80 else { break }
-                    // A combining mark after this character belongs to it: the slow path takes both.
-                    if j + 1 < n && src[j + 1] >= 0xCC && Self.startsCombining(src, j + 1) { break }
-                    let kind = kinds[Int(b)]
-                    if kind <= Kind.other {
-                        if pending {
-                            if newlines >= 2 && count > 0 { w.paragraphStarts.append(Int32(count)) }
-                            if count > 0 {
-                                bp[count] = TextNormalizer.separator
-                                op[count] = pendingOrigin
-                                count += 1
-                            }
-                            pending = false
-                            newlines = 0
-                            inWord = false
-                        }
-                        let isWord = kind == Kind.word
-                        if isWord && !inWord { sp[starts] = Int32(count)
-                            starts += 1 }
-                        inWord = isWord
-                        lastWasCJK = false
-                        bp[count] = map[Int(b)]
+                    pending = false
+                    newlines = 0
+                    inWord = false
+                }
+                let keep: UInt64 = (1 << UInt64(k)) &- 1
+                let wordBits = classes.word & keep
+                var startBits = wordBits & ~((wordBits << 1) | (inWord ? 1 : 0))
+                while startBits != 0 {
+                    sp[starts] = Int32(truncatingIfNeeded: count &+ startBits.trailingZeroBitCount)
+                    starts &+= 1
+                    startBits &= startBits &- 1
+                }
+                inWord = wordBits & (1 << UInt64(k - 1)) != 0
+                // The origin of each byte is its own code-point offset: ASCII is one byte a code point.
+                AsciiBlock.writeOrigins(op + count, from: origin)
+                lastWasCJK = false
+                if classes.separator & (1 << UInt64(k - 1)) != 0 {
+                    // A trailing separator stays pending: what follows decides whether it is written.
+                    pending = true
+                    pendingOrigin = origin &+ Int32(truncatingIfNeeded: k &- 1)
+                    count &+= k &- 1
+                } else {
+                    count &+= k
+                }
+                origin &+= Int32(truncatingIfNeeded: k)
+                j &+= k
+                if k < AsciiBlock.width { break }
+                // A whole block that ends on a byte that is not a separator: the blocks
+                // that follow, while just as plain, go through the C loop (same rules,
+                // without this loop's questions about what came before a block).
+                if !pending {
+                    var taken = starts
+                    var word: Int32 = inWord ? 1 : 0
+                    let blocks = pw_ascii_plain_blocks(
+                        src.baseAddress! + j, src.baseAddress! + n, foldCase ? 1 : 0, bp + count, op + count, origin,
+                        Int32(truncatingIfNeeded: count), sp, &taken, &word)
+                    starts = taken
+                    inWord = word != 0
+                    count &+= blocks &* AsciiBlock.width
+                    origin &+= Int32(truncatingIfNeeded: blocks &* AsciiBlock.width)
+                    j &+= blocks &* AsciiBlock.width
+                }
+            }
+            guard j < n else { break }
+            let b = src[j]
+            guard b < 0x80 else { break }
+            // A combining mark after this character belongs to it: the slow path takes both.
+            if j + 1 < n && src[j + 1] >= 0xCC && Self.startsCombining(src, j + 1) { break }
+            let kind = kinds[Int(b)]
+            if kind <= Kind.other {
+                if pending {
+                    if newlines >= 2 && count > 0 { w.paragraphs.append(Int32(count)) }
+                    if count > 0 {
+                        bp[count] = TextNormalizer.separator
+                        op[count] = pendingOrigin
+                        count += 1
+                    }
+                    pending = false
+                    newlines = 0
+                    inWord = false
+                }
+                let isWord = kind == Kind.word
+                if isWord && !inWord { sp[starts] = Int32(count)
+                    starts += 1 }
+                inWord = isWord
+                lastWasCJK = false
+                bp[count] = map[Int(b)]
+                op[count] = origin
+                count += 1
+                origin += 1
+                j += 1
+                // The rest of the word, with nothing to decide but the combining check.
+                if isWord {
+                    while j < n {
+                        let c = src[j]
+                        guard c < 0x80, kinds[Int(c)] == Kind.word else { break }
+                        if j + 1 < n && src[j + 1] >= 0xCC && Self.startsCombining(src, j + 1) { break }
+                        bp[count] = map[Int(c)]
                         op[count] = origin
                         count += 1
                         origin += 1
                         j += 1
-                        // The rest of the word, with nothing to decide but the combining check.
-                        if isWord {
-                            while j < n {
-                                let c = src[j]
-                                guard c < 0x80, kinds[Int(c)] == Kind.word else { break }
-                                if j + 1 < n && src[j + 1] >= 0xCC && Self.startsCombining(src, j + 1) { break }
-                                bp[count] = map[Int(c)]
-                                op[count] = origin
-                                count += 1
-                                origin += 1
-                                j += 1
-                            }
-                        }
-                        continue
                     }
-                    if !pending { pendingOrigin = origin }
-                    pending = true
-                    // CRLF counts as one line break.
-                    if kind == Kind.lineFeed || (kind == Kind.carriageReturn && !(j + 1 < n && src[j + 1] == 0x0A)) { newlines += 1 }
-                    origin += 1
-                    j += 1
                 }
+                continue
             }
+            if !pending { pendingOrigin = origin }
+            pending = true
+            // CRLF counts as one line break.
+            if kind == Kind.lineFeed || (kind == Kind.carriageReturn && !(j + 1 < n && src[j + 1] == 0x0A)) { newlines += 1 }
+            origin += 1
+            j += 1
         }
         w.count = count
         w.wordStartCount = starts
@@ -524,57 +654,92 @@ public struct TextNormalizer: Sendable {
     /// Hangul syllables from `start` on (U+AC00-D7A3, their own NFKC, no case), copied as
     /// they are while nothing joins them; returns where it stopped. Korean is a fifth of the
     /// benchmark corpus and each syllable took the general path's lookups.
+    ///
+    /// Up to 5 syllables (15 bytes) per step: the syllables' lead bytes are found 16 bytes at a
+    /// time (`pw_hangul_leads16`, SSE2), the bytes and their origins copied in vector stores. Only
+    /// a character after the last syllable that is neither ASCII nor a syllable is decoded, to see
+    /// whether it joins that syllable (a combining mark, a jamo): then that syllable is left to
+    /// the full path. Near the end of the text, one syllable at a time.
     private func hangulRun(_ src: UnsafeBufferPointer<UInt8>, from start: Int, scalarIndex: inout Int32,
                            _ w: inout Writer) -> Int {
         let n = src.count
-        var j = start
-        var origin = scalarIndex
+        let base = src.baseAddress!
         @inline(__always) func syllable(at k: Int) -> Bool {
-            // U+AC00-D7A3 is EA B0 80 ... ED 9E A3 in UTF-8.
+            // U+AC00-D7A3 is EA B0 80 ... ED 9E A3 in UTF-8; EB and EC lead only syllables.
             guard k + 2 < n else { return false }
-            let v = (UInt32(src[k] & 0x0F) << 12) | (UInt32(src[k + 1] & 0x3F) << 6) | UInt32(src[k + 2] & 0x3F)
-            return src[k] >= 0xEA && src[k] <= 0xED && v >= 0xAC00 && v <= 0xD7A3
+            let lead = src[k]
+            if lead &- 0xEB < 2 { return true }
+            let v = (UInt32(lead & 0x0F) << 12) | (UInt32(src[k + 1] & 0x3F) << 6) | UInt32(src[k + 2] & 0x3F)
+            return lead >= 0xEA && lead <= 0xED && v >= 0xAC00 && v <= 0xD7A3
         }
-        var first = true
-        while syllable(at: j) {
-            // What follows must not join it (a combining mark): ASCII or another syllable is safe.
-            let next = j + 3
-            if next < n && src[next] >= 0x80 && !syllable(at: next) {
-                let (x, _) = UTF8Scalar.decode(src, at: next)
-                if Self.joins(previous: 0xAC00, next: x) { break }
-            }
-            if first {
-                // Settles a pending separator and the word start; for the syllables after it
-                // `begin` would change nothing (in a word, last character CJK), so it is skipped.
-                w.begin(firstScalar: 0xAC00, cjk: true)
-                w.reserve(n - j)
-                // A word start per absorbed space (below): at most one per 4 bytes.
-                w.reserveWordStarts((n - j) / 4 + 1)
-                first = false
-            }
-            let c = w.count
-            w.bytes[c] = src[j]
-            w.bytes[c + 1] = src[j + 1]
-            w.bytes[c + 2] = src[j + 2]
-            w.origins[c] = origin
-            w.origins[c + 1] = origin
-            w.origins[c + 2] = origin
-            w.count = c + 3
-            origin += 1
-            j = next
-            // One space between two syllables (Korean words): dropped, as `begin` drops a
-            // separator between two CJK characters: a gap, and a word start at the next syllable.
-            // Whether that syllable may be copied is decided on the next turn; if it may not, the
-            // full path takes it and, the word start made, adds nothing.
-            if j + 3 < n && src[j] == 0x20 && syllable(at: j + 1) {
-                w.gapBytes.append(Int32(w.count))
-                w.gapOrigins.append(origin)
-                w.wordStarts[w.wordStartCount] = Int32(w.count)
+        /// Whether the character at `k`, after a syllable, joins it.
+        @inline(__always) func joinsPrevious(at k: Int) -> Bool {
+            k < n && src[k] >= 0x80 && !syllable(at: k) && Self.joinsSyllable(UTF8Scalar.decode(src, at: k).0)
+        }
+        var j = start
+        guard syllable(at: j) && !joinsPrevious(at: j + 3) else { return j }
+        // Settles a pending separator and the word start; for the syllables after it `begin`
+        // would change nothing (in a word, last character CJK), so it is not called again.
+        w.begin(firstScalar: 0xAC00, cjk: true)
+        // The vector stores write up to 16 bytes and origins past the end of what they copy.
+        w.reserve(n - j + 16)
+        // A word start per absorbed space (below): at most one per 4 bytes.
+        w.reserveWordStarts((n - j) / 4 + 1)
+        let bp = w.bytes, op = w.origins
+        var count = w.count
+        var origin = scalarIndex
+        // Origins of 5 syllables (15 bytes) and the first byte of the sixth.
+        let thirds = SIMD16<Int32>(0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5)
+        while true {
+            // j is a syllable's first byte, or a space after a word.
+            while j + 16 <= n {
+                let missing = ~pw_hangul_leads16(base + j) & 0x1249  // lanes 0, 3, 6, 9, 12
+                var syllables = missing == 0 ? 5 : missing.trailingZeroBitCount / 3
+                if syllables > 0 && joinsPrevious(at: j + 3 * syllables) { syllables -= 1 }
+                guard syllables > 0 else { break }
+                UnsafeMutableRawPointer(bp + count).storeBytes(
+                    of: UnsafeRawPointer(base + j).loadUnaligned(as: SIMD16<UInt8>.self), as: SIMD16<UInt8>.self)
+                UnsafeMutableRawPointer(op + count).storeBytes(of: SIMD16<Int32>(repeating: origin) &+ thirds,
+                                                               as: SIMD16<Int32>.self)
+                count &+= 3 &* syllables
+                origin &+= Int32(truncatingIfNeeded: syllables)
+                j &+= 3 &* syllables
+                if syllables == 5 { continue }
+                // The word ended. One space between two syllables (Korean words) is dropped, as
+                // `begin` drops a separator between two CJK characters: a gap, and a word start
+                // at the next syllable. If that syllable may not be copied (something joins it),
+                // the full path takes it and, the word start made, adds nothing.
+                guard src[j] == 0x20 && syllable(at: j + 1) else { break }
+                w.appendGap(Int32(truncatingIfNeeded: count), origin: origin)
+                w.wordStarts[w.wordStartCount] = Int32(truncatingIfNeeded: count)
                 w.wordStartCount += 1
-                origin += 1
-                j += 1
+                origin &+= 1
+                j &+= 1
+            }
+            // What the vector steps leave, one at a time: the end of the text, the last 36
+            // syllables of the block (ED 9E ..), a syllable before a joining character (which
+            // stops here), a space between syllables there.
+            if syllable(at: j) && !joinsPrevious(at: j + 3) {
+                bp[count] = src[j]
+                bp[count + 1] = src[j + 1]
+                bp[count + 2] = src[j + 2]
+                op[count] = origin
+                op[count + 1] = origin
+                op[count + 2] = origin
+                count &+= 3
+                origin &+= 1
+                j &+= 3
+            } else if j + 3 < n && src[j] == 0x20 && src[j - 1] >= 0x80 && syllable(at: j + 1) {
+                w.appendGap(Int32(truncatingIfNeeded: count), origin: origin)
+                w.wordStarts[w.wordStartCount] = Int32(truncatingIfNeeded: count)
+                w.wordStartCount += 1
+                origin &+= 1
+                j &+= 1
+            } else {
+                break
             }
         }
+        w.count = count
         scalarIndex = origin
         return j
     }
@@ -642,6 +807,13 @@ public struct TextNormalizer: Sendable {
             let c = s.properties.generalCategory
             return c == .nonspacingMark || c == .spacingMark || c == .enclosingMark
         }
+    }
+
+    /// `joins` after a Hangul syllable, out of line: inlined into `hangulRun`, its Unicode
+    /// property lookup made every call of it fetch two type metadata first.
+    @inline(never)
+    private static func joinsSyllable(_ next: UInt32) -> Bool {
+        joins(previous: 0xAC00, next: next)
     }
 
     @inline(__always)

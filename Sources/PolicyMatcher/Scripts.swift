@@ -34,6 +34,13 @@ enum ScriptClass {
         if v < 0x80 {
             return (v >= 0x61 && v <= 0x7A) || (v >= 0x30 && v <= 0x39) || (v >= 0x41 && v <= 0x5A) || v == 0x5F
         }
+        return isNonASCIIWordChar(v)
+    }
+
+    /// `isWordChar` above ASCII, out of line: inlined, its Unicode property lookups made every
+    /// caller (the normaliser's `begin`, for one) fetch four type metadata on each call.
+    @inline(never)
+    static func isNonASCIIWordChar(_ v: UInt32) -> Bool {
         if isCJK(v) { return false }
         guard let s = Unicode.Scalar(v) else { return false }
         let p = s.properties

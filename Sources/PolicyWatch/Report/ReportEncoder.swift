@@ -118,7 +118,9 @@ public struct ReportStream: Sendable {
 
         mutating func append(_ alerts: ArraySlice<Alert>) {
             var article: (ref: Alert.ArticleRef, json: [UInt8])?
-            for a in alerts {
+            // By index: the alert is read in place, not copied (a copy retains its fields).
+            for i in alerts.indices {
+                let a = alerts[i]
                 var out = JSONBytes(pretty: pretty, depth: depth)
                 if !bytes.isEmpty { bytes.append(0x2C) }
                 if pretty {

@@ -123,7 +123,8 @@ public final class ReporterSink: AlertSink {
     }
 
     public func append(_ alerts: [Alert]) {
-        let alerts = alerts.filter(entry.config.accepts)
+        // Filtering copies every alert: only when there is a filter.
+        let alerts = entry.config.acceptsEveryAlert ? alerts : alerts.filter(entry.config.accepts)
         guard !alerts.isEmpty else { return }
         switch mode {
         case .report:

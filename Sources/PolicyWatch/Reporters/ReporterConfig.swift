@@ -60,6 +60,9 @@ public struct ReporterConfig: Sendable, Hashable {
         return "\(type):\(target)"
     }
 
+    /// Whether it has no filter: it takes every alert.
+    public var acceptsEveryAlert: Bool { minSeverity == nil && tags.isEmpty && facets.isEmpty }
+
     /// Whether this reporter wants `alert` (severity and tag filters).
     public func accepts(_ alert: Alert) -> Bool {
         if let minSeverity, alert.rule.severity < minSeverity { return false }

@@ -390,11 +390,12 @@ public struct ScanPipeline: Sendable {
         private var count: Int { held.count - head }
 
         mutating func add(_ alerts: [Alert], stories: [String]) {
-            for (alert, story) in zip(alerts, stories) {
+            for i in alerts.indices {
+                let story = stories[i]
                 byStory[story, default: []].append(first + held.count)
-                listed[story, default: []].insert(Self.place(alert.article.key, alert.article.url, alert.article.path))
-                for s in alert.alsoSeen ?? [] { listed[story]!.insert(Self.place(s.key, s.url, s.path)) }
-                held.append((alert, story))
+                listed[story, default: []].insert(Self.place(alerts[i].article.key, alerts[i].article.url, alerts[i].article.path))
+                for s in alerts[i].alsoSeen ?? [] { listed[story]!.insert(Self.place(s.key, s.url, s.path)) }
+                held.append((alerts[i], story))
             }
         }
 
@@ -421,8 +422,8 @@ public struct ScanPipeline: Sendable {
             var out: [Alert] = []
             out.reserveCapacity(n)
             for i in head..<(head + n) {
-                let (alert, story) = held[i]!
-                held[i] = nil
+                // Taken out of its slot, not copied.
+                let (alert, story) = held[i].take()!
                 out.append(alert)
                 byStory[story]?.removeFirst()
                 if byStory[story]?.isEmpty == true {

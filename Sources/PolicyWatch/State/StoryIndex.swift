@@ -95,7 +95,7 @@ public struct StoryBatch: Sendable {
 extension StoryBatch {
     /// Whether `reporter` is owed this batch's alerts as a range (see `wholeRunReporters`).
     func recordsPerRun(_ reporter: ReporterConfig) -> Bool {
-        wholeRunReporters.contains(reporter.key) && reporter.minSeverity == nil && reporter.tags.isEmpty && reporter.facets.isEmpty
+        wholeRunReporters.contains(reporter.key) && reporter.acceptsEveryAlert
     }
 }
 

@@ -158,6 +158,13 @@ public struct ReportStream: Sendable {
         return json.bytes
     }
 
+    /// Appends the bytes written so far to `out` and empties the buffer, keeping both
+    /// buffers' memory: `take` hands its buffer away, so the next batch starts a new one.
+    public mutating func drain(into out: inout [UInt8]) {
+        out += json.bytes
+        json.bytes.removeAll(keepingCapacity: true)
+    }
+
     /// The rest of the report (after what `take` returned), ending with a newline.
     public mutating func finish(run: Report.RunInfo, errors: [InputError]) -> [UInt8] {
         json.close(0x5D)

@@ -130,7 +130,7 @@ public final class ReporterSink: AlertSink {
         case .report:
             guard report != nil else { summary.failed += alerts.count; return }
             report!.stream.append(alerts, threads: threads)
-            pending += report!.stream.take()
+            report!.stream.drain(into: &pending)
             if pending.count >= 1 << 20 { write([]) }
         case .lines(let r):
             appendLines(alerts, reporter: r)
@@ -144,12 +144,13 @@ public final class ReporterSink: AlertSink {
     /// Report bytes not yet written (written in pieces of about a megabyte).
     private var pending: [UInt8] = []
 
+    /// Writes what is pending and then `bytes`; the pending buffer keeps its memory, so a run
+    /// does not map and fault in fresh pages for every megabyte of report.
     private func write(_ bytes: [UInt8]) {
         guard let r = report else { return }
-        var all = pending
-        all += bytes
-        pending = []
-        pending.reserveCapacity(1 << 20)
+        pending += bytes
+        let all = pending
+        defer { pending.removeAll(keepingCapacity: true) }
         if let file = r.file {
             do { try file.write(all) } catch {
                 file.discard()

@@ -64,11 +64,12 @@ public enum AtomicFile {
         }
 
         public func write(_ data: Data) throws {
-            if let e = AtomicFile.writeAll(fd, data) { throw AtomicFile.failure(e) }
+            if let e = data.withUnsafeBytes({ AtomicFile.writeAll(fd, $0) }) { throw AtomicFile.failure(e) }
         }
 
+        /// Written from the array's own memory (no copy into a `Data`).
         public func write(_ bytes: [UInt8]) throws {
-            try write(Data(bytes))
+            if let e = bytes.withUnsafeBytes({ AtomicFile.writeAll(fd, $0) }) { throw AtomicFile.failure(e) }
         }
 
         /// Flushes the file to disk and renames it over the target, then flushes the directory.
@@ -126,7 +127,7 @@ public enum AtomicFile {
         if lseek(fd, -1, SEEK_END) >= 0, read(fd, &last, 1) == 1, last != 0x0A {
             out.insert(0x0A, at: out.startIndex)
         }
-        if let e = writeAll(fd, out) ?? (fsync(fd) != 0 ? errno : nil) { throw failure(e) }
+        if let e = out.withUnsafeBytes({ writeAll(fd, $0) }) ?? (fsync(fd) != 0 ? errno : nil) { throw failure(e) }
         return (before, before + Int64(out.count))
     }
 
@@ -154,19 +155,18 @@ public enum AtomicFile {
     }
 
     /// Writes everything, retrying on EINTR; returns errno on failure.
-    private static func writeAll(_ fd: Int32, _ data: Data) -> Int32? {
-        data.withUnsafeBytes { raw -> Int32? in
-            var off = 0
-            while off < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                off += n
+    private static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer) -> Int32? {
+        guard let base = raw.baseAddress else { return nil }
+        var off = 0
+        while off < raw.count {
+            let n = Glibc.write(fd, base + off, raw.count - off)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
             }
-            return nil
+            off += n
         }
+        return nil
     }
 
     private static func createDirectory(_ dir: String) throws {

@@ -149,16 +149,16 @@ public final class ReporterSink: AlertSink {
     private func write(_ bytes: [UInt8]) {
         guard let r = report else { return }
         pending += bytes
-        let all = pending
+        // Emptied once written, while no other reference to its buffer is left.
         defer { pending.removeAll(keepingCapacity: true) }
         if let file = r.file {
-            do { try file.write(all) } catch {
+            do { try file.write(pending) } catch {
                 file.discard()
                 report = nil
                 fail("cannot write \(file.path): \(error)", count: r.stream.alertCount)
             }
         } else if case .report(let reporter) = mode {
-            reporter.context.standardOutput(Data(all))
+            reporter.context.standardOutput(Data(pending))
         }
     }
 

@@ -36,9 +36,10 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(String(decoding: data, as: UTF8.self), expected, "report changed; if intended, bump the format version or run UPDATE_GOLDEN=1 swift test --filter ReportTests")
     }
 
-    /// The state's encoder shares an article's JSON between its alerts: the same bytes as
-    /// encoding each alert alone, whether consecutive alerts share their article or not.
-    func testCompactAlertsMatchOneByOne() throws {
+    /// The state's encoder (`StoredAlert.encode`, on the scanning threads) shares an article's
+    /// JSON between its alerts: each row, spliced back, is the bytes of encoding the alert alone,
+    /// and an alert of another article (which it cannot split) is stored whole, the same bytes.
+    func testStoredRowsMatchOneByOne() throws {
         let alerts = try makeReport().alerts
         let others = alerts.map { a -> Alert in
             var b = a
@@ -47,12 +48,20 @@ final class ReportTests: XCTestCase {
             return b
         }
         XCTAssertGreaterThan(alerts.count, 1)
-        var encoder = ReportEncoder.CompactAlerts()
-        // In runs of one article, then with the article changing at every alert.
-        for a in alerts + others + alerts + zip(alerts, others).flatMap({ [$0, $1] }) {
-            XCTAssertEqual(encoder.encode(a), ReportEncoder.compact(a))
+        func bytes(_ row: StoredAlert.Row) -> [UInt8] {
+            switch row {
+            case .whole(let json): return Array(json.utf8)
+            case .parts(let e): return StoredAlert.splice(article: e.article, middle: e.middle, rule: e.rule)
+            }
         }
-        XCTAssertEqual(try JSONDecoder().decode(Alert.self, from: Data(encoder.encode(alerts[0]))), alerts[0])
+        // In runs of one article, then with the article changing at every alert.
+        for batch in [alerts, others, alerts + others, zip(alerts, others).flatMap { [$0, $1] }] {
+            let rows = StoredAlert.encode(batch)
+            XCTAssertEqual(rows.count, batch.count)
+            for (row, a) in zip(rows, batch) { XCTAssertEqual(bytes(row), ReportEncoder.compact(a)) }
+        }
+        guard case .parts(let e) = StoredAlert.encode(alerts)[0] else { return XCTFail("an alert of the first article is split") }
+        XCTAssertEqual(try StoredAlert.decode(json: e.middle, article: e.article, rule: e.rule), alerts[0])
     }
 
     func testReportValidatesAgainstSchema() throws {

@@ -129,6 +129,8 @@ public struct Alert: Codable, Hashable, Sendable {
             init(id: String, title: String, severity: Severity, tags: [String], file: String) {
                 (self.id, self.title, self.severity, self.tags, self.file) = (id, title, severity, tags, file)
             }
+
+            func copy() -> Fields { Fields(id: id, title: title, severity: severity, tags: tags, file: file) }
         }
 
         private var fields: Fields
@@ -138,9 +140,7 @@ public struct Alert: Codable, Hashable, Sendable {
         }
 
         private mutating func unique() {
-            if !isKnownUniquelyReferenced(&fields) {
-                fields = Fields(id: fields.id, title: fields.title, severity: fields.severity, tags: fields.tags, file: fields.file)
-            }
+            if !isKnownUniquelyReferenced(&fields) { fields = fields.copy() }
         }
 
         public var id: String { get { fields.id } set { unique(); fields.id = newValue } }

@@ -22,25 +22,6 @@ public enum ReportEncoder {
         return out.bytes
     }
 
-    /// Compact alerts one at a time (the state's copies), each the bytes of `compact(_:)`;
-    /// consecutive alerts of one article share its encoded JSON.
-    public struct CompactAlerts {
-        private var article: (ref: Alert.ArticleRef, json: [UInt8])?
-
-        public init() {}
-
-        public mutating func encode(_ alert: Alert) -> [UInt8] {
-            if article?.ref != alert.article {
-                var sub = JSONBytes(pretty: false)
-                sub.articleObject(alert.article)
-                article = (alert.article, sub.bytes)
-            }
-            var out = JSONBytes(pretty: false)
-            out.alert(alert, articleJSON: article!.json)
-            return out.bytes
-        }
-    }
-
     /// Alerts as JSON Lines, encoded on up to `threads` threads when there are many.
     public static func jsonLines(_ alerts: [Alert], threads: Int) -> [UInt8] {
         let n = min(threads, alerts.count / 256)

@@ -430,12 +430,9 @@ public final class StateStore: StoryIndex, Sendable {
             result.sightings.append((story, Alert.Sighting(key: a.key, url: a.url, source: a.source, path: a.path, seen: batch.now)))
             guard !unchanged, let alerts = item.alerts else { continue }
             result.evaluated += 1
-            let encoded = item.encoded?.count == alerts.count ? item.encoded : nil
-            for (i, var alert) in alerts.enumerated() {
-                // A copy's alerts take the story's id: their rows made ahead are stale.
-                let copy = story != a.key
-                if copy { alert.id = Alert.id(rule: alert.rule.id, articleKey: story) }
-                let stored = try parts.store(alert, encoded: copy ? nil : encoded?[i])
+            for i in alerts.indices {
+                let (alert, encoded) = item.storyAlert(i, story: story)
+                let stored = try parts.store(alert, encoded: encoded)
                 let insert = SQLiteCall(insertAlert)
                 insert.bind(1, alert.id)
                 insert.bind(2, alert.rule.id)

@@ -55,6 +55,17 @@ public struct ScannedArticle: Sendable {
     /// with `--rescan`): a key not found is most likely new at commit time too.
     var keySeen: Bool?
 
+    /// Its alert `i` as its story raises it, and the row encoded ahead for it when that row is
+    /// still right: a copy's alerts take the story's id, so their rows are made again.
+    func storyAlert(_ i: Int, story: String) -> (alert: Alert, encoded: StoredAlert.Row?) {
+        var alert = alerts![i]
+        guard story == article.key else {
+            alert.id = Alert.id(rule: alert.rule.id, articleKey: story)
+            return (alert, nil)
+        }
+        return (alert, encoded?.count == alerts!.count ? encoded![i] : nil)
+    }
+
     public init(article: Article, contentHash: String, letters: Int, alerts: [Alert]?) {
         self.article = article
         self.contentHash = contentHash

@@ -118,12 +118,9 @@ public final class PostgresState: StateBackend, SourceLeaser, @unchecked Sendabl
             result.sightings.append((story, Alert.Sighting(key: a.key, url: a.url, source: a.source, path: a.path, seen: batch.now)))
             guard !unchanged, let alerts = item.alerts else { continue }
             result.evaluated += 1
-            let encoded = item.encoded?.count == alerts.count ? item.encoded : nil
-            for (i, var alert) in alerts.enumerated() {
-                // A copy's alerts take the story's id: their rows made ahead are stale.
-                let copy = story != a.key
-                if copy { alert.id = Alert.id(rule: alert.rule.id, articleKey: story) }
-                let stored = try parts.store(alert, encoded: copy ? nil : encoded?[i])
+            for i in alerts.indices {
+                let (alert, encoded) = item.storyAlert(i, story: story)
+                let stored = try parts.store(alert, encoded: encoded)
                 let inserted = try db.query("""
                     INSERT INTO alerts (id, rule, story, article_key, severity, raised, json, article_part, rule_part)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)

@@ -184,6 +184,15 @@ final class StateStorageTests: XCTestCase {
         try store.markAllOpen(reporter: report.key, delivered: true, error: nil, at: "2025-06-01T00:01:00Z")
         XCTAssertEqual(try store.undelivered(reporter: report.key), [])
         XCTAssertEqual(try store.deliveries(reporter: report.key).map(\.status), [.delivered, .delivered, .delivered])
+
+        // Re-evaluated (`--rescan`): the migrated alerts and the new one are each raised once,
+        // whether the article or its copy raises them (unique on story and rule since v6).
+        var again = StoryBatch(articles: [scanned(a, alerts: old + [alert("r4", a)], hash: .v1), scanned(copy, alerts: [alert("r1", copy), alert("r3", copy)], hash: .v1)],
+                               now: "2025-06-02T00:00:00Z")
+        again.rescan = true
+        XCTAssertEqual(try store.commit(again).raised.map(\.id), [Alert.id(rule: "r4", articleKey: a.key)])
+        XCTAssertEqual(try store.count("alerts"), 4)
+        XCTAssertEqual(try store.alerts(tags: ["t"]).map(\.id), [old[1].id], "tags still find their alerts")
     }
 
     /// `policywatch deliver` (the dispatcher) retries a JSON report that failed to be written,

@@ -52,7 +52,7 @@ struct SQLiteCall {
         sqlite3_reset(handle)
     }
 
-    /// The next row: true when there is one (read it with `text`), false at the end.
+    /// The next row: true when there is one (read it with `text` or `int64`), false at the end.
     func step(_ db: Database) throws -> Bool {
         let rc = sqlite3_step(handle)
         if rc == SQLITE_ROW { return true }
@@ -66,6 +66,11 @@ struct SQLiteCall {
         guard let p = sqlite3_column_text(handle, column) else { return "" }
         let n = Int(sqlite3_column_bytes(handle, column))
         return String(decoding: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self)
+    }
+
+    /// A column of the current row as an integer (NULL reads as 0).
+    func int64(_ column: Int32) -> Int64 {
+        sqlite3_column_int64(handle, column)
     }
 
     /// Ends a run read with `step` before its last row.

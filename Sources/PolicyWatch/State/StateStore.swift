@@ -39,7 +39,9 @@ public struct StateError: Error, CustomStringConvertible, Sendable {
 /// - `alert_articles`, `alert_rules` (v4): an alert's article and rule objects, stored once
 ///   and spliced back when it is read (`StoredAlert`); `report_deliveries` (v4): what a whole
 ///   report (the JSON report, without filters) is owed, one range of `alerts.rowid` per
-///   transaction instead of one `deliveries` row per alert.
+///   transaction instead of one `deliveries` row per alert;
+/// - v6: keys that grow with the run (see the migration): `articles.story_row`, sightings
+///   keyed by it, alerts unique on (story row, rule), tags and outbox rows on the alert's row.
 public final class StateStore: StoryIndex, Sendable {
     /// The file, or nil in memory.
     public let path: String?
@@ -83,10 +85,10 @@ public final class StateStore: StoryIndex, Sendable {
             // kernel has the WAL pages); only a power cut may drop the last commits, and
             // then whole transactions, never half of one.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            // The alert ids, stories and outbox keys are hashes: every batch inserts into
-            // random pages of their indexes. With SQLite's default 2 MB page cache those pages
-            // were evicted (written mid-transaction) and read back batch after batch, a third
-            // of a stateful scan's time and most of its waiting; 16 MB holds most of them (the
+            // Article keys and content hashes are hashes: every batch inserts into random
+            // pages of their indexes (the other keys grow with the run since v6). With
+            // SQLite's default 2 MB page cache those pages were evicted (written
+            // mid-transaction) and read back batch after batch; 16 MB holds most of them (the
             // cache grows only as used; docs/performance.md).
             try db.execute(sql: "PRAGMA cache_size = -16384")
         }
@@ -247,6 +249,73 @@ public final class StateStore: StoryIndex, Sendable {
                 """)
             try db.execute(sql: "INSERT INTO settings (key, value) VALUES ('story_hash', ?)", arguments: [hasArticles ? "1" : "2"])
         }
+        m.registerMigration("v6") { db in
+            // Keys that grow with the run (docs/performance.md, "The state's keys"). A
+            // transaction rewrites every index page it touches; keyed by hashes (the alert id,
+            // the story key), an alert or a sighting landed on a random page of a large index,
+            // so each transaction rewrote most of them. Now:
+            // - an article knows its story's row (`story_row`, NULL when it is its story's
+            //   first article: its own rowid), and a new story's row is the newest;
+            // - alerts are unique on (story row, rule), which is what the id (a hash of rule
+            //   and story) names; the id stays, a plain column;
+            // - sightings are keyed by the story's row; tags and outbox rows point to the
+            //   alert's rowid (`alert`), so the outbox's joins need no index on the id.
+            try db.execute(sql: """
+                ALTER TABLE articles ADD COLUMN story_row INTEGER;
+                UPDATE articles SET story_row = (SELECT s.rowid FROM articles s WHERE s.key = articles.story)
+                    WHERE story != key;
+
+                CREATE TABLE sightings_v6 (
+                    story_row INTEGER NOT NULL,
+                    origin TEXT NOT NULL,
+                    url TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    source TEXT,
+                    seen TEXT NOT NULL,
+                    PRIMARY KEY (story_row, origin, url, key)
+                );
+                INSERT OR IGNORE INTO sightings_v6
+                    SELECT COALESCE((SELECT a.rowid FROM articles a WHERE a.key = s.story), -s.rowid), origin, url, key, source, seen
+                    FROM sightings s ORDER BY s.rowid;
+                DROP TABLE sightings;
+                ALTER TABLE sightings_v6 RENAME TO sightings;
+
+                CREATE TABLE alerts_v6 (
+                    id TEXT NOT NULL,
+                    rule TEXT NOT NULL,
+                    story TEXT NOT NULL,
+                    story_row INTEGER NOT NULL,
+                    article_key TEXT NOT NULL,
+                    severity TEXT NOT NULL,
+                    raised TEXT NOT NULL,
+                    json TEXT NOT NULL,
+                    article_part INTEGER,
+                    rule_part INTEGER
+                );
+                INSERT INTO alerts_v6 (rowid, id, rule, story, story_row, article_key, severity, raised, json, article_part, rule_part)
+                    SELECT l.rowid, l.id, l.rule, l.story, COALESCE((SELECT a.rowid FROM articles a WHERE a.key = l.story), -l.rowid),
+                           l.article_key, l.severity, l.raised, l.json, l.article_part, l.rule_part
+                    FROM alerts l ORDER BY l.rowid;
+
+                CREATE TABLE alert_tags_v6 (
+                    alert INTEGER NOT NULL,
+                    tag TEXT NOT NULL,
+                    PRIMARY KEY (alert, tag)
+                ) WITHOUT ROWID;
+                INSERT OR IGNORE INTO alert_tags_v6 SELECT l.rowid, t.tag FROM alert_tags t JOIN alerts l ON l.id = t.alert_id;
+
+                ALTER TABLE deliveries ADD COLUMN alert INTEGER;
+                UPDATE deliveries SET alert = (SELECT l.rowid FROM alerts l WHERE l.id = deliveries.alert_id);
+
+                DROP TABLE alert_tags;
+                DROP TABLE alerts;
+                ALTER TABLE alerts_v6 RENAME TO alerts;
+                ALTER TABLE alert_tags_v6 RENAME TO alert_tags;
+                CREATE UNIQUE INDEX alerts_story_rule ON alerts(story_row, rule);
+                CREATE INDEX alerts_raised ON alerts(raised);
+                CREATE INDEX alert_tags_tag ON alert_tags(tag);
+                """)
+        }
         return m
     }
 
@@ -368,23 +437,25 @@ public final class StateStore: StoryIndex, Sendable {
 
     private static func commit(_ batch: StoryBatch, knownRules: [String: Int64], _ db: Database) throws -> (StoryCommit, [String: Int64]) {
         var result = StoryCommit()
-        var raised: [(alert: Alert, story: String)] = []
-        let findArticle = try db.cachedStatement(sql: "SELECT story, content_hash FROM articles WHERE key = ?")
-        let findByContent = try db.cachedStatement(sql: "SELECT story FROM articles WHERE content_hash = ? AND letters >= ? ORDER BY rowid LIMIT 1")
+        var raised: [(alert: Alert, story: String, storyRow: Int64)] = []
+        let findArticle = try db.cachedStatement(sql: "SELECT story, COALESCE(story_row, rowid), content_hash FROM articles WHERE key = ?")
+        let findByContent = try db.cachedStatement(sql: """
+            SELECT story, COALESCE(story_row, rowid) FROM articles WHERE content_hash = ? AND letters >= ? ORDER BY rowid LIMIT 1
+            """)
         let insertArticle = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO articles (key, story, content_hash, letters, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+            INSERT OR IGNORE INTO articles (key, story, story_row, content_hash, letters, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         let updateArticle = try db.cachedStatement(sql: "UPDATE articles SET content_hash = ?, letters = ?, last_seen = ? WHERE key = ?")
         let insertSighting = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO sightings (story, origin, url, key, source, seen) VALUES (?, ?, ?, ?, ?, ?)
+            INSERT OR IGNORE INTO sightings (story_row, origin, url, key, source, seen) VALUES (?, ?, ?, ?, ?, ?)
             """)
         let insertAlert = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO alerts (id, rule, story, article_key, severity, raised, json, article_part, rule_part)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT OR IGNORE INTO alerts (id, rule, story, story_row, article_key, severity, raised, json, article_part, rule_part)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        let insertTag = try db.cachedStatement(sql: "INSERT OR IGNORE INTO alert_tags (alert_id, tag) VALUES (?, ?)")
+        let insertTag = try db.cachedStatement(sql: "INSERT OR IGNORE INTO alert_tags (alert, tag) VALUES (?, ?)")
         let insertDelivery = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO deliveries (alert_id, reporter, status, attempts, updated) VALUES (?, ?, 'pending', 0, ?)
+            INSERT OR IGNORE INTO deliveries (alert_id, alert, reporter, status, attempts, updated) VALUES (?, ?, ?, 'pending', 0, ?)
             """)
         var parts = AlertPartWriter(store: SQLiteParts(db: db), knownRules: knownRules)
         // Reporters owed this batch's alerts as one range of rowids, and that range.
@@ -393,34 +464,32 @@ public final class StateStore: StoryIndex, Sendable {
         var range: (first: Int64, last: Int64)?
         // Stories this batch started and no other article joined: their only sighting is
         // their own, so their alerts need no look-up for `also_seen`.
-        var startedAlone: Set<String> = []
+        var startedAlone: Set<Int64> = []
         for item in batch.articles {
             let a = item.article
-            let story: String
+            let story: String, storyRow: Int64
             var unchanged = false
-            // A key the scanning thread did not find is looked for only if inserting it fails
-            // (an earlier batch of this run had it): most articles of a large scan are new.
             // A key the scanning thread did not find is looked up only if inserting it fails
             // (an earlier batch of this run had it): most articles of a large scan are new.
             let new = item.keySeen == false ? try Self.insertNew(item, now: batch.now, insert: insertArticle, findByContent: findByContent, db) : nil
             if let new {
-                story = new.story
-                if new.twin { startedAlone.remove(story) } else { startedAlone.insert(story) }
+                (story, storyRow) = (new.story, new.row)
+                if new.twin { startedAlone.remove(storyRow) } else { startedAlone.insert(storyRow) }
             } else if let known = try Self.known(a.key, find: findArticle, db) {
-                story = known.story
-                startedAlone.remove(story)
+                (story, storyRow) = (known.story, known.row)
+                startedAlone.remove(storyRow)
                 unchanged = known.contentHash == item.contentHash && !batch.rescan
                 if known.contentHash != item.contentHash {
                     try updateArticle.execute(arguments: [item.contentHash, item.letters, batch.now, a.key])
                 }
             } else if let new = try Self.insertNew(item, now: batch.now, insert: insertArticle, findByContent: findByContent, db) {
-                story = new.story
-                if new.twin { startedAlone.remove(story) } else { startedAlone.insert(story) }
+                (story, storyRow) = (new.story, new.row)
+                if new.twin { startedAlone.remove(storyRow) } else { startedAlone.insert(storyRow) }
             } else {
                 throw DatabaseError(message: "the article \(a.key) is neither in the state nor could be added")
             }
             let sighting = SQLiteCall(insertSighting)
-            sighting.bind(1, story)
+            sighting.bind(1, storyRow)
             sighting.bind(2, a.path ?? "")
             sighting.bind(3, a.url ?? "")
             sighting.bind(4, a.key)
@@ -437,24 +506,28 @@ public final class StateStore: StoryIndex, Sendable {
                 insert.bind(1, alert.id)
                 insert.bind(2, alert.rule.id)
                 insert.bind(3, story)
-                insert.bind(4, a.key)
-                insert.bind(5, alert.rule.severity.rawValue)
-                insert.bind(6, batch.now)
-                insert.bind(7, stored.json)
-                insert.bind(8, stored.articlePart)
-                insert.bind(9, stored.rulePart)
+                insert.bind(4, storyRow)
+                insert.bind(5, a.key)
+                insert.bind(6, alert.rule.severity.rawValue)
+                insert.bind(7, batch.now)
+                insert.bind(8, stored.json)
+                insert.bind(9, stored.articlePart)
+                insert.bind(10, stored.rulePart)
                 try insert.run(db)
                 guard db.changesCount == 1 else { continue }
                 parts.used()
-                if !perRun.isEmpty {
-                    let rowid = db.lastInsertedRowID
-                    range = (range?.first ?? rowid, rowid)
+                let rowid = db.lastInsertedRowID
+                if !perRun.isEmpty { range = (range?.first ?? rowid, rowid) }
+                for tag in alert.rule.tags {
+                    let t = SQLiteCall(insertTag)
+                    t.bind(1, rowid)
+                    t.bind(2, tag)
+                    try t.run(db)
                 }
-                for tag in alert.rule.tags { try insertTag.execute(arguments: [alert.id, tag]) }
                 for reporter in perAlert where reporter.accepts(alert) {
-                    try insertDelivery.execute(arguments: [alert.id, reporter.key, batch.now])
+                    try insertDelivery.execute(arguments: [alert.id, rowid, reporter.key, batch.now])
                 }
-                raised.append((alert, story))
+                raised.append((alert, story, storyRow))
             }
             try parts.endOfArticle()
         }
@@ -468,51 +541,53 @@ public final class StateStore: StoryIndex, Sendable {
         for f in batch.feeds { try Self.upsert(f, db) }
         result.stories = raised.map(\.story)
         // An article's alerts share their story: its sightings are read once.
-        var sightingsOf: [String: [Row]] = [:]
+        var sightingsOf: [Int64: [Row]] = [:]
         result.raised = try raised.map { r in
             var alert = r.alert
-            if startedAlone.contains(r.story) { return alert }
-            if sightingsOf[r.story] == nil { sightingsOf[r.story] = try Self.sightings(story: r.story, db) }
-            alert.alsoSeen = Self.alsoSeen(sightingsOf[r.story]!, of: alert.article)
+            if startedAlone.contains(r.storyRow) { return alert }
+            if sightingsOf[r.storyRow] == nil { sightingsOf[r.storyRow] = try Self.sightings(storyRow: r.storyRow, db) }
+            alert.alsoSeen = Self.alsoSeen(sightingsOf[r.storyRow]!, of: alert.article)
             return alert
         }
         return (result, parts.newRules)
     }
 
-    /// The story and content hash of an article already in the state.
-    private static func known(_ key: String, find findArticle: Statement, _ db: Database) throws -> (story: String, contentHash: String)? {
+    /// The story (its key and row) and content hash of an article already in the state.
+    private static func known(_ key: String, find findArticle: Statement, _ db: Database) throws -> (story: String, row: Int64, contentHash: String)? {
         let find = SQLiteCall(findArticle)
         find.bind(1, key)
         guard try find.step(db) else { return nil }
         defer { find.finish() }
-        return (find.text(0), find.text(1))
+        return (find.text(0), find.int64(1), find.text(2))
     }
 
     /// Inserts an article not seen before: its story is that of an earlier article with the
-    /// same content (`twin`), else its own key. Nil when the key is in the table after all.
+    /// same content (`twin`), else its own key (and its row is the story's). Nil when the key
+    /// is in the table after all.
     private static func insertNew(_ item: ScannedArticle, now: String, insert insertArticle: Statement, findByContent: Statement,
-                                  _ db: Database) throws -> (story: String, twin: Bool)? {
-        var twin: String?
+                                  _ db: Database) throws -> (story: String, row: Int64, twin: Bool)? {
+        var twin: (story: String, row: Int64)?
         if item.letters >= Self.minimumLettersForContentMatch {
             let same = SQLiteCall(findByContent)
             same.bind(1, item.contentHash)
             same.bind(2, Self.minimumLettersForContentMatch)
             if try same.step(db) {
-                twin = same.text(0)
+                twin = (same.text(0), same.int64(1))
                 same.finish()
             }
         }
-        let story = twin ?? item.article.key
         let insert = SQLiteCall(insertArticle)
         insert.bind(1, item.article.key)
-        insert.bind(2, story)
-        insert.bind(3, item.contentHash)
-        insert.bind(4, item.letters)
-        insert.bind(5, now)
+        insert.bind(2, twin?.story ?? item.article.key)
+        insert.bind(3, twin?.row)
+        insert.bind(4, item.contentHash)
+        insert.bind(5, item.letters)
         insert.bind(6, now)
+        insert.bind(7, now)
         try insert.run(db)
         guard db.changesCount == 1 else { return nil }
-        return (story, twin != nil)
+        if let twin { return (twin.story, twin.row, true) }
+        return (item.article.key, db.lastInsertedRowID, false)
     }
 
     /// SQLite's tables of alert parts.
@@ -544,11 +619,13 @@ public final class StateStore: StoryIndex, Sendable {
     /// Queues alerts for a reporter (a reporter added later, or a re-send). Already queued ones stay as they are.
     public func enqueue(alertIDs: [String], reporter: String, at time: String) throws {
         try writer.write { db in
-            let stmt = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO deliveries (alert_id, reporter, status, attempts, updated)
-                SELECT id, ?, 'pending', 0, ? FROM alerts WHERE id = ?
-                """)
-            for id in alertIDs { try stmt.execute(arguments: [reporter, time, id]) }
+            // The id is not a key (v6): one pass over the alerts finds them all.
+            guard !alertIDs.isEmpty else { return }
+            let ids = String(decoding: try JSONEncoder().encode(alertIDs), as: UTF8.self)
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO deliveries (alert_id, alert, reporter, status, attempts, updated)
+                SELECT id, rowid, ?, 'pending', 0, ? FROM alerts WHERE id IN (SELECT value FROM json_each(?)) ORDER BY rowid
+                """, arguments: [reporter, time, ids])
         }
     }
 
@@ -559,8 +636,7 @@ public final class StateStore: StoryIndex, Sendable {
             // Owed one by one (`deliveries`) or by ranges (`report_deliveries`).
             let rows = try Row.fetchAll(db, sql: Self.selectAlert + """
                  WHERE a.rowid IN (
-                    SELECT o.rowid FROM deliveries d JOIN alerts o ON o.id = d.alert_id
-                    WHERE d.reporter = :reporter AND d.status != 'delivered'
+                    SELECT d.alert FROM deliveries d WHERE d.reporter = :reporter AND d.status != 'delivered'
                     UNION
                     SELECT o.rowid FROM report_deliveries r JOIN alerts o ON o.rowid BETWEEN r.first_alert AND r.last_alert
                     WHERE r.reporter = :reporter AND r.status != 'delivered')
@@ -631,8 +707,8 @@ public final class StateStore: StoryIndex, Sendable {
     /// ranges are few and rarely open, so this is rare, and every path then reads one form).
     static func expandRanges(reporter: String, _ db: Database) throws {
         try db.execute(sql: """
-            INSERT OR IGNORE INTO deliveries (alert_id, reporter, status, attempts, last_error, updated)
-            SELECT a.id, r.reporter, r.status, r.attempts, r.last_error, r.updated
+            INSERT OR IGNORE INTO deliveries (alert_id, alert, reporter, status, attempts, last_error, updated)
+            SELECT a.id, a.rowid, r.reporter, r.status, r.attempts, r.last_error, r.updated
             FROM report_deliveries r JOIN alerts a ON a.rowid BETWEEN r.first_alert AND r.last_alert
             WHERE r.reporter = ? AND r.status != 'delivered' ORDER BY a.rowid;
             DELETE FROM report_deliveries WHERE reporter = ? AND status != 'delivered';
@@ -684,7 +760,7 @@ public final class StateStore: StoryIndex, Sendable {
             if let since { sql += " AND a.raised >= ?"; args.append(since) }
             if let rule { sql += " AND a.rule = ?"; args.append(rule) }
             for tag in tags {
-                sql += " AND EXISTS (SELECT 1 FROM alert_tags t WHERE t.alert_id = a.id AND t.tag = ?)"
+                sql += " AND EXISTS (SELECT 1 FROM alert_tags t WHERE t.alert = a.rowid AND t.tag = ?)"
                 args.append(tag)
             }
             return try Row.fetchAll(db, sql: sql + " ORDER BY a.rowid", arguments: StatementArguments(args)).map { try Self.decodeAlert($0, db) }
@@ -700,23 +776,19 @@ public final class StateStore: StoryIndex, Sendable {
 
     /// An alert's stored JSON, its parts (`StoredAlert`) and its story, for `decodeAlert`.
     static let selectAlert = """
-        SELECT a.json, a.story, p.json AS article_json, q.json AS rule_json FROM alerts a
+        SELECT a.json, a.story_row, p.json AS article_json, q.json AS rule_json FROM alerts a
         LEFT JOIN alert_articles p ON p.id = a.article_part LEFT JOIN alert_rules q ON q.id = a.rule_part
         """
 
     static func decodeAlert(_ row: Row, _ db: Database) throws -> Alert {
         var alert = try StoredAlert.decode(json: row["json"], article: row["article_json"], rule: row["rule_json"])
-        alert.alsoSeen = try alsoSeen(story: row["story"], of: alert.article, db)
+        alert.alsoSeen = alsoSeen(try sightings(storyRow: row["story_row"], db), of: alert.article)
         return alert
     }
 
-    /// Every sighting of `story` but the alert's own article, in the order they were seen.
-    static func alsoSeen(story: String, of article: Alert.ArticleRef, _ db: Database) throws -> [Alert.Sighting]? {
-        alsoSeen(try sightings(story: story, db), of: article)
-    }
-
-    static func sightings(story: String, _ db: Database) throws -> [Row] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM sightings WHERE story = ? ORDER BY rowid"), arguments: [story])
+    /// Every sighting of the story in row `storyRow` of `articles`, in the order they were seen.
+    static func sightings(storyRow: Int64, _ db: Database) throws -> [Row] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM sightings WHERE story_row = ? ORDER BY rowid"), arguments: [storyRow])
     }
 
     static func alsoSeen(_ rows: [Row], of article: Alert.ArticleRef) -> [Alert.Sighting]? {

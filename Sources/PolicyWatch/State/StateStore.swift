@@ -427,17 +427,18 @@ public final class StateStore: StoryIndex, Sendable {
 
     final class RulePartCache: @unchecked Sendable {
         private let lock = NSLock()
-        private var ids: [String: Int64] = [:]
-        func snapshot() -> [String: Int64] { lock.withLock { ids } }
-        func add(_ new: [String: Int64]) {
+        private var rows = RuleRows()
+        func snapshot() -> RuleRows { lock.withLock { rows } }
+        func add(_ new: RuleRows) {
             guard !new.isEmpty else { return }
-            lock.withLock { ids.merge(new) { a, _ in a } }
+            lock.withLock { rows.add(new) }
         }
     }
 
-    private static func commit(_ batch: StoryBatch, knownRules: [String: Int64], _ db: Database) throws -> (StoryCommit, [String: Int64]) {
+    private static func commit(_ batch: StoryBatch, knownRules: RuleRows, _ db: Database) throws -> (StoryCommit, RuleRows) {
         var result = StoryCommit()
-        var raised: [(alert: Alert, story: String, storyRow: Int64)] = []
+        // The raised alerts go straight into the result (one copy each), with their stories' rows.
+        var raisedRows: [Int64] = []
         let findArticle = try db.cachedStatement(sql: "SELECT story, COALESCE(story_row, rowid), content_hash FROM articles WHERE key = ?")
         let findByContent = try db.cachedStatement(sql: """
             SELECT story, COALESCE(story_row, rowid) FROM articles WHERE content_hash = ? AND letters >= ? ORDER BY rowid LIMIT 1
@@ -525,9 +526,16 @@ public final class StateStore: StoryIndex, Sendable {
                     try t.run(db)
                 }
                 for reporter in perAlert where reporter.accepts(alert) {
-                    try insertDelivery.execute(arguments: [alert.id, rowid, reporter.key, batch.now])
+                    let d = SQLiteCall(insertDelivery)
+                    d.bind(1, alert.id)
+                    d.bind(2, rowid)
+                    d.bind(3, reporter.key)
+                    d.bind(4, batch.now)
+                    try d.run(db)
                 }
-                raised.append((alert, story, storyRow))
+                result.raised.append(alert)
+                result.stories.append(story)
+                raisedRows.append(storyRow)
             }
             try parts.endOfArticle()
         }
@@ -539,15 +547,11 @@ public final class StateStore: StoryIndex, Sendable {
         }
         for f in batch.files { try Self.upsert(f, db) }
         for f in batch.feeds { try Self.upsert(f, db) }
-        result.stories = raised.map(\.story)
         // An article's alerts share their story: its sightings are read once.
         var sightingsOf: [Int64: [Row]] = [:]
-        result.raised = try raised.map { r in
-            var alert = r.alert
-            if startedAlone.contains(r.storyRow) { return alert }
-            if sightingsOf[r.storyRow] == nil { sightingsOf[r.storyRow] = try Self.sightings(storyRow: r.storyRow, db) }
-            alert.alsoSeen = Self.alsoSeen(sightingsOf[r.storyRow]!, of: alert.article)
-            return alert
+        for (i, row) in raisedRows.enumerated() where !startedAlone.contains(row) {
+            if sightingsOf[row] == nil { sightingsOf[row] = try Self.sightings(storyRow: row, db) }
+            result.raised[i].alsoSeen = Self.alsoSeen(sightingsOf[row]!, of: result.raised[i].article)
         }
         return (result, parts.newRules)
     }

@@ -126,18 +126,44 @@ protocol AlertPartStore {
     func ruleRow(_ json: String) throws -> Int64?
 }
 
+/// The rows of rule objects a state has stored, found by rule id (a short string, cheap to
+/// hash), then by the object's JSON (a rule id may have had several versions). Looking up
+/// the JSON itself cost a hash of its bytes per alert on the commit's thread.
+struct RuleRows: Sendable {
+    private var byID: [String: [(json: String, row: Int64)]] = [:]
+
+    var isEmpty: Bool { byID.isEmpty }
+
+    func row(id: String, json: String) -> Int64? {
+        guard let versions = byID[id] else { return nil }
+        for v in versions where v.json == json { return v.row }
+        return nil
+    }
+
+    mutating func add(id: String, json: String, row: Int64) {
+        guard self.row(id: id, json: json) == nil else { return }
+        byID[id, default: []].append((json, row))
+    }
+
+    mutating func add(_ other: RuleRows) {
+        for (id, versions) in other.byID {
+            for v in versions { add(id: id, json: v.json, row: v.row) }
+        }
+    }
+}
+
 /// Writes the shared parts of a batch's alerts (`StoredAlert`): an article's object once for all
 /// its alerts (only if one of them is new), a rule's object once for good.
 struct AlertPartWriter<Store: AlertPartStore> {
     let store: Store
     /// Rule objects whose rows are known (committed earlier), and those found in this batch.
-    var knownRules: [String: Int64]
-    var newRules: [String: Int64] = [:]
+    var knownRules: RuleRows
+    var newRules = RuleRows()
     /// The article being stored: its reference and its row once written.
     private var article: (ref: Alert.ArticleRef, row: Int64?)?
     private var articleUsed = false
 
-    init(store: Store, knownRules: [String: Int64]) {
+    init(store: Store, knownRules: RuleRows) {
         self.store = store
         self.knownRules = knownRules
     }
@@ -155,12 +181,13 @@ struct AlertPartWriter<Store: AlertPartStore> {
             return (json, nil, nil)
         case .parts(let e):
             let ruleRow: Int64
-            if let id = knownRules[e.rule] {
+            let ruleID = alert.rule.id
+            if let id = knownRules.row(id: ruleID, json: e.rule) {
                 ruleRow = id
             } else {
                 guard let id = try store.ruleRow(e.rule) else { return (e.whole, nil, nil) }
-                knownRules[e.rule] = id
-                newRules[e.rule] = id
+                knownRules.add(id: ruleID, json: e.rule, row: id)
+                newRules.add(id: ruleID, json: e.rule, row: id)
                 ruleRow = id
             }
             if article!.row == nil { article!.row = try store.insertArticle(e.article) }

@@ -104,7 +104,7 @@ public final class PostgresState: StateBackend, SourceLeaser, @unchecked Sendabl
     /// Ids of committed rule objects (`alert_rules`), so an alert's rule is a dictionary look-up.
     private let ruleParts = StateStore.RulePartCache()
 
-    private func commitInTransaction(_ batch: StoryBatch, knownRules: [String: Int64]) throws -> (StoryCommit, [String: Int64]) {
+    private func commitInTransaction(_ batch: StoryBatch, knownRules: RuleRows) throws -> (StoryCommit, RuleRows) {
         var parts = AlertPartWriter(store: PostgresParts(db: db), knownRules: knownRules)
         var result = StoryCommit()
         var raised: [(alert: Alert, story: String)] = []

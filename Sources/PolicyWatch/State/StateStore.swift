@@ -31,7 +31,8 @@ public struct StateError: Error, CustomStringConvertible, Sendable {
 /// - `feeds`: URL, ETag, Last-Modified, last fetch and status;
 /// - `articles`: key, story (the key of the first copy of the story), content hash, first/last seen;
 /// - `sightings`: every copy of a story (place, URL and key), for `also_seen`;
-/// - `alerts`: id (rule + story), rule, story, severity, when raised, the alert JSON; `alert_tags`;
+/// - `alerts`: id (rule + story), rule, story, severity, when raised, the alert JSON; `alert_tags`
+///   (since v6: id, rule, the story's row, when raised, the JSON);
 /// - `deliveries`: the outbox, one row per (alert, reporter): pending / delivered / failed,
 ///   attempts, last error. The scan's sinks (`ReporterSink`) and `policywatch deliver`
 ///   (`Dispatcher`) send each reporter what it has not yet delivered;
@@ -257,7 +258,8 @@ public final class StateStore: StoryIndex, Sendable {
             // - an article knows its story's row (`story_row`, NULL when it is its story's
             //   first article: its own rowid), and a new story's row is the newest;
             // - alerts are unique on (story row, rule), which is what the id (a hash of rule
-            //   and story) names; the id stays, a plain column;
+            //   and story) names; the id stays, a plain column. The story's key, the article's
+            //   key and the severity, copies of what `articles` and the JSON hold, go;
             // - sightings are keyed by the story's row; tags and outbox rows point to the
             //   alert's rowid (`alert`), so the outbox's joins need no index on the id.
             try db.execute(sql: """
@@ -283,18 +285,15 @@ public final class StateStore: StoryIndex, Sendable {
                 CREATE TABLE alerts_v6 (
                     id TEXT NOT NULL,
                     rule TEXT NOT NULL,
-                    story TEXT NOT NULL,
                     story_row INTEGER NOT NULL,
-                    article_key TEXT NOT NULL,
-                    severity TEXT NOT NULL,
                     raised TEXT NOT NULL,
                     json TEXT NOT NULL,
                     article_part INTEGER,
                     rule_part INTEGER
                 );
-                INSERT INTO alerts_v6 (rowid, id, rule, story, story_row, article_key, severity, raised, json, article_part, rule_part)
-                    SELECT l.rowid, l.id, l.rule, l.story, COALESCE((SELECT a.rowid FROM articles a WHERE a.key = l.story), -l.rowid),
-                           l.article_key, l.severity, l.raised, l.json, l.article_part, l.rule_part
+                INSERT INTO alerts_v6 (rowid, id, rule, story_row, raised, json, article_part, rule_part)
+                    SELECT l.rowid, l.id, l.rule, COALESCE((SELECT a.rowid FROM articles a WHERE a.key = l.story), -l.rowid),
+                           l.raised, l.json, l.article_part, l.rule_part
                     FROM alerts l ORDER BY l.rowid;
 
                 CREATE TABLE alert_tags_v6 (
@@ -451,8 +450,7 @@ public final class StateStore: StoryIndex, Sendable {
             INSERT OR IGNORE INTO sightings (story_row, origin, url, key, source, seen) VALUES (?, ?, ?, ?, ?, ?)
             """)
         let insertAlert = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO alerts (id, rule, story, story_row, article_key, severity, raised, json, article_part, rule_part)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT OR IGNORE INTO alerts (id, rule, story_row, raised, json, article_part, rule_part) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         let insertTag = try db.cachedStatement(sql: "INSERT OR IGNORE INTO alert_tags (alert, tag) VALUES (?, ?)")
         let insertDelivery = try db.cachedStatement(sql: """
@@ -506,14 +504,11 @@ public final class StateStore: StoryIndex, Sendable {
                 let insert = SQLiteCall(insertAlert)
                 insert.bind(1, alert.id)
                 insert.bind(2, alert.rule.id)
-                insert.bind(3, story)
-                insert.bind(4, storyRow)
-                insert.bind(5, a.key)
-                insert.bind(6, alert.rule.severity.rawValue)
-                insert.bind(7, batch.now)
-                insert.bind(8, stored.json)
-                insert.bind(9, stored.articlePart)
-                insert.bind(10, stored.rulePart)
+                insert.bind(3, storyRow)
+                insert.bind(4, batch.now)
+                insert.bind(5, stored.json)
+                insert.bind(6, stored.articlePart)
+                insert.bind(7, stored.rulePart)
                 try insert.run(db)
                 guard db.changesCount == 1 else { continue }
                 parts.used()

@@ -126,28 +126,28 @@ protocol AlertPartStore {
     func ruleRow(_ json: String) throws -> Int64?
 }
 
-/// The rows of rule objects a state has stored, found by rule id (a short string, cheap to
-/// hash), then by the object's JSON (a rule id may have had several versions). Looking up
-/// the JSON itself cost a hash of its bytes per alert on the commit's thread.
+/// The rows of rule objects a state has stored, found by the alert's rule: by its id (a
+/// short string, cheap to hash), then by comparing the rule (all alerts of a compiled rule
+/// share one `RuleRef`, so that is most often a pointer compare; a rule id may have had
+/// several versions). Looking up the rule's JSON instead cost a hash and a compare of its
+/// bytes per alert on the commit's thread.
 struct RuleRows: Sendable {
-    private var byID: [String: [(json: String, row: Int64)]] = [:]
+    private var byID: [String: [(rule: Alert.RuleRef, row: Int64)]] = [:]
 
     var isEmpty: Bool { byID.isEmpty }
 
-    func row(id: String, json: String) -> Int64? {
-        guard let versions = byID[id] else { return nil }
-        for v in versions where v.json == json { return v.row }
-        return nil
+    func row(_ rule: Alert.RuleRef) -> Int64? {
+        byID[rule.id]?.first(where: { $0.rule == rule })?.row
     }
 
-    mutating func add(id: String, json: String, row: Int64) {
-        guard self.row(id: id, json: json) == nil else { return }
-        byID[id, default: []].append((json, row))
+    mutating func add(_ rule: Alert.RuleRef, row: Int64) {
+        guard self.row(rule) == nil else { return }
+        byID[rule.id, default: []].append((rule, row))
     }
 
     mutating func add(_ other: RuleRows) {
-        for (id, versions) in other.byID {
-            for v in versions { add(id: id, json: v.json, row: v.row) }
+        for versions in other.byID.values {
+            for v in versions { add(v.rule, row: v.row) }
         }
     }
 }
@@ -181,13 +181,12 @@ struct AlertPartWriter<Store: AlertPartStore> {
             return (json, nil, nil)
         case .parts(let e):
             let ruleRow: Int64
-            let ruleID = alert.rule.id
-            if let id = knownRules.row(id: ruleID, json: e.rule) {
+            if let id = knownRules.row(alert.rule) {
                 ruleRow = id
             } else {
                 guard let id = try store.ruleRow(e.rule) else { return (e.whole, nil, nil) }
-                knownRules.add(id: ruleID, json: e.rule, row: id)
-                newRules.add(id: ruleID, json: e.rule, row: id)
+                knownRules.add(alert.rule, row: id)
+                newRules.add(alert.rule, row: id)
                 ruleRow = id
             }
             if article!.row == nil { article!.row = try store.insertArticle(e.article) }

@@ -5,16 +5,18 @@ import GRDBSQLite
 /// position, then `run` (to the end) or `step` (row by row). For the statements a commit
 /// runs once per article or alert: there, GRDB's boxing of arguments and rows cost about
 /// a third of what SQLite's own insert did (docs/performance.md).
+///
+/// Bindings are not cleared between runs (that cost a thousand instructions a run): a
+/// caller binds every parameter of its statement each time (`nil` binds NULL).
 struct SQLiteCall {
     private let handle: OpaquePointer
     private let statement: Statement
 
-    /// Starts a run of `statement` (reset, bindings cleared).
+    /// Starts a run of `statement` (reset).
     init(_ statement: Statement) {
         self.statement = statement
         handle = statement.sqliteStatement
         sqlite3_reset(handle)
-        sqlite3_clear_bindings(handle)
     }
 
     /// SQLite copies the text it is given here (the string may go before the step).
@@ -50,6 +52,32 @@ struct SQLiteCall {
         while rc == SQLITE_ROW { rc = sqlite3_step(handle) }
         try check(rc, db)
         sqlite3_reset(handle)
+    }
+
+    /// Binds `text` at `index` without SQLite copying it (it is read during the run only),
+    /// then runs the statement: for the large values of a row (an alert's JSON).
+    func run(_ db: Database, text: String, at index: Int32) throws {
+        var text = text
+        try text.withUTF8 { u in
+            // An empty buffer may have no address, which SQLite would take for NULL.
+            if let base = u.baseAddress {
+                sqlite3_bind_text(handle, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(u.count), nil)  // nil: SQLITE_STATIC
+            } else {
+                sqlite3_bind_text(handle, index, "", 0, Self.transient)
+            }
+            defer { sqlite3_bind_null(handle, index) }  // the statement keeps no pointer to it
+            try run(db)
+        }
+    }
+
+    /// Rows changed by the last run (an `INSERT OR IGNORE` that ignored: 0).
+    func changes(_ db: Database) -> Int {
+        Int(sqlite3_changes(db.sqliteConnection))
+    }
+
+    /// The rowid of the last row inserted on this connection.
+    func lastRowID(_ db: Database) -> Int64 {
+        sqlite3_last_insert_rowid(db.sqliteConnection)
     }
 
     /// The next row: true when there is one (read it with `text` or `int64`), false at the end.

@@ -506,13 +506,12 @@ public final class StateStore: StoryIndex, Sendable {
                 insert.bind(2, alert.rule.id)
                 insert.bind(3, storyRow)
                 insert.bind(4, batch.now)
-                insert.bind(5, stored.json)
                 insert.bind(6, stored.articlePart)
                 insert.bind(7, stored.rulePart)
-                try insert.run(db)
-                guard db.changesCount == 1 else { continue }
+                try insert.run(db, text: stored.json, at: 5)
+                guard insert.changes(db) == 1 else { continue }
                 parts.used()
-                let rowid = db.lastInsertedRowID
+                let rowid = insert.lastRowID(db)
                 if !perRun.isEmpty { range = (range?.first ?? rowid, rowid) }
                 for tag in alert.rule.tags {
                     let t = SQLiteCall(insertTag)
@@ -584,9 +583,9 @@ public final class StateStore: StoryIndex, Sendable {
         insert.bind(6, now)
         insert.bind(7, now)
         try insert.run(db)
-        guard db.changesCount == 1 else { return nil }
+        guard insert.changes(db) == 1 else { return nil }
         if let twin { return (twin.story, twin.row, true) }
-        return (item.article.key, db.lastInsertedRowID, false)
+        return (item.article.key, insert.lastRowID(db), false)
     }
 
     /// SQLite's tables of alert parts.
@@ -595,9 +594,8 @@ public final class StateStore: StoryIndex, Sendable {
 
         func insertArticle(_ json: String) throws -> Int64? {
             let insert = SQLiteCall(try db.cachedStatement(sql: "INSERT INTO alert_articles (json) VALUES (?)"))
-            insert.bind(1, json)
-            try insert.run(db)
-            return db.lastInsertedRowID
+            try insert.run(db, text: json, at: 1)
+            return insert.lastRowID(db)
         }
 
         func deleteArticle(_ row: Int64) throws {
@@ -605,11 +603,15 @@ public final class StateStore: StoryIndex, Sendable {
         }
 
         func ruleRow(_ json: String) throws -> Int64? {
-            if let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM alert_rules WHERE json = ?"), arguments: [json]) {
-                return id
-            }
-            try db.cachedStatement(sql: "INSERT INTO alert_rules (json) VALUES (?)").execute(arguments: [json])
-            return db.lastInsertedRowID
+            // Asked only for a rule this state's writer has not met: most often a new row.
+            let insert = SQLiteCall(try db.cachedStatement(sql: "INSERT OR IGNORE INTO alert_rules (json) VALUES (?)"))
+            try insert.run(db, text: json, at: 1)
+            if insert.changes(db) == 1 { return insert.lastRowID(db) }
+            let find = SQLiteCall(try db.cachedStatement(sql: "SELECT id FROM alert_rules WHERE json = ?"))
+            find.bind(1, json)
+            guard try find.step(db) else { return nil }
+            defer { find.finish() }
+            return find.int64(0)
         }
     }
 

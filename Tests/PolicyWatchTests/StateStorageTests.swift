@@ -193,6 +193,8 @@ final class StateStorageTests: XCTestCase {
         XCTAssertEqual(try store.commit(again).raised.map(\.id), [Alert.id(rule: "r4", articleKey: a.key)])
         XCTAssertEqual(try store.count("alerts"), 4)
         XCTAssertEqual(try store.alerts(tags: ["t"]).map(\.id), [old[1].id], "tags still find their alerts")
+        XCTAssertEqual(try store.alerts(since: "2025-05-01T00:00:00Z").map(\.rule.id), ["r1", "r2", "r3", "r4"])
+        XCTAssertEqual(try store.alerts(since: "2025-05-02T00:00:00Z").map(\.rule.id), ["r3", "r4"], "by the migrated times too")
     }
 
     /// `policywatch deliver` (the dispatcher) retries a JSON report that failed to be written,

@@ -104,6 +104,13 @@ final class StateTests: XCTestCase {
         XCTAssertEqual(try store.alerts(tags: ["export-control"]).map(\.rule.id), ["old", "new"])
         XCTAssertEqual(try store.alerts(tags: ["export-control", "chips"]).map(\.rule.id), ["old"])
         XCTAssertEqual(try store.alerts(rule: "other").map(\.rule.id), ["other"])
+        // A run whose clock went back: its alerts come after in the table, not in time.
+        let c = Article(title: "V", body: "D", url: "https://x.example/3")
+        try store.commitRaised(.init(articles: [scanned(c, alerts: [alert("late", c)])], now: "2025-02-01T00:00:00Z"))
+        XCTAssertEqual(try store.alerts(since: "2025-03-01T00:00:00Z").map(\.rule.id), ["new", "other"])
+        XCTAssertEqual(try store.alerts(since: "2025-01-15T00:00:00Z").map(\.rule.id), ["new", "other", "late"])
+        XCTAssertEqual(try store.alerts(since: "2025-06-01T00:00:00Z").map(\.rule.id), ["new", "other"], "at the very time")
+        XCTAssertEqual(try store.alerts(since: "2026-01-01T00:00:00Z").map(\.rule.id), [])
     }
 
     /// v3 drops the unused alerts-by-story index (one random insert less per alert); a state

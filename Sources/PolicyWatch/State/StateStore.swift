@@ -42,7 +42,8 @@ public struct StateError: Error, CustomStringConvertible, Sendable {
 ///   report (the JSON report, without filters) is owed, one range of `alerts.rowid` per
 ///   transaction instead of one `deliveries` row per alert;
 /// - v6: keys that grow with the run (see the migration): `articles.story_row`, sightings
-///   keyed by it, alerts unique on (story row, rule), tags and outbox rows on the alert's row.
+///   keyed by it, alerts unique on (story row, rule), tags and outbox rows on the alert's row;
+///   `alert_times`: the time of each transaction that raised alerts, and their rowids.
 public final class StateStore: StoryIndex, Sendable {
     /// The file, or nil in memory.
     public let path: String?
@@ -261,7 +262,9 @@ public final class StateStore: StoryIndex, Sendable {
             //   and story) names; the id stays, a plain column. The story's key, the article's
             //   key and the severity, copies of what `articles` and the JSON hold, go;
             // - sightings are keyed by the story's row; tags and outbox rows point to the
-            //   alert's rowid (`alert`), so the outbox's joins need no index on the id.
+            //   alert's rowid (`alert`), so the outbox's joins need no index on the id;
+            // - when alerts were raised is found by transaction (`alert_times`: the time and
+            //   the rowids of the alerts it raised), not by an index entry per alert.
             try db.execute(sql: """
                 ALTER TABLE articles ADD COLUMN story_row INTEGER;
                 UPDATE articles SET story_row = (SELECT s.rowid FROM articles s WHERE s.key = articles.story)
@@ -311,8 +314,15 @@ public final class StateStore: StoryIndex, Sendable {
                 ALTER TABLE alerts_v6 RENAME TO alerts;
                 ALTER TABLE alert_tags_v6 RENAME TO alert_tags;
                 CREATE UNIQUE INDEX alerts_story_rule ON alerts(story_row, rule);
-                CREATE INDEX alerts_raised ON alerts(raised);
                 CREATE INDEX alert_tags_tag ON alert_tags(tag);
+
+                CREATE TABLE alert_times (
+                    raised TEXT NOT NULL,
+                    first_alert INTEGER NOT NULL,
+                    last_alert INTEGER NOT NULL
+                );
+                INSERT INTO alert_times SELECT raised, MIN(rowid), MAX(rowid) FROM alerts GROUP BY raised ORDER BY MIN(rowid);
+                CREATE INDEX alert_times_raised ON alert_times(raised);
                 """)
         }
         return m
@@ -461,6 +471,8 @@ public final class StateStore: StoryIndex, Sendable {
         let perRun = batch.reporters.filter(batch.recordsPerRun)
         let perAlert = batch.reporters.filter { !batch.recordsPerRun($0) }
         var range: (first: Int64, last: Int64)?
+        // The rowids of the alerts this transaction adds (`alert_times`).
+        var inserted: (first: Int64, last: Int64)?
         // Stories this batch started and no other article joined: their only sighting is
         // their own, so their alerts need no look-up for `also_seen`.
         var startedAlone: Set<Int64> = []
@@ -512,7 +524,8 @@ public final class StateStore: StoryIndex, Sendable {
                 guard insert.changes(db) == 1 else { continue }
                 parts.used()
                 let rowid = insert.lastRowID(db)
-                if !perRun.isEmpty { range = (range?.first ?? rowid, rowid) }
+                inserted = (inserted?.first ?? rowid, rowid)
+                if !perRun.isEmpty { range = inserted }
                 for tag in alert.rule.tags {
                     let t = SQLiteCall(insertTag)
                     t.bind(1, rowid)
@@ -538,6 +551,10 @@ public final class StateStore: StoryIndex, Sendable {
                 INSERT INTO report_deliveries (reporter, first_alert, last_alert, status, attempts, updated) VALUES (?, ?, ?, 'pending', 0, ?)
                 """)
             for reporter in perRun { try insertRange.execute(arguments: [reporter.key, range.first, range.last, batch.now]) }
+        }
+        if let inserted {
+            try db.execute(sql: "INSERT INTO alert_times (raised, first_alert, last_alert) VALUES (?, ?, ?)",
+                           arguments: [batch.now, inserted.first, inserted.last])
         }
         for f in batch.files { try Self.upsert(f, db) }
         for f in batch.feeds { try Self.upsert(f, db) }
@@ -758,7 +775,12 @@ public final class StateStore: StoryIndex, Sendable {
         try writer.read { db in
             var sql = Self.selectAlert + " WHERE 1"
             var args: [any DatabaseValueConvertible] = []
-            if let since { sql += " AND a.raised >= ?"; args.append(since) }
+            if let since {
+                // From the first alert of the first transaction at or after `since` (no
+                // index per alert on the time), then exactly.
+                sql += " AND a.rowid >= COALESCE((SELECT MIN(first_alert) FROM alert_times WHERE raised >= ?), 9223372036854775807) AND a.raised >= ?"
+                args += [since, since]
+            }
             if let rule { sql += " AND a.rule = ?"; args.append(rule) }
             for tag in tags {
                 sql += " AND EXISTS (SELECT 1 FROM alert_tags t WHERE t.alert = a.rowid AND t.tag = ?)"

@@ -16,6 +16,9 @@ final class CronTests: XCTestCase {
         dir.write("rules/pack.yaml", Samples.rules)
     }
 
+    // XCTest keeps every test case object until the end: the directory goes now.
+    override func tearDown() { dir = nil }
+
     func scan(_ args: [String], stdin: String? = nil) -> Binary.Result {
         Binary.run(["scan", "--no-default-rules", "--rules", "rules"] + args, cwd: dir.path, stdin: stdin)
     }

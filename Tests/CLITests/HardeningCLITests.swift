@@ -14,6 +14,9 @@ final class HardeningCLITests: XCTestCase {
         dir.write("news/chips.txt", "\(Samples.chipsStory.title)\n\(Samples.chipsStory.body)\n")
     }
 
+    // XCTest keeps every test case object until the end: the directory goes now.
+    override func tearDown() { dir = nil }
+
     func scan(_ args: [String]) -> Binary.Result {
         Binary.run(["scan", "--no-default-rules", "--rules", "rules"] + args, cwd: dir.path)
     }

@@ -28,6 +28,7 @@ final class PostgresStateTests: XCTestCase {
         if let admin = ProcessInfo.processInfo.environment["POLICYWATCH_TEST_POSTGRES"] {
             for db in databases { _ = try? psql(admin, "DROP DATABASE IF EXISTS \(db) WITH (FORCE)") }
         }
+        dir = nil
     }
 
     // MARK: Server and databases

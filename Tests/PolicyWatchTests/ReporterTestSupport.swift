@@ -26,11 +26,20 @@ enum ReporterFixtures {
         return (alerts, Report.RunInfo(started: now, finished: now, rules: rules.rules.count, articles: articles.count, skipped: 0))
     }
 
+    /// A new directory, removed with the others when the test process ends.
     static func tempDir() -> String {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("pw-rep-\(UUID().uuidString)").path
+        let d = (scratch as NSString).appendingPathComponent(UUID().uuidString)
         try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
         return d
     }
+
+    /// The reporter tests' directories, all under one that is removed when the process exits.
+    private static let scratch: String = {
+        let d = NSTemporaryDirectory() + "pw-rep-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: ReporterFixtures.scratch) }
+        return d
+    }()
 
     /// A context that captures stdout and stderr, at the fixtures' time.
     static func context(env: [String: String] = [:], terminal: Bool = false, stderrTerminal: Bool = false,

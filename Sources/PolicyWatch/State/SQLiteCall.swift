@@ -57,7 +57,20 @@ struct SQLiteCall {
     /// Binds `text` at `index` without SQLite copying it (it is read during the run only),
     /// then runs the statement: for the large values of a row (an alert's JSON).
     func run(_ db: Database, text: String, at index: Int32) throws {
-        var text = text
+        try run(db, texts: [(index, text)])
+    }
+
+    /// Binds each text at its index without SQLite copying it, then runs the statement: a
+    /// copy (SQLite's allocation and `memcpy` per value) cost as much as the bind itself.
+    /// The texts are read during the run only, inside their `withUTF8`.
+    func run(_ db: Database, texts: [(index: Int32, text: String)]) throws {
+        try bindWithoutCopy(texts[...], db)
+    }
+
+    private func bindWithoutCopy(_ texts: ArraySlice<(index: Int32, text: String)>, _ db: Database) throws {
+        guard let first = texts.first else { return try run(db) }
+        let index = first.index
+        var text = first.text
         try text.withUTF8 { u in
             // An empty buffer may have no address, which SQLite would take for NULL.
             if let base = u.baseAddress {
@@ -66,7 +79,7 @@ struct SQLiteCall {
                 sqlite3_bind_text(handle, index, "", 0, Self.transient)
             }
             defer { sqlite3_bind_null(handle, index) }  // the statement keeps no pointer to it
-            try run(db)
+            try bindWithoutCopy(texts.dropFirst(), db)
         }
     }
 

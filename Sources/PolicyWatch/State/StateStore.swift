@@ -501,12 +501,8 @@ public final class StateStore: StoryIndex, Sendable {
             }
             let sighting = SQLiteCall(insertSighting)
             sighting.bind(1, storyRow)
-            sighting.bind(2, a.path ?? "")
-            sighting.bind(3, a.url ?? "")
-            sighting.bind(4, a.key)
             sighting.bind(5, a.source)
-            sighting.bind(6, batch.now)
-            try sighting.run(db)
+            try sighting.run(db, texts: [(2, a.path ?? ""), (3, a.url ?? ""), (4, a.key), (6, batch.now)])
             result.sightings.append((story, Alert.Sighting(key: a.key, url: a.url, source: a.source, path: a.path, seen: batch.now)))
             guard !unchanged, let alerts = item.alerts else { continue }
             result.evaluated += 1
@@ -514,13 +510,10 @@ public final class StateStore: StoryIndex, Sendable {
                 let (alert, encoded) = item.storyAlert(i, story: story)
                 let stored = try parts.store(alert, encoded: encoded)
                 let insert = SQLiteCall(insertAlert)
-                insert.bind(1, alert.id)
-                insert.bind(2, alert.rule.id)
                 insert.bind(3, storyRow)
-                insert.bind(4, batch.now)
                 insert.bind(6, stored.articlePart)
                 insert.bind(7, stored.rulePart)
-                try insert.run(db, text: stored.json, at: 5)
+                try insert.run(db, texts: [(1, alert.id), (2, alert.rule.id), (4, batch.now), (5, stored.json)])
                 guard insert.changes(db) == 1 else { continue }
                 parts.used()
                 let rowid = insert.lastRowID(db)
@@ -592,14 +585,9 @@ public final class StateStore: StoryIndex, Sendable {
             }
         }
         let insert = SQLiteCall(insertArticle)
-        insert.bind(1, item.article.key)
-        insert.bind(2, twin?.story ?? item.article.key)
         insert.bind(3, twin?.row)
-        insert.bind(4, item.contentHash)
         insert.bind(5, item.letters)
-        insert.bind(6, now)
-        insert.bind(7, now)
-        try insert.run(db)
+        try insert.run(db, texts: [(1, item.article.key), (2, twin?.story ?? item.article.key), (4, item.contentHash), (6, now), (7, now)])
         guard insert.changes(db) == 1 else { return nil }
         if let twin { return (twin.story, twin.row, true) }
         return (item.article.key, insert.lastRowID(db), false)

@@ -72,7 +72,8 @@ extension ArticleReader {
     /// One line of a JSON Lines file: nil when blank.
     func parseJSONLine(_ line: UnsafeBufferPointer<UInt8>, path: String, lineNo: Int) -> Result<Article, InputError>? {
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
-        let source = "\(path):\(lineNo)"
+        // Made only for an error: a line that parses needs no name.
+        var source: String { "\(path):\(lineNo)" }
         if line.count > maxBytes {
             return .failure(InputError(source: source, message: "line is \(line.count) bytes, over the limit of \(maxBytes) (raise it with --max-bytes)"))
         }

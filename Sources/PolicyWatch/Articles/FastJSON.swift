@@ -148,8 +148,9 @@ enum FastJSONArticle {
         /// `ascii` says that the content has no byte 0x80 or above: what escapes make of it is
         /// then valid UTF-8, and it is written into the String's storage at once; other content
         /// goes through a buffer that is validated.
-        static func unescape(_ s: UnsafeBufferPointer<UInt8>, ascii: Bool = false) -> String? {
+        static func unescape(_ s: UnsafeBufferPointer<UInt8>, ascii: Bool) -> String? {
             // Unescaping never lengthens: "\n" is 1 byte, "\uXXXX" at most 3, a surrogate pair 4.
+            if s.isEmpty { return "" }
             if ascii {
                 var failed = false
                 let text = String(unsafeUninitializedCapacity: s.count) { out in

@@ -42,6 +42,8 @@ let package = Package(
             name: "PolicyWatch",
             dependencies: [
                 "YAMLLoader", "PolicyMatcher", "CLibXML2",
+                // SSE2 helpers of the story hash and the JSON Lines reader (ContentHash, FastJSON).
+                "CPolicySIMD",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C interface, for the statements run once per alert (SQLiteCall).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),

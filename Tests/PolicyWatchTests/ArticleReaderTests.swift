@@ -55,4 +55,64 @@ final class ArticleReaderTests: XCTestCase {
         XCTAssertEqual(files.map { ($0 as NSString).lastPathComponent }, ["a.md", "b.txt", "c.jsonl"])
         XCTAssertEqual(errors.map(\.source), ["/nonexistent/pw"])
     }
+
+    /// The JSON string scanner (`pw_json_string_run`, 16 bytes at a time) and the unescaping
+    /// into a String's storage, against Foundation's JSONSerialization and JSONDecoder: strings
+    /// whose quotes, escapes, control bytes and non-ASCII bytes fall at every offset of a block,
+    /// with surrogate pairs, lone surrogates, bad escapes, invalid UTF-8 and lines cut short.
+    /// Whatever the line, the reader gives an article or an error, never a crash.
+    func testJSONStringScannerAgreesWithFoundation() throws {
+        var r = SeededRandom(seed: 21)
+        let pieces: [[UInt8]] = [
+            Array("plain words ".utf8), Array("x".utf8), Array("0123456789abcdef".utf8), Array(#"\n"#.utf8), Array(#"\n\n"#.utf8),
+            Array(#"\""#.utf8), Array(#"\\"#.utf8), Array(#"\/"#.utf8), Array(#"\t\r\b\f"#.utf8), Array(#"\u00e9"#.utf8),
+            Array(#"\uAC00"#.utf8), Array(#"\uD834\uDD1E"#.utf8), Array("é".utf8), Array("반도체 ".utf8), Array("😀".utf8),
+            // Irregular: a lone surrogate, a bad escape, a raw tab, a raw quote (ends the string
+            // early), bytes that are not UTF-8, a cut multi-byte character, a backslash at the end.
+            Array(#"\uD800"#.utf8), Array(#"\x"#.utf8), [0x09], [0x22], [0xFF], [0xC3], [0xED, 0xA0, 0x80], Array(#"\u12"#.utf8),
+        ]
+        let regular = 15
+        var fast = 0
+        for round in 0..<3000 {
+            let clean = round % 3 != 0
+            let pad = [UInt8](repeating: UInt8(ascii: "p"), count: Int.random(in: 0...17, using: &r))
+            var body = pad
+            for _ in 0..<Int.random(in: 0...40, using: &r) {
+                body += pieces[Int.random(in: 0..<(clean ? regular : pieces.count), using: &r)]
+            }
+            var line = Array(#"{"id":"k","title":"t","body":""#.utf8) + body + Array(#"","source":"s\u00e9"}"#.utf8)
+            // Some lines are cut short, anywhere.
+            if round % 7 == 0 { line = Array(line.prefix(Int.random(in: 0..<line.count, using: &r))) }
+            let data = Data(line)
+            let viaFast = line.withUnsafeBufferPointer { FastJSONArticle.parse($0, path: "f.jsonl") }
+            let viaDecoder = try? ArticleReader.article(fromJSON: data, path: "f.jsonl")
+            let viaFoundation = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+            if let viaFast {
+                fast += 1
+                XCTAssertEqual(viaFast, viaDecoder, "line: \(String(decoding: line, as: UTF8.self).debugDescription)")
+                XCTAssertEqual(viaFast.body, viaFoundation?["body"] as? String)
+                XCTAssertEqual(viaFast.source, "s\u{e9}")
+            } else if clean && round % 7 != 0 {
+                XCTFail("the fast path should take a regular line: \(String(decoding: line, as: UTF8.self).debugDescription)")
+            }
+            switch reader.parseJSONLine(data, path: "f.jsonl", lineNo: 1) {
+            case .success(let a): XCTAssertEqual(a, viaDecoder)
+            case .failure(let e): XCTAssertNil(viaDecoder, e.message)
+            case .none: XCTAssertTrue(line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D })
+            }
+        }
+        XCTAssertGreaterThan(fast, 1500)
+    }
+
+    /// Unescaping with and without the String-storage path gives the same text, or nil alike.
+    func testUnescapeOfASCIIAndOtherContentAgree() {
+        for text in [#"a\nb"#, #"\u00e9\uD834\uDD1E\"\\\/"#, #"\uD800"#, #"\uDC00x"#, #"\q"#, #"end\"#, #"\u12"#, "", #"\u0000"#] {
+            let bytes = Array(text.utf8)
+            let ascii = bytes.withUnsafeBufferPointer { FastJSONArticle.Parser.unescape($0, ascii: true) }
+            let other = bytes.withUnsafeBufferPointer { FastJSONArticle.Parser.unescape($0, ascii: false) }
+            XCTAssertEqual(ascii, other, text)
+            let viaFoundation = (try? JSONSerialization.jsonObject(with: Data(("[\"" + text + "\"]").utf8))) as? [String]
+            if let ascii { XCTAssertEqual([ascii], viaFoundation, text) }
+        }
+    }
 }

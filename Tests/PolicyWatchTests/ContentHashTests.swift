@@ -96,4 +96,59 @@ final class ContentHashTests: XCTestCase {
         let hashes = Set(texts.map { ContentHash.story(title: "", body: $0).hash })
         XCTAssertEqual(hashes.count, texts.count - 1, "'abcdefgh ' is 'abcdefgh': a trailing separator adds nothing")
     }
+
+    /// The hash with the 16-byte path on or off (`StoryHasher.vectorised`).
+    static func hashed(title: String, body: String, version: ContentHash.StoryHashVersion, vectorised: Bool) -> (hash: String, letters: Int) {
+        var hasher = ContentHash.StoryHasher(version: version)
+        hasher.vectorised = vectorised
+        var title = title, body = body
+        title.withUTF8 { hasher.add($0) }
+        hasher.endOfField()
+        body.withUTF8 { hasher.add($0) }
+        return (ContentHash.hex(hasher.finish()), hasher.letters)
+    }
+
+    /// The 16-byte path (ASCII and Hangul syllables, `pw_story_canonical`) against the plain
+    /// pass and the definition, on texts whose pieces fall at every offset of a block: separator
+    /// runs across a block's end, a syllable cut by it, the syllables the SSE2 mask leaves out
+    /// (U+D780 to U+D7A3, an EA or ED lead in the last lane), scalars it hands back (Latin with
+    /// accents, kana, Han, emoji, dotted I), digits and capitals.
+    func testSixteenByteBlocksAgreeWithThePlainPass() {
+        var r = SeededRandom(seed: 13)
+        let pieces = ["a", "Z", "0", "9", "q", "Word", "EXPORT", "controls", " ", "  ", ", ", ". ", ".", "\n", "\n\n", "\t", "-", "'", "(", ")", "@", "`",
+                      "\u{7F}", "가", "반도체", "수출", "힣", "\u{D780}", "\u{D79D}", "\u{D7A3}", "\u{AC00}", "\u{AFFF}", "\u{B000}", "\u{D000}",
+                      "ㄱ", "é", "Ünï", "“", "”", "—", "…", "半導体", "ひら", "😀", "İ", "ß", "Ω", "١", "ＡＢＣ"]
+        for round in 0..<1500 {
+            // Some texts only ASCII, some only Hangul and spaces, most mixed.
+            let pool: [String]
+            switch round % 4 {
+            case 0: pool = pieces.filter { $0.utf8.allSatisfy { $0 < 0x80 } }
+            case 1: pool = ["가", "반도체", "수출", "힣", "\u{D780}", "\u{D7A3}", "\u{AC00}", "\u{AFFF}", "\u{B000}", " ", "  ", ", ", "\n", "1"]
+            default: pool = pieces
+            }
+            let shift = String(repeating: "x", count: Int.random(in: 0...15, using: &r))
+            let n = Int.random(in: 0...(round % 10 == 0 ? 600 : 60), using: &r)
+            let body = shift + (0..<n).map { _ in pool.randomElement(using: &r)! }.joined()
+            let title = (0..<Int.random(in: 0...8, using: &r)).map { _ in pool.randomElement(using: &r)! }.joined()
+            for version in [ContentHash.StoryHashVersion.v1, .v2] {
+                let fast = Self.hashed(title: title, body: body, version: version, vectorised: true)
+                let plain = Self.hashed(title: title, body: body, version: version, vectorised: false)
+                XCTAssertEqual(fast.hash, plain.hash, "\(version) \(title.debugDescription) | \(body.debugDescription)")
+                XCTAssertEqual(fast.letters, plain.letters, "\(title.debugDescription) | \(body.debugDescription)")
+                let want = Self.reference(title: title, body: body, version: version)
+                XCTAssertEqual(fast.hash, want.hash)
+                XCTAssertEqual(fast.letters, want.letters)
+            }
+        }
+    }
+
+    /// Copies that differ only in case, punctuation, spacing or line breaks hash alike on the
+    /// 16-byte path too; a changed word does not.
+    func testCopiesHashAlikeAcrossBlocks() {
+        let text = String(repeating: "The US imposed new export controls on advanced chips, officials said. 반도체 수출 통제를 강화했다. ", count: 20)
+        let variant = text.uppercased().replacingOccurrences(of: ", ", with: " -- ").replacingOccurrences(of: ". ", with: "!\n\n  ")
+        XCTAssertEqual(ContentHash.story(title: "Chips", body: text).hash, ContentHash.story(title: "CHIPS:", body: variant).hash)
+        let changed = text.replacingOccurrences(of: "advanced", with: "advancer")
+        XCTAssertNotEqual(ContentHash.story(title: "Chips", body: text).hash, ContentHash.story(title: "Chips", body: changed).hash)
+    }
 }

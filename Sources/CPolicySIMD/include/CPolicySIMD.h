@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -175,6 +176,166 @@ static inline ptrdiff_t pw_ascii_plain_blocks(const uint8_t *src, const uint8_t 
     *start_count = count;
     *in_word = (int32_t)carry;
     return blocks;
+}
+
+// MARK: - The story hash's canonical pass (ContentHash.StoryHasher in PolicyWatch)
+
+/// Where the story hash's canonical pass stands between blocks.
+typedef struct {
+    /// Letters and digits so far (an ASCII one or a Hangul syllable counts one).
+    int64_t letters;
+    /// Nonzero when a space is owed before the next letter.
+    int32_t pending;
+} pw_story_state;
+
+/// Classifies 16 bytes for the canonical pass: bit i of `*alnum` where byte i is an ASCII letter
+/// or digit, of `*high` where it is 0x80 or above; writes to `mapped` each byte's canonical form
+/// when it may belong to a word (ASCII letters lower-cased, bytes 0x80 and above as they are)
+/// and a space otherwise.
+#if defined(__SSE2__)
+static inline void pw_story_classify16(const uint8_t *src, uint8_t *mapped, uint32_t *alnum, uint32_t *high) {
+    __m128i x = _mm_loadu_si128((const __m128i *)src);
+    __m128i letter = pw_in_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 0x61, 26);
+    __m128i digit = pw_in_range(x, 0x30, 10);
+    __m128i an = _mm_or_si128(letter, digit);
+    __m128i upper = pw_in_range(x, 0x41, 26);
+    __m128i lower = _mm_or_si128(x, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
+    // Bytes 0x80 and above are negative as signed bytes.
+    __m128i hi = _mm_cmplt_epi8(x, _mm_setzero_si128());
+    __m128i word = _mm_or_si128(an, hi);
+    __m128i out = _mm_or_si128(_mm_and_si128(word, lower), _mm_andnot_si128(word, _mm_set1_epi8(0x20)));
+    _mm_storeu_si128((__m128i *)mapped, out);
+    *alnum = (uint32_t)_mm_movemask_epi8(an);
+    *high = (uint32_t)_mm_movemask_epi8(hi);
+}
+#else
+/// The same, one byte at a time (architectures without SSE2).
+static inline void pw_story_classify16(const uint8_t *src, uint8_t *mapped, uint32_t *alnum, uint32_t *high) {
+    uint32_t an = 0, hi = 0;
+    for (int i = 0; i < 16; i++) {
+        uint8_t c = src[i], folded = c | 0x20;
+        int is_alnum = (folded >= 0x61 && folded <= 0x7A) || (c >= 0x30 && c <= 0x39);
+        if (is_alnum) an |= 1u << i;
+        if (c >= 0x80) hi |= 1u << i;
+        mapped[i] = is_alnum ? (c >= 0x41 && c <= 0x5A ? (uint8_t)(c | 0x20) : c) : (c >= 0x80 ? c : 0x20);
+    }
+    *alnum = an;
+    *high = hi;
+}
+#endif
+
+/// Bits set in a 16-bit mask, by table: without -mpopcnt, __builtin_popcount is a dozen
+/// instructions (the baseline x86_64 has no POPCNT), and the canonical pass counts every block.
+static inline uint32_t pw_popcount16(uint32_t x) {
+#define PW_B2(n) n, n + 1, n + 1, n + 2
+#define PW_B4(n) PW_B2(n), PW_B2(n + 1), PW_B2(n + 1), PW_B2(n + 2)
+#define PW_B6(n) PW_B4(n), PW_B4(n + 1), PW_B4(n + 1), PW_B4(n + 2)
+    static const uint8_t bits[256] = { PW_B6(0), PW_B6(1), PW_B6(1), PW_B6(2) };
+#undef PW_B2
+#undef PW_B4
+#undef PW_B6
+    return (uint32_t)bits[x & 0xFF] + bits[(x >> 8) & 0xFF];
+}
+
+/// The canonical pass of the story hash (letters and digits lower-cased, one space for each run
+/// of anything else between two of them) over text made of ASCII and Hangul syllables, 16 bytes
+/// at a time: the same bytes as the plain pass in ContentHash.swift, which a test checks.
+///
+/// Takes blocks from `src` on while `src < stop` and 16 bytes are readable before `end`, and
+/// stops before the first byte it cannot take: a byte 0x80 or above that is not part of a
+/// Hangul syllable flagged by pw_hangul_leads16 (the caller takes that scalar the plain way).
+/// A block ends before a syllable that would cross its end. Writes the canonical bytes at `out`
+/// (which must have room for the input taken plus 32 bytes) and adds their number to
+/// `*written`; returns the number of input bytes taken. The text must be valid UTF-8.
+///
+/// Per block, W = the bytes of words (ASCII letters and digits, Hangul syllables). A byte is
+/// kept when it is in W, or when it ends a run of other bytes, a word byte follows within the
+/// block and a letter came before (it is then written as the space). A run that reaches the
+/// block's end leaves the space owed (`pending`), as the plain pass does.
+static inline size_t pw_story_canonical(const uint8_t *src, const uint8_t *stop, const uint8_t *end,
+                                        uint8_t *out, size_t *written, pw_story_state *state) {
+    const uint8_t *start = src;
+    uint8_t mapped[32] = {0};
+    size_t m = 0;
+    int64_t letters = state->letters;
+    int32_t pending = state->pending;
+    while (src < stop && end - src >= 16) {
+        uint32_t alnum, high, leads = 0, cover = 0;
+        pw_story_classify16(src, mapped, &alnum, &high);
+        uint32_t len = 16;
+        if (high) {
+            leads = pw_hangul_leads16(src);
+            cover = leads | leads << 1 | leads << 2;
+            uint32_t bad = high & ~cover & 0xFFFFu;
+            // A syllable led at 14 or 15 ends in the next block: stop before it.
+            uint32_t crossing = leads & 0xC000u;
+            if (bad) len = (uint32_t)__builtin_ctz(bad);
+            if (crossing && (uint32_t)__builtin_ctz(crossing) < len) len = (uint32_t)__builtin_ctz(crossing);
+            if (len == 0) break;
+        }
+        uint32_t lenmask = len == 16 ? 0xFFFFu : (1u << len) - 1;
+        uint32_t words = (alnum | cover) & lenmask;
+        // Letters: one per ASCII letter or digit, one per syllable (the two masks never share a bit).
+        int64_t found = pw_popcount16((alnum | leads) & lenmask);
+        uint32_t others = ~words & lenmask;
+        // The positions after the first word byte (all of them once a letter was seen).
+        uint32_t after_letter = letters > 0 ? 0xFFFFu : ~(((words & (0u - words)) << 1) - 1);
+        uint32_t keep = words | (others & (words >> 1) & after_letter);
+        if (pending && (words & 1)) out[m++] = 0x20;
+        if (keep == 0xFFFFu) {
+            memcpy(out + m, mapped, 16);
+            m += 16;
+        } else {
+            while (keep) {
+                // Each run of kept bytes in one copy of 16 (`mapped` and `out` have the room).
+                uint32_t s = (uint32_t)__builtin_ctz(keep);
+                uint32_t r = (uint32_t)__builtin_ctz(~(keep >> s));
+                memcpy(out + m, mapped + s, 16);
+                m += r;
+                keep &= keep + (1u << s);
+            }
+        }
+        letters += found;
+        pending = ((words >> (len - 1)) & 1) ? 0 : letters > 0;
+        src += len;
+    }
+    state->letters = letters;
+    state->pending = pending;
+    *written += m;
+    return (size_t)(src - start);
+}
+
+// MARK: - JSON strings (FastJSONArticle in PolicyWatch)
+
+/// The offset of the first byte in `src[0..<n]` that ends a JSON string's plain run: '"', '\\'
+/// or a control byte (below 0x20); `n` when there is none. Sets `*high` to nonzero when a byte
+/// 0x80 or above comes before it (the string is then not ASCII and must be validated).
+static inline size_t pw_json_string_run(const uint8_t *src, size_t n, int32_t *high) {
+    size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), control = _mm_set1_epi8(0x1F);
+    while (i + 16 <= n) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(src + i));
+        // x <= 0x1F (unsigned) exactly when min(x, 0x1F) == x.
+        __m128i stops = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                                     _mm_cmpeq_epi8(_mm_min_epu8(x, control), x));
+        uint32_t found = (uint32_t)_mm_movemask_epi8(stops);
+        uint32_t hi = (uint32_t)_mm_movemask_epi8(x);
+        if (found) {
+            uint32_t at = (uint32_t)__builtin_ctz(found);
+            if (hi & ((1u << at) - 1)) *high = 1;
+            return i + at;
+        }
+        if (hi) *high = 1;
+        i += 16;
+    }
+#endif
+    for (; i < n; i++) {
+        uint8_t c = src[i];
+        if (c == '"' || c == '\\' || c < 0x20) return i;
+        if (c >= 0x80) *high = 1;
+    }
+    return n;
 }
 
 #endif

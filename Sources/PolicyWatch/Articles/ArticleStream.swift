@@ -48,6 +48,17 @@ extension ArticleReader {
         return base.distance(to: p.assumingMemoryBound(to: UInt8.self))
     }
 
+    /// How many times `byte` occurs in `b` (memchr from one to the next: lines are long).
+    static func count(of byte: UInt8, in b: UnsafeBufferPointer<UInt8>) -> Int {
+        var n = 0
+        var at = 0
+        while let k = index(of: byte, in: b, from: at) {
+            n += 1
+            at = k + 1
+        }
+        return n
+    }
+
     static func lastIndex(of byte: UInt8, in b: UnsafeBufferPointer<UInt8>) -> Int? {
         var i = b.count - 1
         while i >= 0 && b[i] != byte { i -= 1 }
@@ -61,7 +72,8 @@ extension ArticleReader {
     /// One line of a JSON Lines file: nil when blank.
     func parseJSONLine(_ line: UnsafeBufferPointer<UInt8>, path: String, lineNo: Int) -> Result<Article, InputError>? {
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
-        let source = "\(path):\(lineNo)"
+        // Made only for an error: a line that parses needs no name.
+        var source: String { "\(path):\(lineNo)" }
         if line.count > maxBytes {
             return .failure(InputError(source: source, message: "line is \(line.count) bytes, over the limit of \(maxBytes) (raise it with --max-bytes)"))
         }
@@ -138,7 +150,7 @@ extension ArticleReader {
             }
             if let complete {
                 let firstLine = lineNo
-                lineNo += complete.withUnsafeBytes { raw in raw.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } }
+                lineNo += complete.withUnsafeBytes { Self.count(of: 0x0A, in: $0.bindMemory(to: UInt8.self)) }
                 guard emit(.jsonLines(path: path, firstLine: firstLine, data: complete)) else { return false }
             }
             if pending.count > maxBytes {

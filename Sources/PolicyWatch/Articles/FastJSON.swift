@@ -1,3 +1,4 @@
+import CPolicySIMD
 import Foundation
 
 /// A direct parser for the common shape of a JSON Lines article (one flat object of strings),
@@ -19,7 +20,7 @@ enum FastJSONArticle {
         "date": 8, "source": 9, "language": 10, "lang": 11,
     ]
 
-    private struct Parser {
+    struct Parser {
         let bytes: UnsafeBufferPointer<UInt8>
         var i = 0
 
@@ -117,31 +118,67 @@ enum FastJSONArticle {
         }
 
         /// A JSON string; nil on any irregularity (control characters, bad escapes, bad UTF-8).
+        ///
+        /// The bytes up to the next quote, backslash or control byte are found 16 at a time
+        /// (`pw_json_string_run` in CPolicySIMD), which also tells whether any byte is not
+        /// ASCII: a string that is all ASCII is unescaped straight into the String's storage.
         mutating func string() -> String? {
-            guard take(UInt8(ascii: "\"")) else { return nil }
+            guard take(UInt8(ascii: "\"")), let base = bytes.baseAddress else { return nil }
             let start = i
-            var plain = true
-            while i < bytes.count {
+            var escaped = false
+            var high: Int32 = 0
+            while true {
+                guard i < bytes.count else { return nil }
+                i += pw_json_string_run(base + i, bytes.count - i, &high)
+                guard i < bytes.count else { return nil }
                 let b = bytes[i]
                 if b == UInt8(ascii: "\"") { break }
                 if b < 0x20 { return nil }
-                if b == UInt8(ascii: "\\") {
-                    plain = false
-                    i += 2
-                    continue
-                }
-                i += 1
+                // A backslash: the byte after it is skipped here and checked by `unescape`.
+                escaped = true
+                i += 2
             }
-            guard i < bytes.count else { return nil }
             let content = UnsafeBufferPointer(rebasing: bytes[start..<i])
             i += 1
-            if plain { return String(validating: content, as: UTF8.self) }
-            return Self.unescape(content)
+            if !escaped { return String(validating: content, as: UTF8.self) }
+            return Self.unescape(content, ascii: high == 0)
         }
 
-        static func unescape(_ s: UnsafeBufferPointer<UInt8>) -> String? {
-            var out: [UInt8] = []
-            out.reserveCapacity(s.count)
+        /// The text of a string's content with escapes: nil for a bad escape or bad UTF-8.
+        /// `ascii` says that the content has no byte 0x80 or above: what escapes make of it is
+        /// then valid UTF-8, and it is written into the String's storage at once; other content
+        /// goes through a buffer that is validated.
+        static func unescape(_ s: UnsafeBufferPointer<UInt8>, ascii: Bool) -> String? {
+            // Unescaping never lengthens: "\n" is 1 byte, "\uXXXX" at most 3, a surrogate pair 4.
+            if s.isEmpty { return "" }
+            if ascii {
+                var failed = false
+                let text = String(unsafeUninitializedCapacity: s.count) { out in
+                    guard let n = unescape(s, into: out.baseAddress!) else {
+                        failed = true
+                        return 0
+                    }
+                    return n
+                }
+                return failed ? nil : text
+            }
+            var failed = false
+            let out = [UInt8](unsafeUninitializedCapacity: s.count) { out, count in
+                guard let n = unescape(s, into: out.baseAddress!) else {
+                    failed = true
+                    count = 0
+                    return
+                }
+                count = n
+            }
+            return failed ? nil : String(validating: out, as: UTF8.self)
+        }
+
+        /// Writes the unescaped bytes of `s` to `out` (room for `s.count` bytes); returns how
+        /// many, or nil for a bad escape.
+        static func unescape(_ s: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt8>) -> Int? {
+            guard let base = s.baseAddress else { return 0 }
+            var m = 0
             var k = 0
             func hex4(_ at: Int) -> UInt32? {
                 guard at + 4 <= s.count else { return nil }
@@ -161,10 +198,10 @@ enum FastJSONArticle {
             }
             while k < s.count {
                 // Copy up to the next backslash in one go.
-                var j = k
-                while j < s.count && s[j] != UInt8(ascii: "\\") { j += 1 }
+                let j = memchr(base + k, Int32(UInt8(ascii: "\\")), s.count - k).map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? s.count
                 if j > k {
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: s[k..<j]))
+                    (out + m).update(from: base + k, count: j - k)
+                    m += j - k
                     k = j
                     continue
                 }
@@ -172,12 +209,12 @@ enum FastJSONArticle {
                 let e = s[k + 1]
                 k += 2
                 switch e {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out[m] = e; m += 1
+                case UInt8(ascii: "b"): out[m] = 0x08; m += 1
+                case UInt8(ascii: "f"): out[m] = 0x0C; m += 1
+                case UInt8(ascii: "n"): out[m] = 0x0A; m += 1
+                case UInt8(ascii: "r"): out[m] = 0x0D; m += 1
+                case UInt8(ascii: "t"): out[m] = 0x09; m += 1
                 case UInt8(ascii: "u"):
                     guard var v = hex4(k) else { return nil }
                     k += 4
@@ -190,11 +227,14 @@ enum FastJSONArticle {
                         return nil
                     }
                     guard let scalar = Unicode.Scalar(v) else { return nil }
-                    out.append(contentsOf: String(scalar).utf8)
+                    for c in UTF8.encode(scalar)! {
+                        out[m] = c
+                        m += 1
+                    }
                 default: return nil
                 }
             }
-            return String(validating: out, as: UTF8.self)
+            return m
         }
 
         /// Skips any JSON value, checking its syntax.

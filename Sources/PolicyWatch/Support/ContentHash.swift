@@ -1,3 +1,4 @@
+import CPolicySIMD
 import Foundation
 
 /// Hashes that tell whether content changed or repeats. FNV-1a (StableHash): stable across
@@ -36,10 +37,14 @@ public enum ContentHash {
     ///
     /// Two passes per block of input: the text's canonical bytes (letters and digits
     /// lower-cased, one space for each run of anything else) are first written to a small
-    /// buffer, ASCII without a branch per byte; then the buffer is hashed (v1 a byte at a
-    /// time, v2 eight at a time).
+    /// buffer; then the buffer is hashed (v1 a byte at a time, v2 eight at a time). ASCII and
+    /// Hangul syllables are made canonical 16 bytes at a time (`pw_story_canonical` in
+    /// CPolicySIMD: SSE2 masks, then each run of kept bytes copied at once); other scalars,
+    /// and the last bytes of a text, the plain way, a byte or a scalar at a time.
     struct StoryHasher {
         let version: StoryHashVersion
+        /// False: the plain way only (the reference the tests compare the 16-byte path with).
+        var vectorised = true
         private var hash: UInt64
         var letters = 0
         var pendingSpace = false
@@ -63,8 +68,10 @@ public enum ContentHash {
         /// Input bytes per block. The buffer holds 4 blocks: ASCII adds at most one byte per
         /// input byte (plus a space), and the buffer is hashed before a multi-byte scalar
         /// once it holds over 2 blocks (a scalar adds at most a space and 3 lower-case scalars).
+        /// The 16-byte path may read 15 bytes past a block and writes 16 bytes at a time: 64
+        /// bytes more leave it room.
         private static let block = 512
-        private static let capacity = 4 * block + 16
+        private static let capacity = 4 * block + 64
 
         mutating func endOfField() {
             pendingSpace = letters > 0
@@ -77,7 +84,7 @@ public enum ContentHash {
                     var i = 0
                     while i < u.count {
                         let end = min(u.count, i + Self.block)
-                        let (next, m) = canonical(base, from: i, to: end, table: table, into: out.baseAddress!)
+                        let (next, m) = canonical(base, count: u.count, from: i, to: end, table: table, into: out.baseAddress!)
                         hashBytes(out.baseAddress!, m)
                         i = next
                     }
@@ -85,16 +92,31 @@ public enum ContentHash {
             }
         }
 
-        /// Writes the canonical bytes of `u[from..<to]` (and of the scalar that starts before
-        /// `to`, whole) to `out`; returns where it stopped and how many bytes wait in `out`.
+        /// Writes the canonical bytes of `u[from..<to]` (and of the scalar or 16-byte block that
+        /// starts before `to`, whole) to `out`; returns where it stopped and how many bytes wait
+        /// in `out`. `count` is the length of `u` (the 16-byte path reads up to it).
         @inline(__always)
-        private mutating func canonical(_ u: UnsafePointer<UInt8>, from: Int, to end: Int, table: UnsafeBufferPointer<UInt8>,
+        private mutating func canonical(_ u: UnsafePointer<UInt8>, count: Int, from: Int, to end: Int, table: UnsafeBufferPointer<UInt8>,
                                         into out: UnsafeMutablePointer<UInt8>) -> (next: Int, count: Int) {
             var i = from
             var m = 0
             var letters = self.letters
             var pending = pendingSpace
+            // False after a scalar that the 16-byte path does not take, while others follow
+            // (Cyrillic, kana...): each try would stop at once.
+            var tryBlocks = vectorised
             while i < end {
+                if tryBlocks && count - i >= 16 {
+                    var state = pw_story_state(letters: Int64(letters), pending: pending ? 1 : 0)
+                    var written = 0
+                    i += pw_story_canonical(u + i, u + end, u + count, out + m, &written, &state)
+                    m += written
+                    letters = Int(state.letters)
+                    pending = state.pending != 0
+                    guard i < end else { break }
+                    // Stopped before a scalar it does not take (or near the text's end): the
+                    // plain way for that scalar, then back to blocks.
+                }
                 let b = u[i]
                 if b < 0x80 {
                     // No branch on the byte's class: a space and the byte are written, and
@@ -108,6 +130,7 @@ public enum ContentHash {
                     letters &+= isLetter ? 1 : 0
                     pending = isLetter ? false : letters > 0
                     i &+= 1
+                    tryBlocks = vectorised
                     continue
                 }
                 // A multi-byte scalar (the string is valid UTF-8); it may end past `end`.
@@ -135,6 +158,7 @@ public enum ContentHash {
                     pending = letters > 0
                 }
                 i += length
+                tryBlocks = vectorised && i < count && (u[i] < 0x80 || (u[i] >= 0xEA && u[i] <= 0xED))
             }
             self.letters = letters
             pendingSpace = pending

@@ -310,6 +310,49 @@ final class StatefulScanTests: XCTestCase {
         }
     }
 
+    /// A story index that counts the scanning threads' look-ups.
+    final class CountingIndex: StoryIndex, @unchecked Sendable {
+        let inner = InMemoryStoryIndex()
+        private let lock = NSLock()
+        private var calls = 0
+        var lookUps: Int { lock.withLock { calls } }
+        func knownContentHashes(keys: [String]) throws -> [String: String] {
+            lock.withLock { calls += 1 }
+            return try inner.knownContentHashes(keys: keys)
+        }
+        func holdsNoArticles() throws -> Bool { try inner.holdsNoArticles() }
+        func commit(_ batch: StoryBatch) throws -> StoryCommit { try inner.commit(batch) }
+        func fileMark(_ path: String) throws -> FileMark? { try inner.fileMark(path) }
+        func feedMark(_ url: String) throws -> FeedMark? { try inner.feedMark(url) }
+        func recordFeedNotModified(url: String, at time: String) throws { try inner.recordFeedNotModified(url: url, at: time) }
+    }
+
+    /// A first run (an index without articles) looks nothing up while it scans, and still
+    /// recognises a key it meets twice; a later run looks up, and skips what did not change.
+    func testFirstRunLooksNothingUpAndLaterRunsDo() throws {
+        let body = String(repeating: "Washington announced new export controls on advanced chips. ", count: 3)
+        dir.write("a/one.jsonl", """
+            {"id": "first", "title": "Chip curbs", "body": "\(body)"}
+            {"id": "first", "title": "Chip curbs", "body": "\(body)"}
+
+            """)
+        dir.write("b/two.jsonl", """
+            {"id": "first", "title": "Chip curbs", "body": "\(body)"}
+            {"id": "new", "title": "Seoul joins export controls on chips", "body": "Seoul joins export controls on chips."}
+
+            """)
+        let index = CountingIndex()
+        let first = try scan([dir.url("a")], state: index)
+        XCTAssertEqual(index.lookUps, 0, "nothing to look up in an empty index")
+        XCTAssertEqual(first.raised.map(\.article.key), ["first"])
+        XCTAssertEqual(first.unchangedArticles, 1, "the same key again is recognised at commit")
+        let second = try scan([dir.url("b")], state: index)
+        XCTAssertGreaterThan(index.lookUps, 0)
+        XCTAssertEqual(second.unchangedArticles, 1, "the known article is not evaluated again")
+        XCTAssertEqual(second.raised.map(\.article.key), ["new"])
+        XCTAssertFalse(try StateStore.inMemory().holdsNoArticles() == false, "a new SQLite state holds none")
+    }
+
     /// Feeds are fetched concurrently (a window at a time), and their alerts still come in the
     /// order of the sources.
     func testFeedsAreFetchedConcurrentlyAndReportedInOrder() throws {

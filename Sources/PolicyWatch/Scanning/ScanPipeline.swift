@@ -115,7 +115,11 @@ public struct ScanPipeline: Sendable {
         // A run that throws leaves its committed alerts in the outbox, unsent.
         var flushed = false
         defer { if !flushed { committer.sinkStage.abandon() } }
-        let decode = Decoder(reader: reader, scanner: scanner, index: index, rescan: options.rescan, now: now)
+        // A state that holds no article yet (a first run) has nothing for the scanning threads
+        // to look up: each lookup, on a reader whose page cache every commit invalidates, cost
+        // a third of the state's time on a first run (docs/performance.md).
+        let lookUpKnown = !options.rescan && !((try? index.holdsNoArticles()) ?? false)
+        let decode = Decoder(reader: reader, scanner: scanner, index: index, rescan: options.rescan, lookUpKnown: lookUpKnown, now: now)
         let leaser = options.leaser
         let claimFailure = FailureBox()
         if let leaser { try leaser.beginRound(sources) }
@@ -194,6 +198,8 @@ public struct ScanPipeline: Sendable {
         let scanner: RuleScanner
         let index: any StoryIndex
         let rescan: Bool
+        /// Whether to ask the index which articles it knows (no: it held none when the run began).
+        let lookUpKnown: Bool
         let now: String
 
         func scan(_ piece: SourcePiece, normalizer: inout TextNormalizer) -> ScannedPiece {
@@ -208,7 +214,7 @@ public struct ScanPipeline: Sendable {
                 (articles, out.errors) = reader.parse(data: data, path: path, format: format, sourceName: sourceName, charset: charset)
             }
             out.piece.content = .none  // the bytes are not needed any more
-            let known = rescan ? [:] : ((try? index.knownContentHashes(keys: articles.map(\.key))) ?? [:])
+            let known = lookUpKnown ? ((try? index.knownContentHashes(keys: articles.map(\.key))) ?? [:]) : [:]
             let encodeAlerts = index.storesAlertJSON
             let hashVersion = index.storyHashVersion
             out.articles = articles.map { a in

@@ -413,6 +413,10 @@ public final class StateStore: StoryIndex, Sendable {
 
     // MARK: - StoryIndex
 
+    public func holdsNoArticles() throws -> Bool {
+        try writer.read { db in try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM articles)") ?? false }
+    }
+
     public func knownContentHashes(keys: [String]) throws -> [String: String] {
         try seenContentHashes(keys: keys)
     }

@@ -15,6 +15,11 @@ public protocol StoryIndex: AnyObject, Sendable {
     /// before a batch is committed, to skip evaluating what did not change.
     func knownContentHashes(keys: [String]) throws -> [String: String]
 
+    /// Whether it holds no article yet (a first run, a backfill into a new state): the
+    /// scanning threads then need not ask `knownContentHashes` during the run. Asked once, when
+    /// a run starts; a key a run adds itself is still recognised when it is committed.
+    func holdsNoArticles() throws -> Bool
+
     /// Stores a batch (its articles, their alerts, and the source's mark with its last
     /// batch); nothing of it is stored unless all of it is. Returns the alerts raised for the
     /// first time, in input order, with `also_seen` as known once the batch is in.
@@ -37,6 +42,7 @@ public protocol StoryIndex: AnyObject, Sendable {
 }
 
 extension StoryIndex {
+    public func holdsNoArticles() throws -> Bool { false }
     public var storesAlertJSON: Bool { false }
     public var storyHashVersion: ContentHash.StoryHashVersion { .v2 }
 }
@@ -52,7 +58,8 @@ public struct ScannedArticle: Sendable {
     /// alert, encoded by the scanning thread.
     var encoded: [StoredAlert.Row]?
     /// Whether the scanning thread found its key in the index (nil: it did not look, as
-    /// with `--rescan`): a key not found is most likely new at commit time too.
+    /// with `--rescan`; false too when the index held no article as the run began): a key
+    /// not found is most likely new at commit time too.
     var keySeen: Bool?
 
     /// Its alert `i` as its story raises it, and the row encoded ahead for it when that row is
@@ -191,6 +198,10 @@ public final class InMemoryStoryIndex: StoryIndex, @unchecked Sendable {
     private var raisedIDs: Set<UInt64> = []
 
     public init() {}
+
+    public func holdsNoArticles() throws -> Bool {
+        lock.withLock { articles.isEmpty }
+    }
 
     public func knownContentHashes(keys: [String]) throws -> [String: String] {
         lock.withLock {

@@ -61,6 +61,10 @@ public final class PostgresState: StateBackend, SourceLeaser, @unchecked Sendabl
 
     // MARK: - StoryIndex
 
+    public func holdsNoArticles() throws -> Bool {
+        try db.query("SELECT NOT EXISTS (SELECT 1 FROM articles)").first.map { try $0.decode(Bool.self) } ?? false
+    }
+
     public func knownContentHashes(keys: [String]) throws -> [String: String] {
         guard !keys.isEmpty else { return [:] }
         var out: [String: String] = [:]

@@ -24,7 +24,8 @@ public enum ReportEncoder {
 
     /// Alerts as JSON Lines, encoded on up to `threads` threads when there are many.
     public static func jsonLines(_ alerts: [Alert], threads: Int) -> [UInt8] {
-        let n = min(threads, alerts.count / 256)
+        // Encoded ahead: only copied, here.
+        let n = alerts.allSatisfy { $0.encodedAhead?.line != nil } ? 1 : min(threads, alerts.count / 256)
         guard n > 1 else { return jsonLines(alerts) }
         let slices = ResultSlots<[UInt8]>(count: n)
         DispatchQueue.concurrentPerform(iterations: n) { k in
@@ -38,6 +39,11 @@ public enum ReportEncoder {
         var out = JSONBytes(pretty: false)
         var article: (ref: Alert.ArticleRef, json: [UInt8])?
         for a in alerts {
+            if let tail = a.encodedAhead?.line {
+                out.alert(a, tail: tail)
+                out.bytes.append(0x0A)
+                continue
+            }
             if article?.ref != a.article {
                 var sub = JSONBytes(pretty: false)
                 sub.articleObject(a.article)
@@ -48,6 +54,47 @@ public enum ReportEncoder {
         }
         return out.bytes
     }
+
+    /// What the scanning threads encode ahead for the sinks (`RuleScanner.encodeAhead`).
+    public struct Targets: OptionSet, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        /// The JSON report's bytes (`ReportStream`).
+        public static let report = Targets(rawValue: 1)
+        /// JSON Lines records (`jsonLines`).
+        public static let lines = Targets(rawValue: 2)
+    }
+
+    /// Encodes one article's alerts ahead, on the thread that scanned them, for `targets`:
+    /// each alert keeps its bytes from `article` on (`Alert.EncodedAhead`), slices of one
+    /// buffer per target, the article object encoded once. The sinks then only copy them,
+    /// adding `also_seen` in front when the window set it; an alert changed since (a copy's
+    /// id) has dropped them and is encoded whole, as before.
+    static func encodeAhead(_ alerts: inout [Alert], for targets: Targets) {
+        guard !targets.isEmpty, let first = alerts.first?.article else { return }
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(alerts.count)
+        for target in [Targets.report, .lines] where targets.contains(target) {
+            let pretty = target == .report
+            let depth = pretty ? ReportStream.alertDepth : 0
+            var sub = JSONBytes(pretty: pretty, depth: depth + 1)
+            sub.articleObject(first)
+            var out = JSONBytes(pretty: pretty, depth: depth)
+            out.bytes.reserveCapacity(alerts.count * (pretty ? 1_200 : 900) + 1_024)
+            ranges.removeAll(keepingCapacity: true)
+            for i in alerts.indices {
+                let start = out.bytes.count
+                out.alertTail(alerts[i], articleJSON: alerts[i].article == first ? sub.bytes : nil)
+                ranges.append(start..<out.bytes.count)
+            }
+            let buffer = out.bytes
+            for i in alerts.indices {
+                var ahead = alerts[i].encodedAhead ?? Alert.EncodedAhead()
+                if pretty { ahead.report = buffer[ranges[i]] } else { ahead.line = buffer[ranges[i]] }
+                alerts[i].encodedAhead = ahead
+            }
+        }
+    }
 }
 
 /// A report written as its alerts arrive: `append` alerts (in order), `take` the bytes so
@@ -56,6 +103,8 @@ public struct ReportStream: Sendable {
     private var json: JSONBytes
     private var article: (ref: Alert.ArticleRef, json: [UInt8])?
     public private(set) var alertCount = 0
+    /// The depth of the report's alerts (in the `alerts` array of the report's object).
+    static let alertDepth = 2
 
     public init(pretty: Bool = true) {
         json = JSONBytes(pretty: pretty)
@@ -67,7 +116,8 @@ public struct ReportStream: Sendable {
     /// Appends `alerts`, encoded on up to `threads` threads when there are many (each slice
     /// separately, joined in order: the same bytes as one after the other).
     public mutating func append(_ alerts: [Alert], threads: Int) {
-        let n = min(threads, alerts.count / 256)
+        let encodedAhead = alerts.allSatisfy { json.pretty ? $0.encodedAhead?.report != nil : $0.encodedAhead?.line != nil }
+        let n = encodedAhead ? 1 : min(threads, alerts.count / 256)
         guard n > 1, json.pretty else { return append(alerts) }
         let slices = ResultSlots<[UInt8]>(count: n)
         let depth = json.depth
@@ -108,6 +158,11 @@ public struct ReportStream: Sendable {
                     bytes.append(0x0A)
                     bytes += [UInt8](repeating: 0x20, count: 2 * depth)
                 }
+                if pretty, depth == ReportStream.alertDepth, let tail = a.encodedAhead?.report {
+                    out.alert(a, tail: tail)
+                    bytes += out.bytes
+                    continue
+                }
                 if article?.ref != a.article {
                     var sub = JSONBytes(pretty: pretty, depth: depth + 1)
                     sub.articleObject(a.article)
@@ -122,6 +177,10 @@ public struct ReportStream: Sendable {
     public mutating func append(_ alerts: [Alert]) {
         for a in alerts {
             json.element()
+            if let tail = json.pretty ? (json.depth == Self.alertDepth ? a.encodedAhead?.report : nil) : a.encodedAhead?.line {
+                json.alert(a, tail: tail)
+                continue
+            }
             // An article's alerts come together and share its JSON: encode it once.
             if article?.ref != a.article {
                 var sub = JSONBytes(pretty: json.pretty, depth: json.depth + 1)
@@ -322,21 +381,52 @@ struct JSONBytes: Sendable {
     /// An alert; `articleJSON` is its article already written by `articleObject` one level deeper.
     mutating func alert(_ a: Alert, articleJSON: [UInt8]? = nil) {
         open(0x7B)
-        if let seen = a.alsoSeen {
-            key("also_seen")
-            open(0x5B)
-            for s in seen {
-                element()
-                open(0x7B)
-                key("key"); string(s.key)
-                if let v = s.path { key("path"); string(v) }
-                key("seen"); string(s.seen)
-                if let v = s.source { key("source"); string(v) }
-                if let v = s.url { key("url"); string(v) }
-                close(0x7D)
-            }
-            close(0x5D)
+        alsoSeenMember(a)
+        alertMembers(a, articleJSON: articleJSON)
+        close(0x7D)
+    }
+
+    /// An alert from its members encoded ahead (`tail`, from `alertTail` at this depth):
+    /// the brace, `also_seen` when set, then the bytes as they are.
+    mutating func alert(_ a: Alert, tail: ArraySlice<UInt8>) {
+        open(0x7B)
+        if alsoSeenMember(a) { bytes.append(0x2C) }
+        bytes.append(contentsOf: tail)
+        hasItems.removeLast()
+        depth -= 1
+    }
+
+    /// An alert's members from `article` on and its closing brace, as `alert` writes them
+    /// when it has no `also_seen` (what `alert(_:tail:)` completes).
+    mutating func alertTail(_ a: Alert, articleJSON: [UInt8]?) {
+        depth += 1
+        hasItems.append(false)
+        alertMembers(a, articleJSON: articleJSON)
+        close(0x7D)
+    }
+
+    /// The `also_seen` member, when set; whether it was.
+    @discardableResult
+    private mutating func alsoSeenMember(_ a: Alert) -> Bool {
+        guard let seen = a.alsoSeen else { return false }
+        key("also_seen")
+        open(0x5B)
+        for s in seen {
+            element()
+            open(0x7B)
+            key("key"); string(s.key)
+            if let v = s.path { key("path"); string(v) }
+            key("seen"); string(s.seen)
+            if let v = s.source { key("source"); string(v) }
+            if let v = s.url { key("url"); string(v) }
+            close(0x7D)
         }
+        close(0x5D)
+        return true
+    }
+
+    /// The members that follow `also_seen`, in key order.
+    private mutating func alertMembers(_ a: Alert, articleJSON: [UInt8]?) {
         key("article")
         if let articleJSON {
             bytes.append(contentsOf: articleJSON)
@@ -405,6 +495,5 @@ struct JSONBytes: Sendable {
             key("window_start"); string(t.windowStart)
             close(0x7D)
         }
-        close(0x7D)
     }
 }

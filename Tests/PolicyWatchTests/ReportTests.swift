@@ -83,4 +83,25 @@ final class ReportTests: XCTestCase {
         let errorsRange = try XCTUnwrap(text.range(of: "\"errors\""))
         XCTAssertLessThan(alertsRange.lowerBound, errorsRange.lowerBound)
     }
+
+    /// The encoder's eight-bytes-at-a-time test against the byte table's answer: a word needs
+    /// escaping exactly when one of its bytes is a control character, '"' or '\\'.
+    func testWordEscapeTestAgreesWithTheBytes() {
+        var r = SeededRandom(seed: 14)
+        let near: [UInt8] = [0x00, 0x01, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0xA2, 0xC3, 0xDC, 0xFF, 0x41]
+        var flagged = 0
+        for _ in 0..<200_000 {
+            var word: UInt64 = 0
+            var escaped = false
+            for k in 0..<8 {
+                let b = r.next() % 4 == 0 ? UInt8(truncatingIfNeeded: r.next()) : near[Int(r.next() % UInt64(near.count))]
+                word |= UInt64(b) << UInt64(8 * k)
+                if b < 0x20 || b == 0x22 || b == 0x5C { escaped = true }
+            }
+            XCTAssertEqual(JSONBytes.needsEscape(word), escaped, String(word, radix: 16))
+            if escaped { flagged += 1 }
+        }
+        XCTAssertGreaterThan(flagged, 1_000)
+        XCTAssertLessThan(flagged, 199_000)
+    }
 }

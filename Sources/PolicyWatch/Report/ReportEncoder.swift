@@ -272,7 +272,14 @@ struct JSONBytes: Sendable {
         bytes.append(c)
     }
 
+    /// A newline and the indentation of most depths, copied in one go.
+    private static let indentation: [UInt8] = [0x0A] + [UInt8](repeating: 0x20, count: 64)
+
     private mutating func newline() {
+        if 1 + 2 * depth <= Self.indentation.count {
+            bytes.append(contentsOf: Self.indentation[..<(1 + 2 * depth)])
+            return
+        }
         bytes.append(0x0A)
         for _ in 0..<depth { bytes.append(0x20); bytes.append(0x20) }
     }
@@ -292,13 +299,24 @@ struct JSONBytes: Sendable {
         if pretty { bytes.append(contentsOf: [0x20, 0x3A, 0x20]) } else { bytes.append(0x3A) }
     }
 
-    mutating func key(_ k: String) {
+    mutating func key(escaping k: String) {
         item()
         string(k)
         if pretty { bytes.append(contentsOf: [0x20, 0x3A, 0x20]) } else { bytes.append(0x3A) }
     }
 
     mutating func element() { item() }
+
+    /// Whether one of the eight bytes of `w` is below 0x20, '"' or '\\' (the classic
+    /// "has a zero byte" test; it may answer yes for a byte just after one that does, never
+    /// no for one that does: the byte loop then decides).
+    @inline(__always)
+    static func needsEscape(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZero(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+        @inline(__always) func hasLess(_ x: UInt64, _ n: UInt64) -> Bool { (x &- ones &* n) & ~x & highs != 0 }
+        return hasLess(w, 0x20) || hasZero(w ^ (ones &* 0x22)) || hasZero(w ^ (ones &* 0x5C))
+    }
 
     /// Bytes that JSONEncoder escapes in strings: control characters, '"' and '\\'.
     private static let escaped: [Bool] = (0..<256).map { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
@@ -311,6 +329,11 @@ struct JSONBytes: Sendable {
                 var run = 0  // start of the bytes not yet copied
                 var i = 0
                 while i < u.count {
+                    // Eight bytes at a time while none needs escaping (most text).
+                    if i + 8 <= u.count, !Self.needsEscape(UnsafeRawPointer(u.baseAddress! + i).loadUnaligned(as: UInt64.self)) {
+                        i += 8
+                        continue
+                    }
                     let b = u[i]
                     guard esc[Int(b)] else {
                         i += 1
@@ -405,6 +428,57 @@ struct JSONBytes: Sendable {
         close(0x7D)
     }
 
+    /// One piece of evidence: what `open`, `key` and `close` would write, the keys with their
+    /// separators and indentation copied from a table (most of an alert's bytes are its
+    /// evidence, and writing each key byte by byte was a third of its encoding).
+    private mutating func matchRecord(_ m: Alert.MatchRecord) {
+        let table = pretty ? Self.recordKeys.pretty : Self.recordKeys.compact
+        guard depth + 1 < table.count else {
+            open(0x7B)
+            key("end"); int(m.end)
+            key("field"); string(m.field.rawValue)
+            key("snippet"); string(m.snippet)
+            key("start"); int(m.start)
+            key("term"); string(m.term)
+            key("text"); string(m.text)
+            close(0x7D)
+            return
+        }
+        let keys = table[depth + 1]
+        bytes.append(0x7B)
+        bytes += keys[0]; int(m.end)
+        bytes += keys[1]; string(m.field.rawValue)
+        bytes += keys[2]; string(m.snippet)
+        bytes += keys[3]; int(m.start)
+        bytes += keys[4]; string(m.term)
+        bytes += keys[5]; string(m.text)
+        bytes += keys[6]
+    }
+
+    /// For an evidence object whose members are at depth `d` (the index): what comes before
+    /// each of its six values, then its end, pretty and compact (the same at every depth).
+    private static let recordKeys: (pretty: [[[UInt8]]], compact: [[[UInt8]]]) = {
+        func table(pretty: Bool, depth: Int) -> [[UInt8]] {
+            var out: [[UInt8]] = []
+            for (i, k) in ["end", "field", "snippet", "start", "term", "text"].enumerated() {
+                var j = JSONBytes(pretty: pretty, depth: depth)
+                j.bytes = []
+                if i > 0 { j.bytes.append(0x2C) }
+                if pretty { j.newline() }
+                j.bytes += Array("\"\(k)\"".utf8) + (pretty ? [0x20, 0x3A, 0x20] : [0x3A])
+                out.append(j.bytes)
+            }
+            var end = JSONBytes(pretty: pretty, depth: depth - 1)
+            end.bytes = []
+            if pretty { end.newline() }
+            end.bytes.append(0x7D)
+            out.append(end.bytes)
+            return out
+        }
+        let compact = table(pretty: false, depth: 1)
+        return ((0..<16).map { $0 == 0 ? [] : table(pretty: true, depth: $0) }, (0..<16).map { _ in compact })
+    }()
+
     /// The `also_seen` member, when set; whether it was.
     @discardableResult
     private mutating func alsoSeenMember(_ a: Alert) -> Bool {
@@ -437,7 +511,7 @@ struct JSONBytes: Sendable {
         open(0x7B)
         // Sorted as JSONEncoder sorts keys: by UTF-8 bytes.
         for k in a.entities.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-            key(k)
+            key(escaping: k)
             stringArray(a.entities[k]!)
         }
         close(0x7D)
@@ -456,14 +530,7 @@ struct JSONBytes: Sendable {
         open(0x5B)
         for m in a.matches {
             element()
-            open(0x7B)
-            key("end"); int(m.end)
-            key("field"); string(m.field.rawValue)
-            key("snippet"); string(m.snippet)
-            key("start"); int(m.start)
-            key("term"); string(m.term)
-            key("text"); string(m.text)
-            close(0x7D)
+            matchRecord(m)
         }
         close(0x5D)
         key("rule")

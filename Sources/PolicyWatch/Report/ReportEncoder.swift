@@ -80,14 +80,15 @@ public enum ReportEncoder {
             var sub = JSONBytes(pretty: pretty, depth: depth + 1)
             sub.articleObject(first)
             var out = JSONBytes(pretty: pretty, depth: depth)
-            out.bytes.reserveCapacity(alerts.count * (pretty ? 1_200 : 900) + 1_024)
             ranges.removeAll(keepingCapacity: true)
             for i in alerts.indices {
                 let start = out.bytes.count
                 out.alertTail(alerts[i], articleJSON: alerts[i].article == first ? sub.bytes : nil)
                 ranges.append(start..<out.bytes.count)
             }
-            let buffer = out.bytes
+            // The bytes wait in the pipeline (window, batches) until written: kept at their
+            // size, not at the grown buffer's capacity (up to twice as much).
+            let buffer = out.bytes.withUnsafeBufferPointer { [UInt8]($0) }
             for i in alerts.indices {
                 var ahead = alerts[i].encodedAhead ?? Alert.EncodedAhead()
                 if pretty { ahead.report = buffer[ranges[i]] } else { ahead.line = buffer[ranges[i]] }

@@ -104,4 +104,18 @@ final class ReportTests: XCTestCase {
         XCTAssertGreaterThan(flagged, 1_000)
         XCTAssertLessThan(flagged, 199_000)
     }
+
+    /// Alert ids made from the rule's hash (`Alert.id(ruleHash:articleKey:)`, no joined string)
+    /// against the plain definition: the hex of the hash of rule, newline, key.
+    func testAlertIDIsTheHashOfRuleAndKey() {
+        var r = SeededRandom(seed: 21)
+        let pieces = ["", "a", "t.17", "export-control.chips", "https://x.example/a?b=c", "반도체", "é\n\u{0}", "🇰🇷"]
+        for _ in 0..<2_000 {
+            let rule = (0..<Int(r.next() % 3)).map { _ in pieces[Int(r.next() % UInt64(pieces.count))] }.joined()
+            let key = (0..<Int(r.next() % 4)).map { _ in pieces[Int(r.next() % UInt64(pieces.count))] }.joined() + String(r.next() % 1000)
+            let plain = StableHash.hex(rule + "\n" + key)
+            XCTAssertEqual(Alert.id(rule: rule, articleKey: key), plain)
+            XCTAssertEqual(Alert.id(ruleHash: Alert.idPrefix(rule: rule), articleKey: key), plain)
+        }
+    }
 }

@@ -421,6 +421,20 @@ final class ScanPipelineTests: XCTestCase {
         XCTAssertTrue(plain.alerts.allSatisfy { $0.encodedAhead == nil })
     }
 
+    /// Snippets of ASCII text, written from its bytes, are those written from its scalars
+    /// (the general path), around matches anywhere, with runs of whitespace of every kind.
+    func testASCIISnippetsAreTheScalarOnes() {
+        var r = SeededRandom(seed: 31)
+        let words = ["export", "controls", "on", "chips", "a", "semiconductor", " ", "  ", "\t", "\n\n", "\r\n", "x"]
+        for _ in 0..<500 {
+            let text = (0..<Int(r.next() % 80)).map { _ in words[Int(r.next() % UInt64(words.count))] }.joined(separator: r.next() % 2 == 0 ? " " : "")
+            let bytes = Array(text.utf8), scalars = Array(text.unicodeScalars)
+            XCTAssertEqual(bytes.count, scalars.count)
+            let lo = bytes.isEmpty ? 0 : Int(r.next() % UInt64(bytes.count)), hi = min(bytes.count, lo + Int(r.next() % 12))
+            XCTAssertEqual(RuleScanner.snippet(ascii: bytes, lo..<hi), RuleScanner.snippet(scalars, lo..<hi), "\(text.debugDescription) \(lo)..<\(hi)")
+        }
+    }
+
     func testDiscardedReportLeavesNoFile() throws {
         let out = dir.appendingPathComponent("never.json").path
         let writer = try AtomicFile.Writer(path: out)

@@ -183,15 +183,20 @@ public struct RuleScanner: Sendable {
         switch scalars {
         case .ascii(let bytes):
             text = String(decoding: bytes[r], as: UTF8.self)
-            snippet = Self.snippet(bytes, r, bytesPerUnit: 1, isSpace: { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }, write: { b, out in
-                out[0] = b
-                return 1
-            })
+            snippet = Self.snippet(ascii: bytes, r)
         case .scalars(let scalars):
             text = String(String.UnicodeScalarView(scalars[r]))
             snippet = Self.snippet(scalars, r)
         }
         return Alert.MatchRecord(term: term, field: ev.field, start: r.lowerBound, end: r.upperBound, text: text, snippet: snippet)
+    }
+
+    /// The same snippet from text that is all ASCII, given as its bytes.
+    static func snippet(ascii bytes: [UInt8], _ r: Range<Int>, radius: Int = 60) -> String {
+        snippet(bytes, r, radius: radius, bytesPerUnit: 1, isSpace: { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }, write: { b, out in
+            out[0] = b
+            return 1
+        })
     }
 
     /// About 60 characters either side of the match, whitespace collapsed, cut at spaces.

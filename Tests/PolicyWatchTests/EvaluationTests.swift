@@ -32,4 +32,17 @@ final class EvaluationTests: XCTestCase {
         XCTAssertEqual(e.mistakes[1].evidence, ["s.a: 'b'"])
         XCTAssertEqual(e.articles, 4)
     }
+
+    /// The scope's field set (bits) against the plain set of fields.
+    func testFieldSetHoldsWhatASetWould() {
+        XCTAssertTrue(Field.allCases.allSatisfy(Evaluator.FieldSet.all.contains))
+        XCTAssertFalse(Field.allCases.contains(where: Evaluator.FieldSet([]).contains))
+        for f in Field.allCases {
+            let one: Evaluator.FieldSet = [f]
+            XCTAssertEqual(Field.allCases.filter(one.contains), [f])
+            XCTAssertEqual(Evaluator.FieldSet.all.intersection(one), one)
+            for g in Field.allCases where g != f { XCTAssertEqual(one.intersection([g]), []) }
+        }
+        XCTAssertEqual(Evaluator.Scope().fields, .all)
+    }
 }

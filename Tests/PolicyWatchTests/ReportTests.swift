@@ -83,4 +83,39 @@ final class ReportTests: XCTestCase {
         let errorsRange = try XCTUnwrap(text.range(of: "\"errors\""))
         XCTAssertLessThan(alertsRange.lowerBound, errorsRange.lowerBound)
     }
+
+    /// The encoder's eight-bytes-at-a-time test against the byte table's answer: a word needs
+    /// escaping exactly when one of its bytes is a control character, '"' or '\\'.
+    func testWordEscapeTestAgreesWithTheBytes() {
+        var r = SeededRandom(seed: 14)
+        let near: [UInt8] = [0x00, 0x01, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0xA2, 0xC3, 0xDC, 0xFF, 0x41]
+        var flagged = 0
+        for _ in 0..<200_000 {
+            var word: UInt64 = 0
+            var escaped = false
+            for k in 0..<8 {
+                let b = r.next() % 4 == 0 ? UInt8(truncatingIfNeeded: r.next()) : near[Int(r.next() % UInt64(near.count))]
+                word |= UInt64(b) << UInt64(8 * k)
+                if b < 0x20 || b == 0x22 || b == 0x5C { escaped = true }
+            }
+            XCTAssertEqual(JSONBytes.needsEscape(word), escaped, String(word, radix: 16))
+            if escaped { flagged += 1 }
+        }
+        XCTAssertGreaterThan(flagged, 1_000)
+        XCTAssertLessThan(flagged, 199_000)
+    }
+
+    /// Alert ids made from the rule's hash (`Alert.id(ruleHash:articleKey:)`, no joined string)
+    /// against the plain definition: the hex of the hash of rule, newline, key.
+    func testAlertIDIsTheHashOfRuleAndKey() {
+        var r = SeededRandom(seed: 21)
+        let pieces = ["", "a", "t.17", "export-control.chips", "https://x.example/a?b=c", "반도체", "é\n\u{0}", "🇰🇷"]
+        for _ in 0..<2_000 {
+            let rule = (0..<Int(r.next() % 3)).map { _ in pieces[Int(r.next() % UInt64(pieces.count))] }.joined()
+            let key = (0..<Int(r.next() % 4)).map { _ in pieces[Int(r.next() % UInt64(pieces.count))] }.joined() + String(r.next() % 1000)
+            let plain = StableHash.hex(rule + "\n" + key)
+            XCTAssertEqual(Alert.id(rule: rule, articleKey: key), plain)
+            XCTAssertEqual(Alert.id(ruleHash: Alert.idPrefix(rule: rule), articleKey: key), plain)
+        }
+    }
 }

@@ -322,6 +322,119 @@ final class ScanPipelineTests: XCTestCase {
         }
     }
 
+    /// Alerts encoded ahead (`ReportEncoder.encodeAhead`, on the scanning threads) against
+    /// `JSONEncoder`: as they are, with `also_seen` set after (encoded around it), and changed
+    /// after in another field (the bytes are dropped and the alert is encoded whole).
+    func testAlertsEncodedAheadAreWhatJSONEncoderWrites() throws {
+        var alerts = try sampleAlerts()
+        XCTAssertTrue(alerts.allSatisfy { $0.encodedAhead == nil }, "nothing encoded ahead unless asked")
+        // Per article, as the scanner does it; and a last group of two articles.
+        var ahead: [Alert] = []
+        var start = 0
+        for end in 1...alerts.count where end == alerts.count || alerts[end].article != alerts[start].article {
+            var group = Array(alerts[start..<end])
+            ReportEncoder.encodeAhead(&group, for: [.report, .lines])
+            ahead += group
+            start = end
+        }
+        var mixed = [alerts[0], alerts[alerts.count - 1]]
+        ReportEncoder.encodeAhead(&mixed, for: [.report, .lines])
+        ahead += mixed
+        alerts += [alerts[0], alerts[alerts.count - 1]]
+        XCTAssertEqual(ahead, alerts)
+        XCTAssertTrue(ahead.allSatisfy { $0.encodedAhead?.report != nil && $0.encodedAhead?.line != nil })
+        // also_seen added after: the bytes are kept; any other change drops them.
+        let seen = [Alert.Sighting(key: "k9", url: "https://c.example/\"q\"", source: "s", path: nil, seen: "2024-05-06T07:08:09Z")]
+        for i in stride(from: 0, to: ahead.count, by: 3) {
+            ahead[i].alsoSeen = seen
+            alerts[i].alsoSeen = seen
+        }
+        ahead[1].id = "changed"
+        alerts[1].id = "changed"
+        ahead[2].alsoSeen = []
+        alerts[2].alsoSeen = []
+        XCTAssertNotNil(ahead[0].encodedAhead)
+        XCTAssertNil(ahead[1].encodedAhead)
+        XCTAssertNotNil(ahead[2].encodedAhead)
+        var copy = ahead[4]
+        copy.firstSeen = "x"
+        XCTAssertNil(copy.encodedAhead)
+        XCTAssertNotNil(ahead[4].encodedAhead, "a copy's change leaves the original's bytes")
+
+        let compact = Report.encoder(pretty: false)
+        var expectedLines = Data()
+        for a in alerts {
+            expectedLines.append(try compact.encode(a))
+            expectedLines.append(0x0A)
+        }
+        XCTAssertEqual(String(decoding: ReportEncoder.jsonLines(ahead), as: UTF8.self), String(decoding: expectedLines, as: UTF8.self))
+        XCTAssertEqual(ReportEncoder.jsonLines(ahead, threads: 4), ReportEncoder.jsonLines(alerts, threads: 4))
+        let run = Report.RunInfo(started: "a", finished: "b", rules: 4, articles: 60, skipped: 0)
+        for pretty in [true, false] {
+            var expected = try Report.encoder(pretty: pretty).encode(Report(run: run, alerts: alerts, errors: []))
+            expected.append(0x0A)
+            var stream = ReportStream(pretty: pretty)
+            stream.append(Array(ahead[..<7]), threads: 4)
+            stream.append(Array(ahead[7...]))
+            XCTAssertEqual(String(decoding: stream.take() + stream.finish(run: run, errors: []), as: UTF8.self),
+                           String(decoding: expected, as: UTF8.self), "pretty: \(pretty)")
+        }
+    }
+
+    /// The JSON report and JSON Lines of a parallel scan, whose bytes the scanning threads
+    /// encode, are what `JSONEncoder` writes of the alerts the sinks received (copies in
+    /// `also_seen` included).
+    func testScanReportersEncodeAheadAndAgreeWithJSONEncoder() throws {
+        let set = try ruleSet()
+        let path = try write("news.jsonl", Self.jsonLines(count: 400))
+        let reportPath = dir.appendingPathComponent("r.json").path, linesPath = dir.appendingPathComponent("a.jsonl").path
+        let date = ISO8601DateFormatter().date(from: "2024-01-01T00:00:00Z")!
+        let context = RunContext(clock: { date }, workingDirectory: "/")
+        let entries = try Dispatcher.entries([try .parse(argument: "json=\(reportPath)"), try .parse(argument: "jsonl=\(linesPath)")],
+                                             context: ReporterContext(run: context, now: date))
+        let sinks = entries.map { ReporterSink(entry: $0, outbox: nil, started: "2024-01-01T00:00:00Z", context: context) }
+        XCTAssertEqual(sinks.map(\.encodedAhead), [.report, .lines])
+        let collector = AlertCollector()
+        var options = ScanPipeline.Options(workers: 3)
+        options.chunkBytes = 2048
+        options.alertWindow = 50
+        let outcome = try ScanPipeline(scanner: RuleScanner(ruleSet: set), context: context, options: options)
+            .run([SourceSpec(path)], sinks: [collector] + sinks)
+        let alerts = collector.alerts
+        XCTAssertGreaterThan(alerts.count, 150)
+        XCTAssertTrue(alerts.allSatisfy { $0.encodedAhead?.report != nil && $0.encodedAhead?.line != nil })
+        XCTAssertTrue(alerts.contains { $0.alsoSeen != nil }, "copies listed in also_seen")
+        var expected = try Report.encoder().encode(Report(run: outcome.run, alerts: alerts, errors: outcome.errors))
+        expected.append(0x0A)
+        XCTAssertEqual(String(decoding: try Data(contentsOf: URL(fileURLWithPath: reportPath)), as: UTF8.self),
+                       String(decoding: expected, as: UTF8.self))
+        let compact = Report.encoder(pretty: false)
+        var lines = Data()
+        for a in alerts {
+            lines.append(try compact.encode(a))
+            lines.append(0x0A)
+        }
+        XCTAssertEqual(String(decoding: try Data(contentsOf: URL(fileURLWithPath: linesPath)), as: UTF8.self),
+                       String(decoding: lines, as: UTF8.self))
+        // Nothing is encoded ahead for sinks that do not want it.
+        let plain = try parallelAlerts(set, paths: [path], now: "2024-01-01T00:00:00Z", workers: 2, chunkBytes: 4096)
+        XCTAssertTrue(plain.alerts.allSatisfy { $0.encodedAhead == nil })
+    }
+
+    /// Snippets of ASCII text, written from its bytes, are those written from its scalars
+    /// (the general path), around matches anywhere, with runs of whitespace of every kind.
+    func testASCIISnippetsAreTheScalarOnes() {
+        var r = SeededRandom(seed: 31)
+        let words = ["export", "controls", "on", "chips", "a", "semiconductor", " ", "  ", "\t", "\n\n", "\r\n", "x"]
+        for _ in 0..<500 {
+            let text = (0..<Int(r.next() % 80)).map { _ in words[Int(r.next() % UInt64(words.count))] }.joined(separator: r.next() % 2 == 0 ? " " : "")
+            let bytes = Array(text.utf8), scalars = Array(text.unicodeScalars)
+            XCTAssertEqual(bytes.count, scalars.count)
+            let lo = bytes.isEmpty ? 0 : Int(r.next() % UInt64(bytes.count)), hi = min(bytes.count, lo + Int(r.next() % 12))
+            XCTAssertEqual(RuleScanner.snippet(ascii: bytes, lo..<hi), RuleScanner.snippet(scalars, lo..<hi), "\(text.debugDescription) \(lo)..<\(hi)")
+        }
+    }
+
     func testDiscardedReportLeavesNoFile() throws {
         let out = dir.appendingPathComponent("never.json").path
         let writer = try AtomicFile.Writer(path: out)

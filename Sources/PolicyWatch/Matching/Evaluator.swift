@@ -8,13 +8,50 @@ import PolicyMatcher
 public struct Evaluator {
     /// Where an expression is evaluated: some fields, optionally a byte range within one.
     public struct Scope: Sendable {
-        public var fields: Set<Field> = Set(Field.allCases)
+        public var fields = FieldSet.all
         public var range: Range<Int32>?
         public init() {}
 
         init(field: Field, range: Range<Int32>?) {
             fields = [field]
             self.range = range
+        }
+    }
+
+    /// A set of fields in one integer: a scope is made for every rule evaluated, and a
+    /// `Set<Field>` allocated its storage each time.
+    public struct FieldSet: Hashable, Sendable, ExpressibleByArrayLiteral {
+        private var bits: UInt8
+
+        /// Every field (a constant, not `Field.allCases`: no array, no lazy global).
+        public static var all: FieldSet { FieldSet(bits: 0b11) }
+
+        private init(bits: UInt8) {
+            self.bits = bits
+        }
+
+        public init<S: Sequence<Field>>(_ fields: S) {
+            bits = 0
+            for f in fields { bits |= Self.bit(f) }
+        }
+
+        public init(arrayLiteral fields: Field...) {
+            self.init(fields)
+        }
+
+        private static func bit(_ f: Field) -> UInt8 {
+            switch f {
+            case .title: 1
+            case .body: 2
+            }
+        }
+
+        public func contains(_ f: Field) -> Bool { bits & Self.bit(f) != 0 }
+
+        public func intersection(_ other: FieldSet) -> FieldSet {
+            var out = self
+            out.bits &= other.bits
+            return out
         }
     }
 

@@ -53,28 +53,124 @@ public struct Report: Codable, Sendable {
 }
 
 /// A rule that fired on an article, with its evidence.
+///
+/// Its fields live in one shared object (copy-on-write): an alert is copied several times
+/// on its way out (story index, window, sinks), and each copy retains one reference, not a
+/// dozen strings and arrays. It may also carry its report and JSON Lines bytes encoded
+/// ahead on the thread that scanned it (`ReportEncoder.encodeAhead`): any change to a field
+/// but `alsoSeen` (which is encoded apart) drops them.
 public struct Alert: Codable, Hashable, Sendable {
+    private final class Storage: @unchecked Sendable {
+        var id: String
+        var rule: RuleRef
+        var article: ArticleRef
+        var matches: [MatchRecord]
+        var entities: [String: [String]]
+        var firstSeen: String
+        var alsoSeen: [Sighting]?
+        var facets: Facets?
+        var trend: TrendInfo?
+        var encoded: EncodedAhead?
+
+        init(id: String, rule: RuleRef, article: ArticleRef, matches: [MatchRecord], entities: [String: [String]], firstSeen: String,
+             alsoSeen: [Sighting]?, facets: Facets?, trend: TrendInfo?, encoded: EncodedAhead?) {
+            (self.id, self.rule, self.article, self.matches, self.entities) = (id, rule, article, matches, entities)
+            (self.firstSeen, self.alsoSeen, self.facets, self.trend, self.encoded) = (firstSeen, alsoSeen, facets, trend, encoded)
+        }
+
+        func copy() -> Storage {
+            Storage(id: id, rule: rule, article: article, matches: matches, entities: entities, firstSeen: firstSeen,
+                    alsoSeen: alsoSeen, facets: facets, trend: trend, encoded: encoded)
+        }
+    }
+
+    private var storage: Storage
+
+    public init(id: String, rule: RuleRef, article: ArticleRef, matches: [MatchRecord], entities: [String: [String]], firstSeen: String,
+                alsoSeen: [Sighting]? = nil, facets: Facets? = nil, trend: TrendInfo? = nil) {
+        storage = Storage(id: id, rule: rule, article: article, matches: matches, entities: entities, firstSeen: firstSeen,
+                          alsoSeen: alsoSeen, facets: facets, trend: trend, encoded: nil)
+    }
+
+    /// Makes the storage this alert's own before a change; `keepEncoded`: the change leaves
+    /// the bytes encoded ahead right (only `alsoSeen`'s does).
+    private mutating func unique(keepEncoded: Bool = false) {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        if !keepEncoded { storage.encoded = nil }
+    }
+
     /// Stable: a hash of the rule id and the article key.
-    public var id: String
-    public var rule: RuleRef
-    public var article: ArticleRef
-    public var matches: [MatchRecord]
+    public var id: String { get { storage.id } set { unique(); storage.id = newValue } }
+    public var rule: RuleRef { get { storage.rule } set { unique(); storage.rule = newValue } }
+    public var article: ArticleRef { get { storage.article } set { unique(); storage.article = newValue } }
+    public var matches: [MatchRecord] { get { storage.matches } set { unique(); storage.matches = newValue } }
     /// Entity kind -> ids found in the article.
-    public var entities: [String: [String]]
-    public var firstSeen: String
+    public var entities: [String: [String]] { get { storage.entities } set { unique(); storage.entities = newValue } }
+    public var firstSeen: String { get { storage.firstSeen } set { unique(); storage.firstSeen = newValue } }
     /// Other places the same story was seen (another feed, a copy with another URL), when
     /// state merged them. Absent when there are none.
-    public var alsoSeen: [Sighting]? = nil
+    public var alsoSeen: [Sighting]? { get { storage.alsoSeen } set { unique(keepEncoded: true); storage.alsoSeen = newValue } }
     /// Who acts, who is hit, sectors, stage (`Facets`); absent when the rules declare no
     /// `facets:` and in alerts stored before facets existed.
-    public var facets: Facets? = nil
+    public var facets: Facets? { get { storage.facets } set { unique(); storage.facets = newValue } }
     /// Present on trend alerts only (`TrendStage`): the window and the articles behind it.
-    public var trend: TrendInfo? = nil
+    public var trend: TrendInfo? { get { storage.trend } set { unique(); storage.trend = newValue } }
+
+    /// The alert's bytes encoded ahead (`ReportEncoder.encodeAhead`), while still right.
+    var encodedAhead: EncodedAhead? {
+        get { storage.encoded }
+        set {
+            if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+            storage.encoded = newValue
+        }
+    }
+
+    /// An alert's members from `article` on (all but `also_seen`, which sorts first and is
+    /// only known once the story index and the window have seen the run), with the closing
+    /// brace, as the report (`report`, pretty, at the depth of the report's alerts) and a
+    /// JSON Lines record (`line`, compact) write them. Slices of one buffer per article.
+    struct EncodedAhead: Sendable {
+        var report: ArraySlice<UInt8>?
+        var line: ArraySlice<UInt8>?
+    }
 
     enum CodingKeys: String, CodingKey {
         case id, rule, article, matches, entities, facets, trend
         case firstSeen = "first_seen"
         case alsoSeen = "also_seen"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(id: try c.decode(String.self, forKey: .id), rule: try c.decode(RuleRef.self, forKey: .rule),
+                  article: try c.decode(ArticleRef.self, forKey: .article), matches: try c.decode([MatchRecord].self, forKey: .matches),
+                  entities: try c.decode([String: [String]].self, forKey: .entities), firstSeen: try c.decode(String.self, forKey: .firstSeen),
+                  alsoSeen: try c.decodeIfPresent([Sighting].self, forKey: .alsoSeen), facets: try c.decodeIfPresent(Facets.self, forKey: .facets),
+                  trend: try c.decodeIfPresent(TrendInfo.self, forKey: .trend))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(rule, forKey: .rule)
+        try c.encode(article, forKey: .article)
+        try c.encode(matches, forKey: .matches)
+        try c.encode(entities, forKey: .entities)
+        try c.encode(firstSeen, forKey: .firstSeen)
+        try c.encodeIfPresent(alsoSeen, forKey: .alsoSeen)
+        try c.encodeIfPresent(facets, forKey: .facets)
+        try c.encodeIfPresent(trend, forKey: .trend)
+    }
+
+    public static func == (a: Alert, b: Alert) -> Bool {
+        a.storage === b.storage
+            || (a.id == b.id && a.rule == b.rule && a.article == b.article && a.matches == b.matches && a.entities == b.entities
+                && a.firstSeen == b.firstSeen && a.alsoSeen == b.alsoSeen && a.facets == b.facets && a.trend == b.trend)
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(id); h.combine(rule); h.combine(article); h.combine(matches); h.combine(entities)
+        h.combine(firstSeen); h.combine(alsoSeen); h.combine(facets); h.combine(trend)
     }
 
     /// One more place a story was seen.
@@ -113,7 +209,25 @@ public struct Alert: Codable, Hashable, Sendable {
     }
 
     public static func id(rule: String, articleKey: String) -> String {
-        StableHash.hex(rule + "\n" + articleKey)
+        id(ruleHash: idPrefix(rule: rule), articleKey: articleKey)
+    }
+
+    /// The hash of the rule id and the separator: where every id of the rule's alerts starts.
+    static func idPrefix(rule: String) -> UInt64 {
+        StableHash.fnv1a64(CollectionOfOne(0x0A), continuing: StableHash.fnv1a64(rule.utf8))
+    }
+
+    /// `StableHash.hex(rule + "\n" + articleKey)`, from the rule's `idPrefix`, with neither
+    /// the joined string nor the hex digits' intermediate strings made.
+    static func id(ruleHash: UInt64, articleKey: String) -> String {
+        let h = StableHash.fnv1a64(articleKey.utf8, continuing: ruleHash)
+        return String(unsafeUninitializedCapacity: 16) { out in
+            for i in 0..<16 {
+                let digit = UInt8(truncatingIfNeeded: h >> UInt64(60 - 4 * i)) & 0xF
+                out[i] = digit < 10 ? 0x30 + digit : 0x57 + digit
+            }
+            return 16
+        }
     }
 
     public struct RuleRef: Codable, Hashable, Sendable {

@@ -24,7 +24,8 @@ public enum ReportEncoder {
 
     /// Alerts as JSON Lines, encoded on up to `threads` threads when there are many.
     public static func jsonLines(_ alerts: [Alert], threads: Int) -> [UInt8] {
-        let n = min(threads, alerts.count / 256)
+        // Encoded ahead: only copied, here.
+        let n = alerts.allSatisfy { $0.encodedAhead?.line != nil } ? 1 : min(threads, alerts.count / 256)
         guard n > 1 else { return jsonLines(alerts) }
         let slices = ResultSlots<[UInt8]>(count: n)
         DispatchQueue.concurrentPerform(iterations: n) { k in
@@ -38,6 +39,11 @@ public enum ReportEncoder {
         var out = JSONBytes(pretty: false)
         var article: (ref: Alert.ArticleRef, json: [UInt8])?
         for a in alerts {
+            if let tail = a.encodedAhead?.line {
+                out.alert(a, tail: tail)
+                out.bytes.append(0x0A)
+                continue
+            }
             if article?.ref != a.article {
                 var sub = JSONBytes(pretty: false)
                 sub.articleObject(a.article)
@@ -48,6 +54,48 @@ public enum ReportEncoder {
         }
         return out.bytes
     }
+
+    /// What the scanning threads encode ahead for the sinks (`RuleScanner.encodeAhead`).
+    public struct Targets: OptionSet, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        /// The JSON report's bytes (`ReportStream`).
+        public static let report = Targets(rawValue: 1)
+        /// JSON Lines records (`jsonLines`).
+        public static let lines = Targets(rawValue: 2)
+    }
+
+    /// Encodes one article's alerts ahead, on the thread that scanned them, for `targets`:
+    /// each alert keeps its bytes from `article` on (`Alert.EncodedAhead`), slices of one
+    /// buffer per target, the article object encoded once. The sinks then only copy them,
+    /// adding `also_seen` in front when the window set it; an alert changed since (a copy's
+    /// id) has dropped them and is encoded whole, as before.
+    static func encodeAhead(_ alerts: inout [Alert], for targets: Targets) {
+        guard !targets.isEmpty, let first = alerts.first?.article else { return }
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(alerts.count)
+        for target in [Targets.report, .lines] where targets.contains(target) {
+            let pretty = target == .report
+            let depth = pretty ? ReportStream.alertDepth : 0
+            var sub = JSONBytes(pretty: pretty, depth: depth + 1)
+            sub.articleObject(first)
+            var out = JSONBytes(pretty: pretty, depth: depth)
+            ranges.removeAll(keepingCapacity: true)
+            for i in alerts.indices {
+                let start = out.bytes.count
+                out.alertTail(alerts[i], articleJSON: alerts[i].article == first ? sub.bytes : nil)
+                ranges.append(start..<out.bytes.count)
+            }
+            // The bytes wait in the pipeline (window, batches) until written: kept at their
+            // size, not at the grown buffer's capacity (up to twice as much).
+            let buffer = out.bytes.withUnsafeBufferPointer { [UInt8]($0) }
+            for i in alerts.indices {
+                var ahead = alerts[i].encodedAhead ?? Alert.EncodedAhead()
+                if pretty { ahead.report = buffer[ranges[i]] } else { ahead.line = buffer[ranges[i]] }
+                alerts[i].encodedAhead = ahead
+            }
+        }
+    }
 }
 
 /// A report written as its alerts arrive: `append` alerts (in order), `take` the bytes so
@@ -56,6 +104,8 @@ public struct ReportStream: Sendable {
     private var json: JSONBytes
     private var article: (ref: Alert.ArticleRef, json: [UInt8])?
     public private(set) var alertCount = 0
+    /// The depth of the report's alerts (in the `alerts` array of the report's object).
+    static let alertDepth = 2
 
     public init(pretty: Bool = true) {
         json = JSONBytes(pretty: pretty)
@@ -67,7 +117,8 @@ public struct ReportStream: Sendable {
     /// Appends `alerts`, encoded on up to `threads` threads when there are many (each slice
     /// separately, joined in order: the same bytes as one after the other).
     public mutating func append(_ alerts: [Alert], threads: Int) {
-        let n = min(threads, alerts.count / 256)
+        let encodedAhead = alerts.allSatisfy { json.pretty ? $0.encodedAhead?.report != nil : $0.encodedAhead?.line != nil }
+        let n = encodedAhead ? 1 : min(threads, alerts.count / 256)
         guard n > 1, json.pretty else { return append(alerts) }
         let slices = ResultSlots<[UInt8]>(count: n)
         let depth = json.depth
@@ -108,6 +159,11 @@ public struct ReportStream: Sendable {
                     bytes.append(0x0A)
                     bytes += [UInt8](repeating: 0x20, count: 2 * depth)
                 }
+                if pretty, depth == ReportStream.alertDepth, let tail = a.encodedAhead?.report {
+                    out.alert(a, tail: tail)
+                    bytes += out.bytes
+                    continue
+                }
                 if article?.ref != a.article {
                     var sub = JSONBytes(pretty: pretty, depth: depth + 1)
                     sub.articleObject(a.article)
@@ -122,6 +178,10 @@ public struct ReportStream: Sendable {
     public mutating func append(_ alerts: [Alert]) {
         for a in alerts {
             json.element()
+            if let tail = json.pretty ? (json.depth == Self.alertDepth ? a.encodedAhead?.report : nil) : a.encodedAhead?.line {
+                json.alert(a, tail: tail)
+                continue
+            }
             // An article's alerts come together and share its JSON: encode it once.
             if article?.ref != a.article {
                 var sub = JSONBytes(pretty: json.pretty, depth: json.depth + 1)
@@ -213,7 +273,14 @@ struct JSONBytes: Sendable {
         bytes.append(c)
     }
 
+    /// A newline and the indentation of most depths, copied in one go.
+    private static let indentation: [UInt8] = [0x0A] + [UInt8](repeating: 0x20, count: 64)
+
     private mutating func newline() {
+        if 1 + 2 * depth <= Self.indentation.count {
+            bytes.append(contentsOf: Self.indentation[..<(1 + 2 * depth)])
+            return
+        }
         bytes.append(0x0A)
         for _ in 0..<depth { bytes.append(0x20); bytes.append(0x20) }
     }
@@ -233,13 +300,24 @@ struct JSONBytes: Sendable {
         if pretty { bytes.append(contentsOf: [0x20, 0x3A, 0x20]) } else { bytes.append(0x3A) }
     }
 
-    mutating func key(_ k: String) {
+    mutating func key(escaping k: String) {
         item()
         string(k)
         if pretty { bytes.append(contentsOf: [0x20, 0x3A, 0x20]) } else { bytes.append(0x3A) }
     }
 
     mutating func element() { item() }
+
+    /// Whether one of the eight bytes of `w` is below 0x20, '"' or '\\' (the classic
+    /// "has a zero byte" test; it may answer yes for a byte just after one that does, never
+    /// no for one that does: the byte loop then decides).
+    @inline(__always)
+    static func needsEscape(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZero(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+        @inline(__always) func hasLess(_ x: UInt64, _ n: UInt64) -> Bool { (x &- ones &* n) & ~x & highs != 0 }
+        return hasLess(w, 0x20) || hasZero(w ^ (ones &* 0x22)) || hasZero(w ^ (ones &* 0x5C))
+    }
 
     /// Bytes that JSONEncoder escapes in strings: control characters, '"' and '\\'.
     private static let escaped: [Bool] = (0..<256).map { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
@@ -252,6 +330,11 @@ struct JSONBytes: Sendable {
                 var run = 0  // start of the bytes not yet copied
                 var i = 0
                 while i < u.count {
+                    // Eight bytes at a time while none needs escaping (most text).
+                    if i + 8 <= u.count, !Self.needsEscape(UnsafeRawPointer(u.baseAddress! + i).loadUnaligned(as: UInt64.self)) {
+                        i += 8
+                        continue
+                    }
                     let b = u[i]
                     guard esc[Int(b)] else {
                         i += 1
@@ -322,21 +405,103 @@ struct JSONBytes: Sendable {
     /// An alert; `articleJSON` is its article already written by `articleObject` one level deeper.
     mutating func alert(_ a: Alert, articleJSON: [UInt8]? = nil) {
         open(0x7B)
-        if let seen = a.alsoSeen {
-            key("also_seen")
-            open(0x5B)
-            for s in seen {
-                element()
-                open(0x7B)
-                key("key"); string(s.key)
-                if let v = s.path { key("path"); string(v) }
-                key("seen"); string(s.seen)
-                if let v = s.source { key("source"); string(v) }
-                if let v = s.url { key("url"); string(v) }
-                close(0x7D)
-            }
-            close(0x5D)
+        alsoSeenMember(a)
+        alertMembers(a, articleJSON: articleJSON)
+        close(0x7D)
+    }
+
+    /// An alert from its members encoded ahead (`tail`, from `alertTail` at this depth):
+    /// the brace, `also_seen` when set, then the bytes as they are.
+    mutating func alert(_ a: Alert, tail: ArraySlice<UInt8>) {
+        open(0x7B)
+        if alsoSeenMember(a) { bytes.append(0x2C) }
+        bytes.append(contentsOf: tail)
+        hasItems.removeLast()
+        depth -= 1
+    }
+
+    /// An alert's members from `article` on and its closing brace, as `alert` writes them
+    /// when it has no `also_seen` (what `alert(_:tail:)` completes).
+    mutating func alertTail(_ a: Alert, articleJSON: [UInt8]?) {
+        depth += 1
+        hasItems.append(false)
+        alertMembers(a, articleJSON: articleJSON)
+        close(0x7D)
+    }
+
+    /// One piece of evidence: what `open`, `key` and `close` would write, the keys with their
+    /// separators and indentation copied from a table (most of an alert's bytes are its
+    /// evidence, and writing each key byte by byte was a third of its encoding).
+    private mutating func matchRecord(_ m: Alert.MatchRecord) {
+        let table = pretty ? Self.recordKeys.pretty : Self.recordKeys.compact
+        guard depth + 1 < table.count else {
+            open(0x7B)
+            key("end"); int(m.end)
+            key("field"); string(m.field.rawValue)
+            key("snippet"); string(m.snippet)
+            key("start"); int(m.start)
+            key("term"); string(m.term)
+            key("text"); string(m.text)
+            close(0x7D)
+            return
         }
+        let keys = table[depth + 1]
+        bytes.append(0x7B)
+        bytes += keys[0]; int(m.end)
+        bytes += keys[1]; string(m.field.rawValue)
+        bytes += keys[2]; string(m.snippet)
+        bytes += keys[3]; int(m.start)
+        bytes += keys[4]; string(m.term)
+        bytes += keys[5]; string(m.text)
+        bytes += keys[6]
+    }
+
+    /// For an evidence object whose members are at depth `d` (the index): what comes before
+    /// each of its six values, then its end, pretty and compact (the same at every depth).
+    private static let recordKeys: (pretty: [[[UInt8]]], compact: [[[UInt8]]]) = {
+        func table(pretty: Bool, depth: Int) -> [[UInt8]] {
+            var out: [[UInt8]] = []
+            for (i, k) in ["end", "field", "snippet", "start", "term", "text"].enumerated() {
+                var j = JSONBytes(pretty: pretty, depth: depth)
+                j.bytes = []
+                if i > 0 { j.bytes.append(0x2C) }
+                if pretty { j.newline() }
+                j.bytes += Array("\"\(k)\"".utf8) + (pretty ? [0x20, 0x3A, 0x20] : [0x3A])
+                out.append(j.bytes)
+            }
+            var end = JSONBytes(pretty: pretty, depth: depth - 1)
+            end.bytes = []
+            if pretty { end.newline() }
+            end.bytes.append(0x7D)
+            out.append(end.bytes)
+            return out
+        }
+        let compact = table(pretty: false, depth: 1)
+        return ((0..<16).map { $0 == 0 ? [] : table(pretty: true, depth: $0) }, (0..<16).map { _ in compact })
+    }()
+
+    /// The `also_seen` member, when set; whether it was.
+    @discardableResult
+    private mutating func alsoSeenMember(_ a: Alert) -> Bool {
+        guard let seen = a.alsoSeen else { return false }
+        key("also_seen")
+        open(0x5B)
+        for s in seen {
+            element()
+            open(0x7B)
+            key("key"); string(s.key)
+            if let v = s.path { key("path"); string(v) }
+            key("seen"); string(s.seen)
+            if let v = s.source { key("source"); string(v) }
+            if let v = s.url { key("url"); string(v) }
+            close(0x7D)
+        }
+        close(0x5D)
+        return true
+    }
+
+    /// The members that follow `also_seen`, in key order.
+    private mutating func alertMembers(_ a: Alert, articleJSON: [UInt8]?) {
         key("article")
         if let articleJSON {
             bytes.append(contentsOf: articleJSON)
@@ -347,7 +512,7 @@ struct JSONBytes: Sendable {
         open(0x7B)
         // Sorted as JSONEncoder sorts keys: by UTF-8 bytes.
         for k in a.entities.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-            key(k)
+            key(escaping: k)
             stringArray(a.entities[k]!)
         }
         close(0x7D)
@@ -366,14 +531,7 @@ struct JSONBytes: Sendable {
         open(0x5B)
         for m in a.matches {
             element()
-            open(0x7B)
-            key("end"); int(m.end)
-            key("field"); string(m.field.rawValue)
-            key("snippet"); string(m.snippet)
-            key("start"); int(m.start)
-            key("term"); string(m.term)
-            key("text"); string(m.text)
-            close(0x7D)
+            matchRecord(m)
         }
         close(0x5D)
         key("rule")
@@ -405,6 +563,5 @@ struct JSONBytes: Sendable {
             key("window_start"); string(t.windowStart)
             close(0x7D)
         }
-        close(0x7D)
     }
 }

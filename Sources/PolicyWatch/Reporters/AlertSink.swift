@@ -90,6 +90,14 @@ public final class ReporterSink: AlertSink {
         if case .report = mode { return true }
         return false
     }
+    /// The bytes it would have the scanning threads encode ahead (`RuleScanner.encodeAhead`).
+    public var encodedAhead: ReportEncoder.Targets {
+        switch mode {
+        case .report: .report
+        case .lines: .lines
+        case .eachAlert, .atTheEnd: []
+        }
+    }
     /// Large batches are encoded on all cores.
     let threads: Int
     var now: String { Timestamp.string(clock()) }

@@ -10,6 +10,9 @@ public struct RuleScanner: Sendable {
     /// Evaluates rules and reads facets the plain way, without their shortcuts (see
     /// `Evaluator.plain`): the reference the tests compare the default against.
     public var plain = false
+    /// The sinks' bytes each article's alerts are encoded into here, on the scanning thread
+    /// (`ReportEncoder.encodeAhead`), so that the sinks only copy them. None by default.
+    public var encodeAhead: ReportEncoder.Targets = []
 
     /// For each term id, the rules (indices into `ruleSet.rules`) anchored on it; and the rules
     /// with no anchor. An article then costs its hits, not the number of rules.
@@ -18,6 +21,10 @@ public struct RuleScanner: Sendable {
     /// Each rule as its alerts name it, made once: copying the `CompiledRule` (its whole `Rule`,
     /// a dozen references to retain and release) per alert was 1.5% of a 10,000-rule scan.
     private let ruleRefs: [Alert.RuleRef]
+    /// Each rule's id hashed with the separator, where its alerts' ids start (`Alert.id`).
+    private let ruleIDHashes: [UInt64]
+    /// Each term as the evidence names it (`RuleSet.display`), made once, not per match.
+    private let termDisplays: [String]
 
     public init(ruleSet: RuleSet) {
         self.ruleSet = ruleSet
@@ -33,6 +40,13 @@ public struct RuleScanner: Sendable {
         rulesByTerm = byTerm
         unanchored = always
         ruleRefs = ruleSet.rules.map(Self.ruleRef)
+        ruleIDHashes = ruleSet.rules.map { Alert.idPrefix(rule: $0.rule.id) }
+        termDisplays = ruleSet.matcher.terms.indices.map { ruleSet.display(term: Int32($0)) }
+    }
+
+    /// The term as the evidence names it.
+    func display(term: Int32) -> String {
+        term >= 0 && Int(term) < termDisplays.count ? termDisplays[Int(term)] : ruleSet.display(term: term)
     }
 
     static func ruleRef(_ rule: CompiledRule) -> Alert.RuleRef {
@@ -42,15 +56,25 @@ public struct RuleScanner: Sendable {
     /// Rules worth evaluating on `m`, in rule order: those anchored on a term that occurred,
     /// and those without anchor (the same ones as testing every rule's anchors).
     func candidates(_ m: ArticleMatches) -> [Int32] {
-        var out = unanchored
+        // One array, sized first, sorted and made unique in place.
+        var total = unanchored.count
         for f in m.fields {
-            for term in f.hitsByTerm.keys where Int(term) < rulesByTerm.count { out += rulesByTerm[Int(term)] }
+            for term in f.hitsByTerm.keys where term >= 0 && Int(term) < rulesByTerm.count { total += rulesByTerm[Int(term)].count }
+        }
+        var out: [Int32] = []
+        out.reserveCapacity(total)
+        out += unanchored
+        for f in m.fields {
+            for term in f.hitsByTerm.keys where term >= 0 && Int(term) < rulesByTerm.count { out += rulesByTerm[Int(term)] }
         }
         out.sort()
-        var unique: [Int32] = []
-        unique.reserveCapacity(out.count)
-        for r in out where unique.last != r { unique.append(r) }
-        return unique
+        var kept = 0
+        for i in out.indices where kept == 0 || out[kept - 1] != out[i] {
+            out[kept] = out[i]
+            kept += 1
+        }
+        out.removeLast(out.count - kept)
+        return out
     }
 
     /// Matches of every term in the article.
@@ -63,62 +87,71 @@ public struct RuleScanner: Sendable {
         let m = matches(article, normalizer: &normalizer)
         let evaluator = Evaluator(matches: m, plain: plain)
         var alerts: [Alert] = []
-        var scalars = FieldScalars()
-        var entities: [String: [String]]?
+        var scalars = FieldScalars(count: m.fields.count)
+        // Made with the first alert, shared by all the article's alerts.
+        var shared: (article: Alert.ArticleRef, entities: [String: [String]])?
         var facetReader = ruleSet.facets.map { FacetExtractor(facets: $0, matches: m, evaluator: plain ? nil : evaluator, plain: plain) }
         for index in candidates(m) {
             // The rule's condition only, not a copy of the whole rule (see `ruleRefs`).
             let outcome = evaluator.evaluate(ruleSet.rules[Int(index)].condition)
             guard outcome.holds else { continue }
+            if shared == nil { shared = (Alert.ArticleRef(article), m.entities(ruleSet.entities)) }
             let rule = ruleRefs[Int(index)]
-            if entities == nil { entities = m.entities(ruleSet.entities) }
-            var alert = makeAlert(rule, article: article, matches: m, evidence: outcome.evidence, now: now, scalars: &scalars)
-            alert.entities = entities ?? [:]
-            alert.facets = facetReader?.facets(for: outcome.evidence, tags: rule.tags)
-            alerts.append(alert)
+            alerts.append(Alert(
+                id: Alert.id(ruleHash: ruleIDHashes[Int(index)], articleKey: article.key),
+                rule: rule,
+                article: shared!.article,
+                matches: records(outcome.evidence, matches: m, scalars: &scalars),
+                entities: shared!.entities,
+                firstSeen: now,
+                facets: facetReader?.facets(for: outcome.evidence, tags: rule.tags)))
         }
+        ReportEncoder.encodeAhead(&alerts, for: encodeAhead)
         return alerts
     }
 
     /// Each field's original text, made once per article for all its evidence: its bytes when
-    /// it is ASCII (one byte per code point, the common case), else its scalars.
+    /// it is ASCII (one byte per code point, the common case), else its scalars. By the
+    /// field's position in `ArticleMatches.fields`.
     struct FieldScalars {
         enum Text {
             case ascii([UInt8])
             case scalars([Unicode.Scalar])
         }
 
-        private var byField: [Field: Text] = [:]
+        private var byField: [Text?]
 
-        mutating func get(_ f: FieldMatches) -> Text {
-            if let t = byField[f.field] { return t }
+        init(count: Int) {
+            byField = Array(repeating: nil, count: count)
+        }
+
+        mutating func get(_ f: FieldMatches, at i: Int) -> Text {
+            if let t = byField[i] { return t }
             let t: Text = f.original.utf8.count == f.text.originLength ? .ascii(Array(f.original.utf8)) : .scalars(Array(f.original.unicodeScalars))
-            byField[f.field] = t
+            byField[i] = t
             return t
         }
     }
 
     func makeAlert(_ rule: CompiledRule, article: Article, matches: ArticleMatches, evidence: [Evidence], now: String) -> Alert {
-        var scalars = FieldScalars()
-        return makeAlert(Self.ruleRef(rule), article: article, matches: matches, evidence: evidence, now: now, scalars: &scalars)
+        var scalars = FieldScalars(count: matches.fields.count)
+        return Alert(id: Alert.id(rule: rule.rule.id, articleKey: article.key), rule: Self.ruleRef(rule), article: Alert.ArticleRef(article),
+                     matches: records(evidence, matches: matches, scalars: &scalars), entities: [:], firstSeen: now)
     }
 
-    func makeAlert(_ rule: Alert.RuleRef, article: Article, matches: ArticleMatches, evidence: [Evidence], now: String,
-                   scalars: inout FieldScalars) -> Alert {
+    /// An alert's evidence as the report gives it: in report order, each once, at most
+    /// `maxMatchesPerAlert`.
+    func records(_ evidence: [Evidence], matches: ArticleMatches, scalars: inout FieldScalars) -> [Alert.MatchRecord] {
         let unique = Self.sortedUnique(evidence)
-        let records = unique.prefix(maxMatchesPerAlert).map { ev -> Alert.MatchRecord in
+        let n = min(unique.count, maxMatchesPerAlert)
+        var records: [Alert.MatchRecord] = []
+        records.reserveCapacity(n)
+        for ev in unique[..<n] {
             // By index: `first(where:)` returned a copy of the field (its text, offset map and hits).
             let f = matches.fields.firstIndex { $0.field == ev.field }!
-            return Self.record(ev, in: matches.fields[f], scalars: scalars.get(matches.fields[f]), term: ruleSet.display(term: ev.hit.term))
+            records.append(Self.record(ev, in: matches.fields[f], scalars: scalars.get(matches.fields[f], at: f), term: display(term: ev.hit.term)))
         }
-        return Alert(
-            id: Alert.id(rule: rule.id, articleKey: article.key),
-            rule: rule,
-            article: Alert.ArticleRef(article),
-            matches: records,
-            entities: [:],
-            firstSeen: now
-        )
+        return records
     }
 
     /// The evidence in report order (title first, then by start, term and end), each once. The
@@ -126,6 +159,8 @@ public struct RuleScanner: Sendable {
     /// (a hash table per alert) is needed to drop them.
     static func sortedUnique(_ evidence: [Evidence]) -> [Evidence] {
         @inline(__always) func key(_ e: Evidence) -> (Int, Int32, Int32, Int32) { (e.field == .title ? 0 : 1, e.hit.start, e.hit.term, e.hit.end) }
+        // Most often already so (one term's hits, in one field): returned as it is.
+        if evidence.count < 2 || (1..<evidence.count).allSatisfy({ key(evidence[$0 - 1]) < key(evidence[$0]) }) { return evidence }
         var sorted = evidence
         sorted.sort { key($0) < key($1) }
         var unique: [Evidence] = []
@@ -148,7 +183,7 @@ public struct RuleScanner: Sendable {
         switch scalars {
         case .ascii(let bytes):
             text = String(decoding: bytes[r], as: UTF8.self)
-            snippet = Self.snippet(bytes, r, isSpace: { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }, append: { $1.append($0) })
+            snippet = Self.snippet(ascii: bytes, r)
         case .scalars(let scalars):
             text = String(String.UnicodeScalarView(scalars[r]))
             snippet = Self.snippet(scalars, r)
@@ -156,37 +191,101 @@ public struct RuleScanner: Sendable {
         return Alert.MatchRecord(term: term, field: ev.field, start: r.lowerBound, end: r.upperBound, text: text, snippet: snippet)
     }
 
-    /// About 60 characters either side of the match, whitespace collapsed, cut at spaces.
-    static func snippet(_ scalars: [Unicode.Scalar], _ r: Range<Int>, radius: Int = 60) -> String {
-        snippet(scalars, r, radius: radius, isSpace: isSpace, append: { $1.append(contentsOf: UTF8.encode($0)!) })
+    /// The same snippet from text that is all ASCII, given as its bytes: each word copied in
+    /// one go rather than byte by byte (most evidence is in ASCII text). Tested against the
+    /// scalar path.
+    static func snippet(ascii bytes: [UInt8], _ r: Range<Int>, radius: Int = 60) -> String {
+        @inline(__always) func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
+        var lo = max(0, r.lowerBound - radius)
+        var hi = min(bytes.count, r.upperBound + radius)
+        if lo > 0, let sp = bytes[lo..<r.lowerBound].firstIndex(where: isSpace), sp < r.lowerBound - 10 { lo = sp + 1 }
+        if hi < bytes.count, let sp = bytes[r.upperBound..<hi].lastIndex(where: isSpace), sp > r.upperBound + 10 { hi = sp }
+        return bytes.withUnsafeBufferPointer { source in
+            let src = source.baseAddress!
+            return String(unsafeUninitializedCapacity: max(0, hi - lo) + 6) { buffer in
+                let out = buffer.baseAddress!
+                var n = 0
+                func ellipsis() {  // …
+                    out[n] = 0xE2; out[n + 1] = 0x80; out[n + 2] = 0xA6
+                    n += 3
+                }
+                if lo > 0 { ellipsis() }
+                let first = n
+                var i = lo
+                while i < hi {
+                    if isSpace(src[i]) {
+                        // A run becomes one space; none at the start (trimmed).
+                        repeat { i += 1 } while i < hi && isSpace(src[i])
+                        if n > first {
+                            out[n] = 0x20
+                            n += 1
+                        }
+                        continue
+                    }
+                    var j = i + 1
+                    while j < hi && !isSpace(src[j]) { j += 1 }
+                    (out + n).update(from: src + i, count: j - i)
+                    n += j - i
+                    i = j
+                }
+                // None at the end either (a word never holds a space).
+                if n > first && out[n - 1] == 0x20 { n -= 1 }
+                if hi < bytes.count { ellipsis() }
+                return n
+            }
+        }
     }
 
-    /// The snippet over code points given as ASCII bytes or as scalars.
+    /// About 60 characters either side of the match, whitespace collapsed, cut at spaces.
+    static func snippet(_ scalars: [Unicode.Scalar], _ r: Range<Int>, radius: Int = 60) -> String {
+        snippet(scalars, r, radius: radius, bytesPerUnit: 4, isSpace: isSpace, write: { s, out in
+            var n = 0
+            for b in UTF8.encode(s)! {
+                out[n] = b
+                n += 1
+            }
+            return n
+        })
+    }
+
+    /// The snippet over code points given as ASCII bytes or as scalars, written straight
+    /// into the string's storage (`write` puts one code point's UTF-8, at most
+    /// `bytesPerUnit` bytes, and says how many).
     @inline(__always)
-    static func snippet<T>(_ units: [T], _ r: Range<Int>, radius: Int = 60, isSpace: (T) -> Bool,
-                           append: (T, inout [UInt8]) -> Void) -> String {
+    static func snippet<T>(_ units: [T], _ r: Range<Int>, radius: Int = 60, bytesPerUnit: Int, isSpace: (T) -> Bool,
+                           write: (T, UnsafeMutablePointer<UInt8>) -> Int) -> String {
         var lo = max(0, r.lowerBound - radius)
         var hi = min(units.count, r.upperBound + radius)
         if lo > 0, let sp = units[lo..<r.lowerBound].firstIndex(where: isSpace), sp < r.lowerBound - 10 { lo = sp + 1 }
         if hi < units.count, let sp = units[r.upperBound..<hi].lastIndex(where: isSpace), sp > r.upperBound + 10 { hi = sp }
-        var out: [UInt8] = []
-        out.reserveCapacity((hi - lo) * 2 + 8)
-        if lo > 0 { out += [0xE2, 0x80, 0xA6] }  // …
-        let first = out.count
-        var lastSpace = false
-        for u in units[lo..<hi] {
-            if isSpace(u) {
-                // Runs become one space; none at the start (trimmed).
-                if !lastSpace && out.count > first { out.append(0x20) }
-                lastSpace = true
-            } else {
-                append(u, &out)
-                lastSpace = false
+        return String(unsafeUninitializedCapacity: max(0, hi - lo) * bytesPerUnit + 6) { buffer in
+            let out = buffer.baseAddress!
+            var n = 0
+            func ellipsis() {  // …
+                out[n] = 0xE2; out[n + 1] = 0x80; out[n + 2] = 0xA6
+                n += 3
             }
+            if lo > 0 { ellipsis() }
+            let first = n
+            var lastSpace = false
+            for i in lo..<max(lo, hi) {
+                let u = units[i]
+                if isSpace(u) {
+                    // Runs become one space; none at the start (trimmed).
+                    if !lastSpace && n > first {
+                        out[n] = 0x20
+                        n += 1
+                    }
+                    lastSpace = true
+                } else {
+                    n += write(u, out + n)
+                    lastSpace = false
+                }
+            }
+            if lastSpace && n > first && out[n - 1] == 0x20 { n -= 1 }
+            if hi < units.count { ellipsis() }
+            return n
         }
-        if lastSpace && out.count > first && out.last == 0x20 { out.removeLast() }
-        if hi < units.count { out += [0xE2, 0x80, 0xA6] }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Unicode's White_Space property (a fixed list), without the slow property lookup.

@@ -115,6 +115,9 @@ public struct ScanPipeline: Sendable {
         // A run that throws leaves its committed alerts in the outbox, unsent.
         var flushed = false
         defer { if !flushed { committer.sinkStage.abandon() } }
+        // The report and JSON Lines sinks have their bytes encoded on the scanning threads.
+        var scanner = self.scanner
+        scanner.encodeAhead = sinks.reduce(into: []) { $0.formUnion(($1 as? ReporterSink)?.encodedAhead ?? []) }
         // A state that holds no article yet (a first run) has nothing for the scanning threads
         // to look up: each lookup, on a reader whose page cache every commit invalidates, cost
         // a third of the state's time on a first run (docs/performance.md).
@@ -399,7 +402,10 @@ public struct ScanPipeline: Sendable {
             for i in alerts.indices {
                 let story = stories[i]
                 byStory[story, default: []].append(first + held.count)
-                listed[story, default: []].insert(Self.place(alerts[i].article.key, alerts[i].article.url, alerts[i].article.path))
+                // An article's alerts come together: its place is listed with the first.
+                if i == 0 || stories[i - 1] != story || alerts[i - 1].article != alerts[i].article {
+                    listed[story, default: []].insert(Self.place(alerts[i].article.key, alerts[i].article.url, alerts[i].article.path))
+                }
                 for s in alerts[i].alsoSeen ?? [] { listed[story]!.insert(Self.place(s.key, s.url, s.path)) }
                 held.append((alerts[i], story))
             }
@@ -448,9 +454,10 @@ public struct ScanPipeline: Sendable {
         }
 
         private static func place(_ key: String, _ url: String?, _ path: String?) -> UInt64 {
+            // Key, 0, url, 0, path, hashed in place (no joined copy).
             var h = StableHash.fnv1a64(key.utf8)
-            h = StableHash.fnv1a64([0] + Array((url ?? "").utf8), continuing: h)
-            return StableHash.fnv1a64([0] + Array((path ?? "").utf8), continuing: h)
+            h = StableHash.fnv1a64((url ?? "").utf8, continuing: StableHash.fnv1a64(CollectionOfOne(0), continuing: h))
+            return StableHash.fnv1a64((path ?? "").utf8, continuing: StableHash.fnv1a64(CollectionOfOne(0), continuing: h))
         }
     }
 }

@@ -38,19 +38,22 @@ final class StateStorageTests: XCTestCase {
         ]
     }
 
-    func testSplitAndSpliceGiveTheEncodersBytes() throws {
+    /// An alert's parts (article object, middle, rule object), spliced, are the bytes of its
+    /// compact JSON, even with strings that look like the separators; a trend stays whole.
+    func testPartsSpliceToTheEncodersBytes() throws {
         for alert in trickyAlerts() {
             var article = JSONBytes(pretty: false)
             article.articleObject(alert.article)
+            guard case .parts(let e) = StoredAlert.encode([alert])[0] else { return XCTFail("an alert alone is stored in parts") }
+            XCTAssertEqual(Array(e.article.utf8), article.bytes)
+            XCTAssertTrue(e.ruleJSON.hasPrefix(#"{"file":"rules/r.yaml","id":"#))
             let json = ReportEncoder.compact(alert)
-            let parts = try XCTUnwrap(StoredAlert.split(json, articleLength: article.bytes.count, hasTrend: false))
-            XCTAssertEqual(Array(parts.article), article.bytes)
-            XCTAssertTrue(String(decoding: parts.rule, as: UTF8.self).hasPrefix(#"{"file":"rules/r.yaml","id":"#))
-            let back = StoredAlert.splice(article: String(decoding: parts.article, as: UTF8.self), middle: String(decoding: parts.middle, as: UTF8.self),
-                                          rule: String(decoding: parts.rule, as: UTF8.self))
-            XCTAssertEqual(back, json, String(decoding: json, as: UTF8.self))
+            XCTAssertEqual(StoredAlert.splice(article: e.article, middle: e.middle, rule: e.ruleJSON), json, String(decoding: json, as: UTF8.self))
         }
-        XCTAssertNil(StoredAlert.split(ReportEncoder.compact(trickyAlerts()[0]), articleLength: 10, hasTrend: true), "a trend alert stays whole")
+        var trend = trickyAlerts()[0]
+        trend.trend = Alert.TrendInfo(group: nil, windowStart: "2025-01-01T00:00:00Z", windowEnd: "2025-01-08T00:00:00Z", articles: [])
+        guard case .whole(let json) = StoredAlert.encode([trend])[0] else { return XCTFail("a trend alert stays whole") }
+        XCTAssertEqual(Array(json.utf8), ReportEncoder.compact(trend))
     }
 
     func testStoredAlertsReadBackByteForByte() throws {

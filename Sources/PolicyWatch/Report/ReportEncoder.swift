@@ -508,6 +508,35 @@ struct JSONBytes: Sendable {
         } else {
             articleObject(a.article)
         }
+        middleMembers(a)
+        key("rule")
+        ruleObject(a.rule)
+        if let t = a.trend {
+            key("trend")
+            open(0x7B)
+            key("articles")
+            open(0x5B)
+            for m in t.articles {
+                element()
+                open(0x7B)
+                key("key"); string(m.key)
+                if let v = m.published { key("published"); string(v) }
+                if let v = m.source { key("source"); string(v) }
+                key("title"); string(m.title)
+                if let v = m.url { key("url"); string(v) }
+                close(0x7D)
+            }
+            close(0x5D)
+            if let v = t.group { key("group"); string(v) }
+            key("window_end"); string(t.windowEnd)
+            key("window_start"); string(t.windowStart)
+            close(0x7D)
+        }
+    }
+
+    /// The members between an alert's article and its rule (keys sorted): entities, facets,
+    /// first_seen, id, matches.
+    private mutating func middleMembers(_ a: Alert) {
         key("entities")
         open(0x7B)
         // Sorted as JSONEncoder sorts keys: by UTF-8 bytes.
@@ -534,34 +563,26 @@ struct JSONBytes: Sendable {
             matchRecord(m)
         }
         close(0x5D)
-        key("rule")
+    }
+
+    /// An alert's rule object.
+    mutating func ruleObject(_ r: Alert.RuleRef) {
         open(0x7B)
-        key("file"); string(a.rule.file)
-        key("id"); string(a.rule.id)
-        key("severity"); string(a.rule.severity.rawValue)
-        key("tags"); stringArray(a.rule.tags)
-        key("title"); string(a.rule.title)
+        key("file"); string(r.file)
+        key("id"); string(r.id)
+        key("severity"); string(r.severity.rawValue)
+        key("tags"); stringArray(r.tags)
+        key("title"); string(r.title)
         close(0x7D)
-        if let t = a.trend {
-            key("trend")
-            open(0x7B)
-            key("articles")
-            open(0x5B)
-            for m in t.articles {
-                element()
-                open(0x7B)
-                key("key"); string(m.key)
-                if let v = m.published { key("published"); string(v) }
-                if let v = m.source { key("source"); string(v) }
-                key("title"); string(m.title)
-                if let v = m.url { key("url"); string(v) }
-                close(0x7D)
-            }
-            close(0x5D)
-            if let v = t.group { key("group"); string(v) }
-            key("window_end"); string(t.windowEnd)
-            key("window_start"); string(t.windowStart)
-            close(0x7D)
-        }
+    }
+
+    /// The members between an alert's article and its rule as a member list that follows
+    /// others (each with its comma): the middle part of a stored alert (`StoredAlert`).
+    mutating func alertMiddle(_ a: Alert) {
+        depth += 1
+        hasItems.append(true)
+        middleMembers(a)
+        hasItems.removeLast()
+        depth -= 1
     }
 }

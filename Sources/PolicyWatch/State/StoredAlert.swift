@@ -18,29 +18,7 @@ enum StoredAlert {
     static let articlePrefix: [UInt8] = Array(#"{"article":"#.utf8)
     static let ruleKey: [UInt8] = Array(#","rule":{"#.utf8)
 
-    /// The three parts of an alert's compact JSON, or nil when it must be stored whole.
-    struct Parts {
-        var article: ArraySlice<UInt8>
-        var middle: ArraySlice<UInt8>
-        var rule: ArraySlice<UInt8>
-    }
-
-    /// Splits `json` (an alert's compact JSON whose article object is `articleLength` bytes
-    /// long). The rule object starts at the last `,"rule":{`: that sequence cannot occur inside
-    /// a JSON string (its second quote would be escaped) nor as another key (the alert's other
-    /// nested objects are entities, whose values are arrays, and facets and matches, whose keys
-    /// are fixed), and when there is no trend the rule is the alert's last member.
-    static func split(_ json: [UInt8], articleLength: Int, hasTrend: Bool) -> Parts? {
-        let p = articlePrefix.count
-        guard !hasTrend, json.count > p + articleLength + ruleKey.count + 1, json.starts(with: articlePrefix),
-              json.last == 0x7D, let r = lastIndex(of: ruleKey, in: json) else { return nil }
-        let middleStart = p + articleLength
-        guard r >= middleStart else { return nil }
-        // The rule object: from its '{' to the byte before the alert's closing '}'.
-        return Parts(article: json[p..<middleStart], middle: json[middleStart..<r], rule: json[(r + ruleKey.count - 1)..<(json.count - 1)])
-    }
-
-    /// The alert's JSON from its parts: the bytes `split` was given.
+    /// The alert's JSON from its parts: its compact JSON (`ReportEncoder.compact`).
     static func splice(article: String, middle: String, rule: String) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(article.utf8.count + middle.utf8.count + rule.utf8.count + 20)
@@ -73,47 +51,43 @@ enum StoredAlert {
     }
 
     struct Encoded: Sendable {
-        /// The article object (one string shared by the article's alerts), the middle part
-        /// and the rule object.
+        /// The article object (one string shared by the article's alerts) and the middle part.
         var article: String
         var middle: String
-        var rule: String
+        /// The rule: its object is encoded only when the store meets it for the first time.
+        var rule: Alert.RuleRef
+
+        /// The rule object's JSON.
+        var ruleJSON: String {
+            var out = JSONBytes(pretty: false)
+            out.ruleObject(rule)
+            return String(decoding: out.bytes, as: UTF8.self)
+        }
 
         /// The alert's JSON whole, for a store that cannot keep the rule apart.
-        var whole: String { String(decoding: StoredAlert.splice(article: article, middle: middle, rule: rule), as: UTF8.self) }
+        var whole: String { String(decoding: StoredAlert.splice(article: article, middle: middle, rule: ruleJSON), as: UTF8.self) }
     }
 
-    /// The rows of one article's alerts (in order), their article object encoded once.
+    /// The rows of one article's alerts (in order), their article object encoded once and
+    /// each alert's middle part written on its own (`JSONBytes.alertMiddle`); spliced, the
+    /// parts are the alert's compact JSON (`StateStorageTests`, `ReportTests`).
     static func encode(_ alerts: [Alert]) -> [Row] {
         guard let first = alerts.first?.article else { return [] }
         var sub = JSONBytes(pretty: false)
         sub.articleObject(first)
-        let articleJSON = sub.bytes
-        let articleString = String(decoding: articleJSON, as: UTF8.self)
+        let articleString = String(decoding: sub.bytes, as: UTF8.self)
         var out = JSONBytes(pretty: false)
         return alerts.map { alert in
             out.reset()
-            guard alert.article == first else {
+            guard alert.article == first, alert.alsoSeen == nil, alert.trend == nil else {
                 out.alert(alert)
                 return .whole(String(decoding: out.bytes, as: UTF8.self))
             }
-            out.alert(alert, articleJSON: articleJSON)
-            guard alert.alsoSeen == nil, let split = split(out.bytes, articleLength: articleJSON.count, hasTrend: alert.trend != nil) else {
-                return .whole(String(decoding: out.bytes, as: UTF8.self))
-            }
-            return .parts(Encoded(article: articleString, middle: String(decoding: split.middle, as: UTF8.self),
-                                  rule: String(decoding: split.rule, as: UTF8.self)))
+            out.alertMiddle(alert)
+            return .parts(Encoded(article: articleString, middle: String(decoding: out.bytes, as: UTF8.self), rule: alert.rule))
         }
     }
 
-    private static func lastIndex(of needle: [UInt8], in hay: [UInt8]) -> Int? {
-        var i = hay.count - needle.count
-        while i >= 0 {
-            if hay[i] == needle[0] && hay[i..<(i + needle.count)].elementsEqual(needle) { return i }
-            i -= 1
-        }
-        return nil
-    }
 }
 
 /// Where a state keeps the shared parts of stored alerts (SQLite and PostgreSQL each have one).
@@ -184,7 +158,7 @@ struct AlertPartWriter<Store: AlertPartStore> {
             if let id = knownRules.row(alert.rule) {
                 ruleRow = id
             } else {
-                guard let id = try store.ruleRow(e.rule) else { return (e.whole, nil, nil) }
+                guard let id = try store.ruleRow(e.ruleJSON) else { return (e.whole, nil, nil) }
                 knownRules.add(alert.rule, row: id)
                 newRules.add(alert.rule, row: id)
                 ruleRow = id

@@ -51,7 +51,7 @@ final class ReportTests: XCTestCase {
         func bytes(_ row: StoredAlert.Row) -> [UInt8] {
             switch row {
             case .whole(let json): return Array(json.utf8)
-            case .parts(let e): return StoredAlert.splice(article: e.article, middle: e.middle, rule: e.ruleJSON)
+            case .parts(let e): return StoredAlert.splice(article: e.article, middle: String(decoding: e.middle, as: UTF8.self), rule: e.ruleJSON)
             }
         }
         // In runs of one article, then with the article changing at every alert.
@@ -61,7 +61,7 @@ final class ReportTests: XCTestCase {
             for (row, a) in zip(rows, batch) { XCTAssertEqual(bytes(row), ReportEncoder.compact(a)) }
         }
         guard case .parts(let e) = StoredAlert.encode(alerts)[0] else { return XCTFail("an alert of the first article is split") }
-        XCTAssertEqual(try StoredAlert.decode(json: e.middle, article: e.article, rule: e.ruleJSON), alerts[0])
+        XCTAssertEqual(try StoredAlert.decode(json: String(decoding: e.middle, as: UTF8.self), article: e.article, rule: e.ruleJSON), alerts[0])
     }
 
     func testReportValidatesAgainstSchema() throws {

@@ -48,7 +48,7 @@ final class StateStorageTests: XCTestCase {
             XCTAssertEqual(Array(e.article.utf8), article.bytes)
             XCTAssertTrue(e.ruleJSON.hasPrefix(#"{"file":"rules/r.yaml","id":"#))
             let json = ReportEncoder.compact(alert)
-            XCTAssertEqual(StoredAlert.splice(article: e.article, middle: e.middle, rule: e.ruleJSON), json, String(decoding: json, as: UTF8.self))
+            XCTAssertEqual(StoredAlert.splice(article: e.article, middle: String(decoding: e.middle, as: UTF8.self), rule: e.ruleJSON), json, String(decoding: json, as: UTF8.self))
         }
         var trend = trickyAlerts()[0]
         trend.trend = Alert.TrendInfo(group: nil, windowStart: "2025-01-01T00:00:00Z", windowEnd: "2025-01-08T00:00:00Z", articles: [])

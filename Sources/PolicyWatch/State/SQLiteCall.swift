@@ -63,23 +63,36 @@ struct SQLiteCall {
     /// Binds each text at its index without SQLite copying it, then runs the statement: a
     /// copy (SQLite's allocation and `memcpy` per value) cost as much as the bind itself.
     /// The texts are read during the run only, inside their `withUTF8`.
-    func run(_ db: Database, texts: [(index: Int32, text: String)]) throws {
-        try bindWithoutCopy(texts[...], db)
+    /// `utf8`: a text given as its UTF-8 bytes, bound the same way.
+    func run(_ db: Database, texts: [(index: Int32, text: String)], utf8: (index: Int32, bytes: [UInt8])? = nil) throws {
+        try bindWithoutCopy(texts[...], utf8: utf8, db)
     }
 
-    private func bindWithoutCopy(_ texts: ArraySlice<(index: Int32, text: String)>, _ db: Database) throws {
-        guard let first = texts.first else { return try run(db) }
+    private func bindWithoutCopy(_ texts: ArraySlice<(index: Int32, text: String)>, utf8: (index: Int32, bytes: [UInt8])?, _ db: Database) throws {
+        guard let first = texts.first else {
+            guard let utf8 else { return try run(db) }
+            return try utf8.bytes.withUnsafeBufferPointer { u in
+                bindWithoutCopy(utf8.index, UnsafeRawBufferPointer(u))
+                defer { sqlite3_bind_null(handle, utf8.index) }
+                try run(db)
+            }
+        }
         let index = first.index
         var text = first.text
         try text.withUTF8 { u in
-            // An empty buffer may have no address, which SQLite would take for NULL.
-            if let base = u.baseAddress {
-                sqlite3_bind_text(handle, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(u.count), nil)  // nil: SQLITE_STATIC
-            } else {
-                sqlite3_bind_text(handle, index, "", 0, Self.transient)
-            }
+            bindWithoutCopy(index, UnsafeRawBufferPointer(u))
             defer { sqlite3_bind_null(handle, index) }  // the statement keeps no pointer to it
-            try bindWithoutCopy(texts.dropFirst(), db)
+            try bindWithoutCopy(texts.dropFirst(), utf8: utf8, db)
+        }
+    }
+
+    /// Binds UTF-8 text SQLite reads in place (SQLITE_STATIC): valid until the run ends.
+    private func bindWithoutCopy(_ index: Int32, _ u: UnsafeRawBufferPointer) {
+        // An empty buffer may have no address, which SQLite would take for NULL.
+        if let base = u.baseAddress {
+            sqlite3_bind_text(handle, index, base.assumingMemoryBound(to: CChar.self), Int32(u.count), nil)  // nil: SQLITE_STATIC
+        } else {
+            sqlite3_bind_text(handle, index, "", 0, Self.transient)
         }
     }
 

@@ -517,7 +517,10 @@ public final class StateStore: StoryIndex, Sendable {
                 insert.bind(3, storyRow)
                 insert.bind(6, stored.articlePart)
                 insert.bind(7, stored.rulePart)
-                try insert.run(db, texts: [(1, alert.id), (2, alert.rule.id), (4, batch.now), (5, stored.json)])
+                switch stored.json {
+                case .string(let json): try insert.run(db, texts: [(1, alert.id), (2, alert.rule.id), (4, batch.now), (5, json)])
+                case .bytes(let json): try insert.run(db, texts: [(1, alert.id), (2, alert.rule.id), (4, batch.now)], utf8: (5, json))
+                }
                 guard insert.changes(db) == 1 else { continue }
                 parts.used()
                 let rowid = insert.lastRowID(db)

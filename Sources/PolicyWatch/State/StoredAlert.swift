@@ -50,10 +50,25 @@ enum StoredAlert {
         case parts(Encoded)
     }
 
+    /// An alert row's JSON: whole, as a string, or the middle part's bytes.
+    enum Text {
+        case string(String)
+        case bytes([UInt8])
+
+        var string: String {
+            switch self {
+            case .string(let s): s
+            case .bytes(let b): String(decoding: b, as: UTF8.self)
+            }
+        }
+    }
+
     struct Encoded: Sendable {
-        /// The article object (one string shared by the article's alerts) and the middle part.
+        /// The article object (one string shared by the article's alerts) and the middle part,
+        /// as bytes: the store binds them as they are (making a `String` of them checked their
+        /// UTF-8 again, a third of the cost of encoding them).
         var article: String
-        var middle: String
+        var middle: [UInt8]
         /// The rule: its object is encoded only when the store meets it for the first time.
         var rule: Alert.RuleRef
 
@@ -65,7 +80,7 @@ enum StoredAlert {
         }
 
         /// The alert's JSON whole, for a store that cannot keep the rule apart.
-        var whole: String { String(decoding: StoredAlert.splice(article: article, middle: middle, rule: ruleJSON), as: UTF8.self) }
+        var whole: String { String(decoding: StoredAlert.splice(article: article, middle: String(decoding: middle, as: UTF8.self), rule: ruleJSON), as: UTF8.self) }
     }
 
     /// The rows of one article's alerts (in order), their article object encoded once and
@@ -84,7 +99,7 @@ enum StoredAlert {
                 return .whole(String(decoding: out.bytes, as: UTF8.self))
             }
             out.alertMiddle(alert)
-            return .parts(Encoded(article: articleString, middle: String(decoding: out.bytes, as: UTF8.self), rule: alert.rule))
+            return .parts(Encoded(article: articleString, middle: Array(out.bytes), rule: alert.rule))
         }
     }
 
@@ -145,26 +160,26 @@ struct AlertPartWriter<Store: AlertPartStore> {
     /// The alert's row values: its JSON (whole or the middle part) and its parts' rows.
     /// `encoded` is the alert's `StoredAlert.encode` made ahead (on the thread that scanned
     /// it); without it, or when the alert changed since (a copy's id), it is encoded here.
-    mutating func store(_ alert: Alert, encoded: StoredAlert.Row? = nil) throws -> (json: String, articlePart: Int64?, rulePart: Int64?) {
+    mutating func store(_ alert: Alert, encoded: StoredAlert.Row? = nil) throws -> (json: StoredAlert.Text, articlePart: Int64?, rulePart: Int64?) {
         if article?.ref != alert.article {
             try endOfArticle()
             article = (alert.article, nil)
         }
         switch encoded ?? StoredAlert.encode([alert])[0] {
         case .whole(let json):
-            return (json, nil, nil)
+            return (.string(json), nil, nil)
         case .parts(let e):
             let ruleRow: Int64
             if let id = knownRules.row(alert.rule) {
                 ruleRow = id
             } else {
-                guard let id = try store.ruleRow(e.ruleJSON) else { return (e.whole, nil, nil) }
+                guard let id = try store.ruleRow(e.ruleJSON) else { return (.string(e.whole), nil, nil) }
                 knownRules.add(alert.rule, row: id)
                 newRules.add(alert.rule, row: id)
                 ruleRow = id
             }
             if article!.row == nil { article!.row = try store.insertArticle(e.article) }
-            return (e.middle, article!.row, ruleRow)
+            return (.bytes(e.middle), article!.row, ruleRow)
         }
     }
 

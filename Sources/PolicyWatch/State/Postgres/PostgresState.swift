@@ -130,7 +130,7 @@ public final class PostgresState: StateBackend, SourceLeaser, @unchecked Sendabl
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                     ON CONFLICT (id) DO NOTHING RETURNING id
                     """, [.text(alert.id), .text(alert.rule.id), .text(story), .text(a.key), .text(alert.rule.severity.rawValue),
-                          .text(batch.now), .text(stored.json), .int(stored.articlePart.map(Int.init)), .int(stored.rulePart.map(Int.init))])
+                          .text(batch.now), .text(stored.json.string), .int(stored.articlePart.map(Int.init)), .int(stored.rulePart.map(Int.init))])
                 guard !inserted.isEmpty else { continue }
                 parts.used()
                 for tag in alert.rule.tags {

@@ -64,11 +64,11 @@ struct SQLiteCall {
     /// copy (SQLite's allocation and `memcpy` per value) cost as much as the bind itself.
     /// The texts are read during the run only, inside their `withUTF8`.
     /// `utf8`: a text given as its UTF-8 bytes, bound the same way.
-    func run(_ db: Database, texts: [(index: Int32, text: String)], utf8: (index: Int32, bytes: [UInt8])? = nil) throws {
+    func run(_ db: Database, texts: [(index: Int32, text: String)], utf8: (index: Int32, bytes: ArraySlice<UInt8>)? = nil) throws {
         try bindWithoutCopy(texts[...], utf8: utf8, db)
     }
 
-    private func bindWithoutCopy(_ texts: ArraySlice<(index: Int32, text: String)>, utf8: (index: Int32, bytes: [UInt8])?, _ db: Database) throws {
+    private func bindWithoutCopy(_ texts: ArraySlice<(index: Int32, text: String)>, utf8: (index: Int32, bytes: ArraySlice<UInt8>)?, _ db: Database) throws {
         guard let first = texts.first else {
             guard let utf8 else { return try run(db) }
             return try utf8.bytes.withUnsafeBufferPointer { u in

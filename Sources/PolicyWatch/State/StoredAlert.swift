@@ -53,7 +53,7 @@ enum StoredAlert {
     /// An alert row's JSON: whole, as a string, or the middle part's bytes.
     enum Text {
         case string(String)
-        case bytes([UInt8])
+        case bytes(ArraySlice<UInt8>)
 
         var string: String {
             switch self {
@@ -68,7 +68,7 @@ enum StoredAlert {
         /// as bytes: the store binds them as they are (making a `String` of them checked their
         /// UTF-8 again, a third of the cost of encoding them).
         var article: String
-        var middle: [UInt8]
+        var middle: ArraySlice<UInt8>
         /// The rule: its object is encoded only when the store meets it for the first time.
         var rule: Alert.RuleRef
 
@@ -91,15 +91,28 @@ enum StoredAlert {
         var sub = JSONBytes(pretty: false)
         sub.articleObject(first)
         let articleString = String(decoding: sub.bytes, as: UTF8.self)
+        // The middles of all the article's alerts in one buffer, each row a slice of it.
         var out = JSONBytes(pretty: false)
-        return alerts.map { alert in
-            out.reset()
+        var parts: [Range<Int>?] = []
+        var whole: [Int: String] = [:]
+        for (i, alert) in alerts.enumerated() {
             guard alert.article == first, alert.alsoSeen == nil, alert.trend == nil else {
-                out.alert(alert)
-                return .whole(String(decoding: out.bytes, as: UTF8.self))
+                var one = JSONBytes(pretty: false)
+                one.alert(alert)
+                whole[i] = String(decoding: one.bytes, as: UTF8.self)
+                parts.append(nil)
+                continue
             }
+            let start = out.bytes.count
             out.alertMiddle(alert)
-            return .parts(Encoded(article: articleString, middle: Array(out.bytes), rule: alert.rule))
+            parts.append(start..<out.bytes.count)
+        }
+        // The rows wait in the pipeline until committed: a copy at the bytes' size, not the
+        // buffer's grown capacity.
+        let buffer = out.bytes.withUnsafeBufferPointer { [UInt8]($0) }
+        return alerts.indices.map { i in
+            guard let range = parts[i] else { return .whole(whole[i]!) }
+            return .parts(Encoded(article: articleString, middle: buffer[range], rule: alerts[i].rule))
         }
     }
 

@@ -66,7 +66,7 @@ public struct AhoCorasick: Sendable {
         var fail = [Int32](repeating: 0, count: n)  // by breadth-first number
         var hasOutput = [Bool](repeating: false, count: n)
         var outLists = [[Int32]](repeating: [], count: n)
-        var dense = [UInt32](repeating: 0, count: denseCount * classCount)
+        var dense: [UInt32] = []
         // Sparse children by breadth-first number (filled as states are visited).
         var sChildStart = [Int32](repeating: 0, count: n - denseCount + 1)
         var sChildClass: [UInt8] = []
@@ -132,14 +132,18 @@ public struct AhoCorasick: Sendable {
         }
         if isAllDense {
             // Row b at b * rowStride, or one entry later when a pattern ends in b.
-            func allDenseCode(_ t: Int32) -> UInt32 { UInt32(Int(t) * rowStride + (hasOutput[Int(t)] ? 1 : 0)) }
+            let codes = (0..<n).map { UInt32($0 * rowStride + (hasOutput[$0] ? 1 : 0)) }
             dense = [UInt32](repeating: 0, count: n * rowStride)
-            for b in 0..<n {
-                let row = Int(allDenseCode(Int32(b)))
-                for c in 0..<classCount { dense[row + c] = allDenseCode(rawDense[b * classCount + c]) }
+            dense.withUnsafeMutableBufferPointer { table in
+                rawDense.withUnsafeBufferPointer { raw in
+                    for b in 0..<n {
+                        let row = Int(codes[b]), from = b * classCount
+                        for c in 0..<classCount { table[row + c] = codes[Int(raw[from + c])] }
+                    }
+                }
             }
         } else {
-            for i in 0..<rawDense.count { dense[i] = encode(rawDense[i]) }
+            dense = rawDense.map(encode)
         }
         var outputStart: [Int32] = [0]
         outputStart.reserveCapacity(n + 1)

@@ -347,8 +347,9 @@ static inline size_t pw_json_string_run(const uint8_t *src, size_t n, int32_t *h
 /// in such a state, or after `steps` steps; writes the states back and returns the steps taken.
 ///
 /// Why C: the Swift loop kept its pointers on the stack (spills) and spent about 14 instructions a
-/// byte; this one is four loads and an add a byte, and one test for the four streams.
-static inline size_t pw_dfa4_run(const uint8_t *t0, const uint8_t *t1, const uint8_t *t2, const uint8_t *t3,
+/// byte; this one is four loads and an add a byte, and one test for the four streams. Not inlined,
+/// so that its twelve live values get registers of their own (inlined, some went to the stack).
+__attribute__((noinline)) static size_t pw_dfa4_run(const uint8_t *t0, const uint8_t *t1, const uint8_t *t2, const uint8_t *t3,
                                  size_t steps, const uint8_t *classes, const uint32_t *table, uint32_t *states) {
     uint32_t s0 = states[0], s1 = states[1], s2 = states[2], s3 = states[3];
     size_t i = 0;

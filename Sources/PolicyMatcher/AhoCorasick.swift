@@ -1,3 +1,5 @@
+import CPolicySIMD
+
 /// A byte-level Aho-Corasick automaton: every literal of every rule goes into one automaton,
 /// so an article is read once whatever the number of rules.
 ///
@@ -6,6 +8,12 @@
 /// byte classes, premultiplied so a step is one load; deeper states keep only their trie
 /// children and a failure link, which keeps the whole automaton small enough for the cache.
 /// A full table for 10,000 terms took 40 MB and a cache miss per byte.
+///
+/// When every state fits in the dense budget (100 and 1,000 benchmark rules), the automaton is
+/// stored differently, "all dense": rows `rowStride` entries apart, a state's code is its row's
+/// offset plus 1 when a pattern ends there (that row's entries start one later), so a step is
+/// `table[state + class]` with no mask and no sparse test, and the match test is bit 0. The four
+/// interleaved scans of that form run in C (`pw_dfa4_run`).
 public struct AhoCorasick: Sendable {
     /// Byte -> equivalence class (bytes that no pattern distinguishes share class 0).
     private let classes: [UInt8]
@@ -22,6 +30,10 @@ public struct AhoCorasick: Sendable {
     private let outputStart: [Int32]
     private let outputs: [Int32]
     private let longestPattern: Int
+    /// Every state has a row, in the all-dense layout (see above); `dense` then holds that layout.
+    let isAllDense: Bool
+    /// Entries from one row to the next in the all-dense layout: even, and more than `classCount`.
+    private let rowStride: Int
 
     /// Encoded state: a dense state is its premultiplied row offset; a sparse one is its
     /// number with `sparse` set; `match` marks states where some pattern ends.
@@ -45,14 +57,16 @@ public struct AhoCorasick: Sendable {
         let trie = Trie(symbols: patterns.map { p in p.map { Int(classes[Int($0)]) } })
         let n = trie.stateCount
         let (order, bfs, firstChild, kidClass, kidNext, ownOutputs) = (trie.order, trie.bfs, trie.firstChild, trie.kidClass, trie.kidNext, trie.ownOutputs)
-        let denseCount = max(1, min(n, denseBudget / max(1, classCount * 4)))
+        let rowStride = (classCount + 2) & ~1
+        let isAllDense = n * rowStride * 4 <= denseBudget && n * rowStride < Int(UInt32.max / 2)
+        let denseCount = isAllDense ? n : max(1, min(n, denseBudget / max(1, classCount * 4)))
 
         // Failure links and outputs, breadth first. `step` is the DFA transition, computed
         // from dense rows or by walking failure links from a sparse state.
         var fail = [Int32](repeating: 0, count: n)  // by breadth-first number
         var hasOutput = [Bool](repeating: false, count: n)
         var outLists = [[Int32]](repeating: [], count: n)
-        var dense = [UInt32](repeating: 0, count: denseCount * classCount)
+        var dense: [UInt32] = []
         // Sparse children by breadth-first number (filled as states are visited).
         var sChildStart = [Int32](repeating: 0, count: n - denseCount + 1)
         var sChildClass: [UInt8] = []
@@ -89,13 +103,15 @@ public struct AhoCorasick: Sendable {
                 fail[t] = b == 0 ? 0 : step(Int(fail[b]), Int(kidClass[k]))
             }
             if b < denseCount {
-                for c in 0..<classCount {
-                    if let t = child(b, c) {
-                        rawDense[b * classCount + c] = t
-                    } else {
-                        rawDense[b * classCount + c] = b == 0 ? 0 : rawDense[Int(fail[b]) * classCount + c]
-                    }
+                // The failure link's row (the root's is all root), then the state's own children:
+                // a copy, where a search of the children for every class took as long as
+                // scanning 5 MB at 1,000 rules.
+                let row = b * classCount
+                if b > 0 {
+                    let failRow = Int(fail[b]) * classCount
+                    for c in 0..<classCount { rawDense[row + c] = rawDense[failRow + c] }
                 }
+                for k in Int(firstChild[s])..<Int(firstChild[s + 1]) { rawDense[row + Int(kidClass[k])] = bfs[Int(kidNext[k])] }
             } else {
                 sChildStart[b - denseCount] = Int32(sChildClass.count)
                 for k in Int(firstChild[s])..<Int(firstChild[s + 1]) {
@@ -114,7 +130,21 @@ public struct AhoCorasick: Sendable {
             if hasOutput[t] { code |= Code.match }
             return code
         }
-        for i in 0..<rawDense.count { dense[i] = encode(rawDense[i]) }
+        if isAllDense {
+            // Row b at b * rowStride, or one entry later when a pattern ends in b.
+            let codes = (0..<n).map { UInt32($0 * rowStride + (hasOutput[$0] ? 1 : 0)) }
+            dense = [UInt32](repeating: 0, count: n * rowStride)
+            dense.withUnsafeMutableBufferPointer { table in
+                rawDense.withUnsafeBufferPointer { raw in
+                    for b in 0..<n {
+                        let row = Int(codes[b]), from = b * classCount
+                        for c in 0..<classCount { table[row + c] = codes[Int(raw[from + c])] }
+                    }
+                }
+            }
+        } else {
+            dense = rawDense.map(encode)
+        }
         var outputStart: [Int32] = [0]
         outputStart.reserveCapacity(n + 1)
         for o in outLists { outputStart.append(outputStart.last! + Int32(o.count)) }
@@ -131,6 +161,8 @@ public struct AhoCorasick: Sendable {
         self.outputStart = outputStart
         self.outputs = flat
         self.longestPattern = patterns.map(\.count).max() ?? 0
+        self.isAllDense = isAllDense
+        self.rowStride = rowStride
     }
 
     /// Byte -> equivalence class: bytes no pattern holds share class 0, the others get one
@@ -242,7 +274,13 @@ public struct AhoCorasick: Sendable {
     /// in order of end position.
     @inline(__always)
     private func scanStates(_ text: UnsafeBufferPointer<UInt8>, _ onState: (Int, Int) -> Void) {
-        if text.count >= Self.interleaveMinimum {
+        if isAllDense {
+            if text.count >= Self.interleaveMinimum {
+                scanInterleavedDense(text, onState)
+            } else {
+                scanRangeDense(text, from: 0, to: text.count, reportAfter: 0, onState)
+            }
+        } else if text.count >= Self.interleaveMinimum {
             scanInterleaved(text, onState)
         } else {
             scanRange(text, from: 0, to: text.count, reportAfter: 0, onState)
@@ -325,6 +363,74 @@ public struct AhoCorasick: Sendable {
                 finish(s1, i1, b2, b1, &found.1)
                 finish(s2, i2, b3, b2, &found.2)
                 finish(s3, i3, n, b3, &found.3)
+            }
+        }
+        for list in [found.0, found.1, found.2, found.3] {
+            for (state, end) in list { onState(Int(state), Int(end)) }
+        }
+    }
+
+    /// `scanRange` for the all-dense layout: calls `onState(state number, end)` for matches
+    /// ending after `reportAfter`.
+    @inline(__always)
+    private func scanRangeDense(_ text: UnsafeBufferPointer<UInt8>, from: Int, to: Int, reportAfter: Int,
+                                _ onState: (Int, Int) -> Void) {
+        classes.withUnsafeBufferPointer { cls in
+            dense.withUnsafeBufferPointer { table in
+                var s: UInt32 = 0
+                var i = from
+                while i < to {
+                    s = table[Int(s) &+ Int(cls[Int(text[i])])]
+                    i &+= 1
+                    if s & 1 != 0 && i > reportAfter { onState(Int(s) / rowStride, i) }
+                }
+            }
+        }
+    }
+
+    /// `scanInterleaved` for the all-dense layout: the same four slices, their common length
+    /// run by `pw_dfa4_run`, which returns after each step that ends a pattern in some slice.
+    private func scanInterleavedDense(_ text: UnsafeBufferPointer<UInt8>, _ onState: (Int, Int) -> Void) {
+        let n = text.count
+        let overlap = max(0, longestPattern - 1)
+        let bounds = (n / 4, n / 2, n * 3 / 4)
+        // Slice k reads [start_k, end_k) and owns the matches ending in (bound_k, end_k].
+        let starts = (0, max(0, bounds.0 - overlap), max(0, bounds.1 - overlap), max(0, bounds.2 - overlap))
+        let common = min(bounds.0 - starts.0, bounds.1 - starts.1, bounds.2 - starts.2, n - starts.3)
+        var found: ([(Int32, Int32)], [(Int32, Int32)], [(Int32, Int32)], [(Int32, Int32)]) = ([], [], [], [])
+        let stride = rowStride
+        classes.withUnsafeBufferPointer { cls in
+            dense.withUnsafeBufferPointer { table in
+                let base = text.baseAddress!
+                var states: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
+                var done = 0
+                withUnsafeMutableBytes(of: &states) { raw in
+                    let sp = raw.baseAddress!.assumingMemoryBound(to: UInt32.self)
+                    while done < common {
+                        // At least one step is taken, so the states below are new.
+                        done += pw_dfa4_run(base + starts.0 + done, base + starts.1 + done, base + starts.2 + done,
+                                            base + starts.3 + done, common - done, cls.baseAddress!, table.baseAddress!, sp)
+                        if (sp[0] | sp[1] | sp[2] | sp[3]) & 1 != 0 {
+                            if sp[0] & 1 != 0 { found.0.append((Int32(Int(sp[0]) / stride), Int32(starts.0 + done))) }
+                            if sp[1] & 1 != 0 && starts.1 + done > bounds.0 { found.1.append((Int32(Int(sp[1]) / stride), Int32(starts.1 + done))) }
+                            if sp[2] & 1 != 0 && starts.2 + done > bounds.1 { found.2.append((Int32(Int(sp[2]) / stride), Int32(starts.2 + done))) }
+                            if sp[3] & 1 != 0 && starts.3 + done > bounds.2 { found.3.append((Int32(Int(sp[3]) / stride), Int32(starts.3 + done))) }
+                        }
+                    }
+                }
+                // Each slice's rest, alone, from the state it reached.
+                func finish(_ s: UInt32, _ i: Int, _ end: Int, _ bound: Int, _ out: inout [(Int32, Int32)]) {
+                    var s = s, i = i
+                    while i < end {
+                        s = table[Int(s) &+ Int(cls[Int(text[i])])]
+                        i &+= 1
+                        if s & 1 != 0 && i > bound { out.append((Int32(Int(s) / stride), Int32(i))) }
+                    }
+                }
+                finish(states.0, starts.0 + common, bounds.0, 0, &found.0)
+                finish(states.1, starts.1 + common, bounds.1, bounds.0, &found.1)
+                finish(states.2, starts.2 + common, bounds.2, bounds.1, &found.2)
+                finish(states.3, starts.3 + common, n, bounds.2, &found.3)
             }
         }
         for list in [found.0, found.1, found.2, found.3] {

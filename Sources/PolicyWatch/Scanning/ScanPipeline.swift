@@ -114,7 +114,7 @@ public struct ScanPipeline: Sendable {
         for sink in sinks { sink.begin() }
         // A run that throws leaves its committed alerts in the outbox, unsent.
         var flushed = false
-        defer { if !flushed { committer.sinkStage.abandon() } }
+        defer { if !flushed { committer.abandon() } }
         // The report and JSON Lines sinks have their bytes encoded on the scanning threads.
         var scanner = self.scanner
         scanner.encodeAhead = sinks.reduce(into: []) { $0.formUnion(($1 as? ReporterSink)?.encodedAhead ?? []) }
@@ -140,7 +140,7 @@ public struct ScanPipeline: Sendable {
                 if let done = scanned.piece.finishedLease {
                     // A source is given up only once its articles are committed: a scanner
                     // killed after this loses nothing the others would not redo.
-                    try committer.commitPending()
+                    try committer.commitPending(wait: true)
                     try leaser?.finishedSource(done)
                 }
                 meter.bytes += scanned.piece.bytes
@@ -152,7 +152,8 @@ public struct ScanPipeline: Sendable {
                     progress(meter)
                 }
             })
-        try committer.commitPending()
+        try committer.commitPending(wait: true)
+        committer.collectCommits()
         try committer.commitTrends(history: index as? any AlertHistory, at: started)
         committer.flush()
         flushed = true
@@ -271,6 +272,8 @@ public struct ScanPipeline: Sendable {
         /// Correlation rules, when the rules declare any, and the alerts of this run they count.
         var trendStage: TrendStage?
         var trendInputs: [Alert] = []
+        /// The commit thread, started with the first group (the trend stage is set by then).
+        lazy var storyStage = StoryStage(index: index, sinkStage: sinkStage, trends: trendStage)
 
         init(index: any StoryIndex, sinks: [any AlertSink], reporters: [ReporterConfig], rescan: Bool, now: String, window: AlertWindow,
              groupArticles: Int, clock: @escaping @Sendable () -> Date) {
@@ -287,7 +290,15 @@ public struct ScanPipeline: Sendable {
 
         /// Sends what the window still holds, once the sinks have every batch before it.
         func flush() {
+            storyStage.close()
             sinkStage.finish()
+        }
+
+        /// Stops both threads without sending what waits (the run failed: its committed alerts
+        /// wait in the state's outbox).
+        func abandon() {
+            storyStage.close()
+            sinkStage.abandon()
         }
 
         func commit(_ scanned: ScannedPiece) throws {
@@ -326,8 +337,11 @@ public struct ScanPipeline: Sendable {
             }
         }
 
-        /// Commits the pieces gathered so far (also at the end of the run).
-        func commitPending() throws {
+        /// Hands the pieces gathered so far to the commit thread (`storyStage`), which stores
+        /// them and passes them on to the sinks; with `wait`, returns once they are stored (at
+        /// the end of the run, and before a leased source is given up). A commit that failed
+        /// is thrown here.
+        func commitPending(wait: Bool = false) throws {
             lastCommit = clock()
             defer {
                 pending = StoryBatch(reporters: reporters, rescan: rescan, now: now)
@@ -335,25 +349,147 @@ public struct ScanPipeline: Sendable {
                 pendingPieces = 0
                 pendingAlerts = 0
             }
-            guard !pending.articles.isEmpty || !pending.files.isEmpty || !pending.feeds.isEmpty else { return }
-            let result = try index.commit(pending)
-            outcome.articles += result.evaluated
-            outcome.unchangedArticles += pending.articles.count - result.evaluated
-            outcome.raised += result.raised.count
-            // Trends need an alert's article, tags and facets, not its evidence: keeping the
-            // evidence of every counted alert would make memory grow with the run.
-            if let trendStage {
-                trendInputs += result.raised.filter(trendStage.counts).map { alert in
-                    var slim = alert
-                    slim.matches = []
-                    return slim
-                }
+            if !pending.articles.isEmpty || !pending.files.isEmpty || !pending.feeds.isEmpty {
+                var batch = StoryBatch(now: now)
+                swap(&batch, &pending)
+                try storyStage.put(batch)
             }
-            // The batch goes along to be freed on the sink stage's thread: releasing its
-            // alerts and their encoded rows is a sizeable part of a commit's time.
-            var done = StoryBatch(now: now)
-            swap(&done, &pending)
-            sinkStage.put(SinkStage.Batch(sightings: result.sightings, raised: result.raised, stories: result.stories, committed: done))
+            if wait { try storyStage.drain() }
+        }
+
+        /// What the commit thread did, added to the run's outcome once it is idle.
+        func collectCommits() {
+            let done = storyStage.takeTotals()
+            outcome.articles += done.evaluated
+            outcome.unchangedArticles += done.unchanged
+            outcome.raised += done.raised
+            trendInputs += done.trendInputs
+        }
+
+        /// The story-index stage's thread: commits each group handed over, in order, while the
+        /// calling thread gathers the next one from the scanning threads (a commit is a burst
+        /// of work: done on the calling thread, the scanning threads stood still once their
+        /// window was full). At most `limit` groups wait.
+        final class StoryStage: @unchecked Sendable {
+            struct Totals {
+                var evaluated = 0
+                var unchanged = 0
+                var raised = 0
+                var trendInputs: [Alert] = []
+            }
+
+            private let cond = NSCondition()
+            // Guarded by `cond`.
+            private var queue: [StoryBatch] = []
+            private var busy = false
+            private var failure: Error?
+            private var totals = Totals()
+            private var closed = false
+            private var running = true
+            private let limit: Int
+            private let index: any StoryIndex
+            private let sinkStage: SinkStage
+            private let trends: TrendStage?
+
+            init(index: any StoryIndex, sinkStage: SinkStage, trends: TrendStage?, limit: Int = 1) {
+                self.index = index
+                self.sinkStage = sinkStage
+                self.trends = trends
+                self.limit = max(1, limit)
+                let thread = Thread { [self] in run() }
+                thread.stackSize = 8 << 20
+                thread.start()
+            }
+
+            /// Hands a group over; waits while `limit` groups wait. Throws an earlier failure.
+            func put(_ batch: StoryBatch) throws {
+                cond.lock()
+                defer { cond.unlock() }
+                while queue.count >= limit && failure == nil { cond.wait() }
+                if let failure { throw failure }
+                queue.append(batch)
+                cond.broadcast()
+            }
+
+            /// Waits until every group handed over is stored; throws the first failure.
+            func drain() throws {
+                cond.lock()
+                defer { cond.unlock() }
+                while (!queue.isEmpty || busy) && failure == nil { cond.wait() }
+                if let failure { throw failure }
+            }
+
+            /// The totals so far (call once drained), reset.
+            func takeTotals() -> Totals {
+                cond.lock()
+                defer { cond.unlock() }
+                let t = totals
+                totals = Totals()
+                return t
+            }
+
+            /// Ends the thread (after `drain`, or when the run failed: what waits is dropped, a
+            /// commit under way ends first), and returns once it has.
+            func close() {
+                cond.lock()
+                defer { cond.unlock() }
+                closed = true
+                queue.removeAll()
+                cond.broadcast()
+                while running { cond.wait() }
+            }
+
+            private func next() -> StoryBatch? {
+                cond.lock()
+                defer { cond.unlock() }
+                while queue.isEmpty && !closed { cond.wait() }
+                guard !closed, failure == nil else { return nil }
+                busy = true
+                let batch = queue.removeFirst()
+                cond.broadcast()
+                return batch
+            }
+
+            private func run() {
+                while let batch = next() {
+                    do {
+                        let result = try index.commit(batch)
+                        var counted: [Alert] = []
+                        // Trends need an alert's article, tags and facets, not its evidence: keeping
+                        // the evidence of every counted alert would make memory grow with the run.
+                        if let trends {
+                            counted = result.raised.filter(trends.counts).map { alert in
+                                var slim = alert
+                                slim.matches = []
+                                return slim
+                            }
+                        }
+                        cond.lock()
+                        totals.evaluated += result.evaluated
+                        totals.unchanged += batch.articles.count - result.evaluated
+                        totals.raised += result.raised.count
+                        totals.trendInputs += counted
+                        cond.unlock()
+                        // The batch goes along to be freed on the sink stage's thread: releasing its
+                        // alerts and their encoded rows is a sizeable part of a commit's time.
+                        sinkStage.put(SinkStage.Batch(sightings: result.sightings, raised: result.raised, stories: result.stories, committed: batch))
+                        cond.lock()
+                        busy = false
+                        cond.broadcast()
+                        cond.unlock()
+                    } catch {
+                        cond.lock()
+                        failure = error
+                        busy = false
+                        cond.broadcast()
+                        cond.unlock()
+                    }
+                }
+                cond.lock()
+                running = false
+                cond.broadcast()
+                cond.unlock()
+            }
         }
 
         /// Trend alerts over this run's alerts and the history's (`TrendStage`), committed

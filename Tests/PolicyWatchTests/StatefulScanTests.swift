@@ -350,7 +350,10 @@ final class StatefulScanTests: XCTestCase {
         XCTAssertGreaterThan(index.lookUps, 0)
         XCTAssertEqual(second.unchangedArticles, 1, "the known article is not evaluated again")
         XCTAssertEqual(second.raised.map(\.article.key), ["new"])
-        XCTAssertFalse(try StateStore.inMemory().holdsNoArticles() == false, "a new SQLite state holds none")
+        let state = try StateStore.inMemory()
+        XCTAssertTrue(try state.holdsNoArticles(), "a new SQLite state holds none")
+        _ = try scan([dir.url("a")], state: state)
+        XCTAssertFalse(try state.holdsNoArticles(), "one that has scanned holds some")
     }
 
     /// Feeds are fetched concurrently (a window at a time), and their alerts still come in the

@@ -196,20 +196,13 @@ public struct RuleScanner: Sendable {
     /// scalar path.
     static func snippet(ascii bytes: [UInt8], _ r: Range<Int>, radius: Int = 60) -> String {
         @inline(__always) func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
-        var lo = max(0, r.lowerBound - radius)
-        var hi = min(bytes.count, r.upperBound + radius)
-        if lo > 0, let sp = bytes[lo..<r.lowerBound].firstIndex(where: isSpace), sp < r.lowerBound - 10 { lo = sp + 1 }
-        if hi < bytes.count, let sp = bytes[r.upperBound..<hi].lastIndex(where: isSpace), sp > r.upperBound + 10 { hi = sp }
+        let (lo, hi) = snippetWindow(bytes, r, radius: radius, isSpace: isSpace)
         return bytes.withUnsafeBufferPointer { source in
             let src = source.baseAddress!
             return String(unsafeUninitializedCapacity: max(0, hi - lo) + 6) { buffer in
                 let out = buffer.baseAddress!
                 var n = 0
-                func ellipsis() {  // …
-                    out[n] = 0xE2; out[n + 1] = 0x80; out[n + 2] = 0xA6
-                    n += 3
-                }
-                if lo > 0 { ellipsis() }
+                if lo > 0 { ellipsis(out, &n) }
                 let first = n
                 var i = lo
                 while i < hi {
@@ -230,7 +223,7 @@ public struct RuleScanner: Sendable {
                 }
                 // None at the end either (a word never holds a space).
                 if n > first && out[n - 1] == 0x20 { n -= 1 }
-                if hi < bytes.count { ellipsis() }
+                if hi < bytes.count { ellipsis(out, &n) }
                 return n
             }
         }
@@ -248,24 +241,34 @@ public struct RuleScanner: Sendable {
         })
     }
 
-    /// The snippet over code points given as ASCII bytes or as scalars, written straight
-    /// into the string's storage (`write` puts one code point's UTF-8, at most
-    /// `bytesPerUnit` bytes, and says how many).
+    /// The code points a snippet shows: about `radius` either side of the match, cut at a space
+    /// that lies more than 10 code points from it.
     @inline(__always)
-    static func snippet<T>(_ units: [T], _ r: Range<Int>, radius: Int = 60, bytesPerUnit: Int, isSpace: (T) -> Bool,
-                           write: (T, UnsafeMutablePointer<UInt8>) -> Int) -> String {
+    static func snippetWindow<T>(_ units: [T], _ r: Range<Int>, radius: Int, isSpace: (T) -> Bool) -> (lo: Int, hi: Int) {
         var lo = max(0, r.lowerBound - radius)
         var hi = min(units.count, r.upperBound + radius)
         if lo > 0, let sp = units[lo..<r.lowerBound].firstIndex(where: isSpace), sp < r.lowerBound - 10 { lo = sp + 1 }
         if hi < units.count, let sp = units[r.upperBound..<hi].lastIndex(where: isSpace), sp > r.upperBound + 10 { hi = sp }
+        return (lo, hi)
+    }
+
+    /// Writes "…" at `out + n`.
+    @inline(__always)
+    static func ellipsis(_ out: UnsafeMutablePointer<UInt8>, _ n: inout Int) {
+        out[n] = 0xE2; out[n + 1] = 0x80; out[n + 2] = 0xA6
+        n += 3
+    }
+
+    /// The snippet over code points, written straight into the string's storage (`write`
+    /// puts one code point's UTF-8, at most `bytesPerUnit` bytes, and says how many).
+    @inline(__always)
+    static func snippet<T>(_ units: [T], _ r: Range<Int>, radius: Int = 60, bytesPerUnit: Int, isSpace: (T) -> Bool,
+                           write: (T, UnsafeMutablePointer<UInt8>) -> Int) -> String {
+        let (lo, hi) = snippetWindow(units, r, radius: radius, isSpace: isSpace)
         return String(unsafeUninitializedCapacity: max(0, hi - lo) * bytesPerUnit + 6) { buffer in
             let out = buffer.baseAddress!
             var n = 0
-            func ellipsis() {  // …
-                out[n] = 0xE2; out[n + 1] = 0x80; out[n + 2] = 0xA6
-                n += 3
-            }
-            if lo > 0 { ellipsis() }
+            if lo > 0 { ellipsis(out, &n) }
             let first = n
             var lastSpace = false
             for i in lo..<max(lo, hi) {
@@ -283,7 +286,7 @@ public struct RuleScanner: Sendable {
                 }
             }
             if lastSpace && n > first && out[n - 1] == 0x20 { n -= 1 }
-            if hi < units.count { ellipsis() }
+            if hi < units.count { ellipsis(out, &n) }
             return n
         }
     }

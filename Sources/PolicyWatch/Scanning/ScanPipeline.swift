@@ -382,8 +382,8 @@ public struct ScanPipeline: Sendable {
             }
 
             private let cond = NSCondition()
-            // Guarded by `cond`.
-            private var queue: [StoryBatch] = []
+            // Guarded by `cond`: the group handed over, not yet taken, and whether one is being stored.
+            private var waiting: StoryBatch?
             private var busy = false
             private var failure: Error?
             private var totals = Totals()
@@ -406,9 +406,9 @@ public struct ScanPipeline: Sendable {
             func put(_ batch: StoryBatch) throws {
                 cond.lock()
                 defer { cond.unlock() }
-                while (!queue.isEmpty || busy) && failure == nil { cond.wait() }
+                while (waiting != nil || busy) && failure == nil { cond.wait() }
                 if let failure { throw failure }
-                queue.append(batch)
+                waiting = batch
                 cond.broadcast()
             }
 
@@ -416,7 +416,7 @@ public struct ScanPipeline: Sendable {
             func drain() throws {
                 cond.lock()
                 defer { cond.unlock() }
-                while (!queue.isEmpty || busy) && failure == nil { cond.wait() }
+                while (waiting != nil || busy) && failure == nil { cond.wait() }
                 if let failure { throw failure }
             }
 
@@ -435,7 +435,7 @@ public struct ScanPipeline: Sendable {
                 cond.lock()
                 defer { cond.unlock() }
                 closed = true
-                queue.removeAll()
+                waiting = nil
                 cond.broadcast()
                 while running { cond.wait() }
             }
@@ -443,10 +443,9 @@ public struct ScanPipeline: Sendable {
             private func next() -> StoryBatch? {
                 cond.lock()
                 defer { cond.unlock() }
-                while queue.isEmpty && !closed { cond.wait() }
-                guard !closed, failure == nil else { return nil }
+                while waiting == nil && !closed { cond.wait() }
+                guard !closed, failure == nil, let batch = waiting.take() else { return nil }
                 busy = true
-                let batch = queue.removeFirst()
                 cond.broadcast()
                 return batch
             }

@@ -68,19 +68,39 @@ final class StateStorageTests: XCTestCase {
         for read in [try store.alerts(), try store.undelivered(reporter: "jsonl:a.jsonl")] {
             XCTAssertEqual(read.map { ReportEncoder.compact($0) }, alerts.map { ReportEncoder.compact($0) })
         }
-        XCTAssertEqual(try store.count("alert_articles"), 2, "one article object per article")
+        XCTAssertEqual(try store.count("alert_groups"), 2, "one group, and one article object, per article")
         XCTAssertEqual(try store.count("alert_rules"), 2, "one rule object per rule version: r1 twice, r2")
-        let middle = try XCTUnwrap(try store.writer.read { try String.fetchOne($0, sql: "SELECT json FROM alerts ORDER BY rowid LIMIT 1") })
-        XCTAssertTrue(middle.hasPrefix(#","entities":"#), middle)
+        let text = try XCTUnwrap(try store.writer.read { try String.fetchOne($0, sql: "SELECT alerts FROM alert_groups ORDER BY first_alert LIMIT 1") })
+        let lines = try AlertGroup.lines(text)
+        XCTAssertEqual(lines.map(\.rule), ["r1", "r2"])
+        XCTAssertEqual(lines.map { String($0.id) }, [alerts[0].id, alerts[1].id])
+        XCTAssertTrue(lines.allSatisfy { $0.json.hasPrefix(#","entities":"#) && $0.rulePart != nil }, text)
 
-        // An article seen again, all its alerts raised before: no article object is left behind.
+        // An article seen again, all its alerts raised before: no group is added.
         try store.commit(StoryBatch(articles: [scanned(b, alerts: [alerts[2]])], rescan: true, now: "2025-06-02T00:00:00Z"))
-        XCTAssertEqual(try store.count("alert_articles"), 2)
+        XCTAssertEqual(try store.count("alert_groups"), 2)
         // A rule object already stored, in a later transaction: looked up, not stored again.
         let c = Article(title: "Third", body: "c", url: "https://x.example/3")
         try store.commit(StoryBatch(articles: [scanned(c, alerts: [alert("r1", c)])], now: "2025-06-02T00:00:00Z"))
         XCTAssertEqual(try store.count("alert_rules"), 2)
         XCTAssertEqual(try store.alerts(rule: "r1").map(\.article.key), [a.key, b.key, c.key])
+    }
+
+    /// A group's lines are split on tabs and newlines: a rule id holding them (or quotes and
+    /// backslashes) is read back whole, found by `--rule` and raised once per story.
+    func testAlertGroupLinesHoldAnyRuleID() throws {
+        let store = try StateStore.inMemory()
+        let odd = "r\t\"x\"\n\\y"
+        let a = Article(title: "Odd ids", body: "b", url: "https://x.example/odd")
+        let alerts = [alert(odd, a, tags: ["t"]), alert("plain", a)]
+        XCTAssertEqual(try store.commit(StoryBatch(articles: [scanned(a, alerts: alerts)], now: "2025-06-01T00:00:00Z")).raised.count, 2)
+        XCTAssertEqual(try store.alerts(rule: odd).map(\.rule.id), [odd])
+        XCTAssertEqual(try store.alerts(tags: ["t"]).map(\.rule.id), [odd])
+        XCTAssertEqual(try store.alerts().map { ReportEncoder.compact($0) }, alerts.map { ReportEncoder.compact($0) })
+        let again = StoryBatch(articles: [scanned(a, alerts: alerts + [alert("new", a)])], rescan: true, now: "2025-06-02T00:00:00Z")
+        XCTAssertEqual(try store.commit(again).raised.map(\.rule.id), ["new"])
+        XCTAssertEqual(try store.count("alerts"), 3)
+        XCTAssertEqual(try store.count("alert_groups"), 2)
     }
 
     /// A JSON report's due is one range per transaction; marking it, failing it and retrying

@@ -325,7 +325,57 @@ public final class StateStore: StoryIndex, Sendable {
                 CREATE INDEX alert_times_raised ON alert_times(raised);
                 """)
         }
+        m.registerMigration("v7") { db in
+            // Alerts by the article (`AlertGroup`): one row per article and transaction
+            // instead of one per alert. Alerts keep their numbers (the rowids of v6), so the
+            // outbox, its ranges and `alert_times` stay as they are; a group is a run of
+            // consecutive rows of one story, one time and one article object.
+            try db.execute(sql: AlertGroup.schema)
+            try Self.groupV6Alerts(db)
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO alert_group_tags (tag, alert_group)
+                    SELECT t.tag, (SELECT g.first_alert FROM alert_groups g WHERE g.first_alert <= t.alert ORDER BY g.first_alert DESC LIMIT 1)
+                    FROM alert_tags t;
+                DROP TABLE alert_tags;
+                DROP TABLE alerts;
+                DROP TABLE alert_articles;
+                """)
+        }
         return m
+    }
+
+    /// Migration v7: v6's alert rows as groups (`AlertGroup`).
+    private static func groupV6Alerts(_ db: Database) throws {
+        let insert = try db.makeStatement(sql: """
+            INSERT INTO alert_groups (first_alert, count, story_row, raised, article, alerts) VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        var group: (first: Int64, next: Int64, storyRow: Int64, raised: String, articlePart: Int64?, article: String?, count: Int)?
+        var text = JSONBytes(pretty: false)
+        func flush() throws {
+            guard let g = group else { return }
+            try insert.execute(arguments: [g.first, g.count, g.storyRow, g.raised, g.article, String(decoding: text.bytes, as: UTF8.self)])
+            text.reset()
+            group = nil
+        }
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT a.rowid, a.id, a.rule, a.story_row, a.raised, a.json, a.article_part, a.rule_part, p.json FROM alerts a
+            LEFT JOIN alert_articles p ON p.id = a.article_part ORDER BY a.rowid
+            """)
+        while let row = try rows.next() {
+            let n: Int64 = row[0], storyRow: Int64 = row[3], raised: String = row[4], articlePart: Int64? = row[6]
+            // A row in parts needs its article object: without it (never written so), it cannot be read back.
+            let rulePart: Int64? = row[8] == nil ? nil : row[7]
+            if let g = group, g.next != n || g.storyRow != storyRow || g.raised != raised
+                || (articlePart != nil && g.articlePart != nil && g.articlePart != articlePart) {
+                try flush()
+            }
+            if group == nil { group = (n, n, storyRow, raised, nil, nil, 0) }
+            if rulePart != nil, group!.articlePart == nil { (group!.articlePart, group!.article) = (articlePart, row[8]) }
+            group!.next = n + 1
+            group!.count += 1
+            AlertGroup.append(id: row[1], rulePart: rulePart, rule: row[2], json: .string(row[5]), to: &text)
+        }
+        try flush()
     }
 
     /// Brings the database to the current schema; the story hash version it uses.
@@ -463,19 +513,25 @@ public final class StateStore: StoryIndex, Sendable {
         let insertSighting = try db.cachedStatement(sql: """
             INSERT OR IGNORE INTO sightings (story_row, origin, url, key, source, seen) VALUES (?, ?, ?, ?, ?, ?)
             """)
-        let insertAlert = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO alerts (id, rule, story_row, raised, json, article_part, rule_part) VALUES (?, ?, ?, ?, ?, ?, ?)
+        let insertGroup = try db.cachedStatement(sql: """
+            INSERT INTO alert_groups (first_alert, count, story_row, raised, article, alerts) VALUES (?, ?, ?, ?, ?, ?)
             """)
-        let insertTag = try db.cachedStatement(sql: "INSERT OR IGNORE INTO alert_tags (alert, tag) VALUES (?, ?)")
+        let insertGroupTag = try db.cachedStatement(sql: "INSERT OR IGNORE INTO alert_group_tags (tag, alert_group) VALUES (?, ?)")
         let insertDelivery = try db.cachedStatement(sql: """
             INSERT OR IGNORE INTO deliveries (alert_id, alert, reporter, status, attempts, updated) VALUES (?, ?, ?, 'pending', 0, ?)
             """)
-        var parts = AlertPartWriter(store: SQLiteParts(db: db), knownRules: knownRules)
-        // Reporters owed this batch's alerts as one range of rowids, and that range.
+        var rules = RulePartRows(known: knownRules, db: db)
+        // The number of the next alert: one past the last group's.
+        var next = try Int64.fetchOne(db, sql: "SELECT first_alert + count FROM alert_groups ORDER BY first_alert DESC LIMIT 1") ?? 1
+        // The rules each story touched in this batch has raised (an alert is raised once per
+        // story and rule): empty for a story this batch started, else read once.
+        var fired: [Int64: Set<String>] = [:]
+        var group = JSONBytes(pretty: false)
+        // Reporters owed this batch's alerts as one range of numbers, and that range.
         let perRun = batch.reporters.filter(batch.recordsPerRun)
         let perAlert = batch.reporters.filter { !batch.recordsPerRun($0) }
         var range: (first: Int64, last: Int64)?
-        // The rowids of the alerts this transaction adds (`alert_times`).
+        // The numbers of the alerts this transaction adds (`alert_times`).
         var inserted: (first: Int64, last: Int64)?
         // Stories this batch started and no other article joined: their only sighting is
         // their own, so their alerts need no look-up for `also_seen`.
@@ -489,7 +545,7 @@ public final class StateStore: StoryIndex, Sendable {
             let new = item.keySeen == false ? try Self.insertNew(item, now: batch.now, insert: insertArticle, findByContent: findByContent, db) : nil
             if let new {
                 (story, storyRow) = (new.story, new.row)
-                if new.twin { startedAlone.remove(storyRow) } else { startedAlone.insert(storyRow) }
+                if new.twin { startedAlone.remove(storyRow) } else { startedAlone.insert(storyRow); fired[storyRow] = [] }
             } else if let known = try Self.known(a.key, find: findArticle, db) {
                 (story, storyRow) = (known.story, known.row)
                 startedAlone.remove(storyRow)
@@ -499,7 +555,7 @@ public final class StateStore: StoryIndex, Sendable {
                 }
             } else if let new = try Self.insertNew(item, now: batch.now, insert: insertArticle, findByContent: findByContent, db) {
                 (story, storyRow) = (new.story, new.row)
-                if new.twin { startedAlone.remove(storyRow) } else { startedAlone.insert(storyRow) }
+                if new.twin { startedAlone.remove(storyRow) } else { startedAlone.insert(storyRow); fired[storyRow] = [] }
             } else {
                 throw DatabaseError(message: "the article \(a.key) is neither in the state nor could be added")
             }
@@ -510,32 +566,37 @@ public final class StateStore: StoryIndex, Sendable {
             result.sightings.append((story, Alert.Sighting(key: a.key, url: a.url, source: a.source, path: a.path, seen: batch.now)))
             guard !unchanged, let alerts = item.alerts else { continue }
             result.evaluated += 1
+            guard !alerts.isEmpty else { continue }
+            var firedRules = try fired[storyRow] ?? Self.firedRules(storyRow: storyRow, db)
+            // This article's new alerts: one group, numbered from `first`.
+            let first = next
+            var article: String?
+            var tags: [String] = []
+            group.reset()
             for i in alerts.indices {
                 let (alert, encoded) = item.storyAlert(i, story: story)
-                let stored = try parts.store(alert, encoded: encoded)
-                let insert = SQLiteCall(insertAlert)
-                insert.bind(3, storyRow)
-                insert.bind(6, stored.articlePart)
-                insert.bind(7, stored.rulePart)
-                switch stored.json {
-                case .string(let json): try insert.run(db, texts: [(1, alert.id), (2, alert.rule.id), (4, batch.now), (5, json)])
-                case .bytes(let json): try insert.run(db, texts: [(1, alert.id), (2, alert.rule.id), (4, batch.now)], utf8: (5, json))
+                guard firedRules.insert(alert.rule.id).inserted else { continue }
+                switch encoded ?? StoredAlert.encode([alert])[0] {
+                case .whole(let json):
+                    AlertGroup.append(id: alert.id, rulePart: nil, rule: alert.rule.id, json: .string(json), to: &group)
+                case .parts(let e):
+                    // The group keeps one article object: an alert with another is stored whole.
+                    if let part = try rules.row(alert.rule, e), article == nil || article == e.article {
+                        article = e.article
+                        AlertGroup.append(id: alert.id, rulePart: part, rule: alert.rule.id, json: .bytes(e.middle), to: &group)
+                    } else {
+                        AlertGroup.append(id: alert.id, rulePart: nil, rule: alert.rule.id, json: .string(e.whole), to: &group)
+                    }
                 }
-                guard insert.changes(db) == 1 else { continue }
-                parts.used()
-                let rowid = insert.lastRowID(db)
-                inserted = (inserted?.first ?? rowid, rowid)
+                let number = next
+                next += 1
+                inserted = (inserted?.first ?? number, number)
                 if !perRun.isEmpty { range = inserted }
-                for tag in alert.rule.tags {
-                    let t = SQLiteCall(insertTag)
-                    t.bind(1, rowid)
-                    t.bind(2, tag)
-                    try t.run(db)
-                }
+                for tag in alert.rule.tags where !tags.contains(tag) { tags.append(tag) }
                 for reporter in perAlert where reporter.accepts(alert) {
                     let d = SQLiteCall(insertDelivery)
                     d.bind(1, alert.id)
-                    d.bind(2, rowid)
+                    d.bind(2, number)
                     d.bind(3, reporter.key)
                     d.bind(4, batch.now)
                     try d.run(db)
@@ -544,7 +605,24 @@ public final class StateStore: StoryIndex, Sendable {
                 result.stories.append(story)
                 raisedRows.append(storyRow)
             }
-            try parts.endOfArticle()
+            fired[storyRow] = firedRules
+            guard next > first else { continue }
+            let insert = SQLiteCall(insertGroup)
+            insert.bind(1, first)
+            insert.bind(2, next - first)
+            insert.bind(3, storyRow)
+            if let article {
+                try insert.run(db, texts: [(4, batch.now), (5, article)], utf8: (6, group.bytes[...]))
+            } else {
+                insert.bind(5, nil as String?)
+                try insert.run(db, texts: [(4, batch.now)], utf8: (6, group.bytes[...]))
+            }
+            for tag in tags {
+                let t = SQLiteCall(insertGroupTag)
+                t.bind(1, tag)
+                t.bind(2, first)
+                try t.run(db)
+            }
         }
         if let range {
             let insertRange = try db.cachedStatement(sql: """
@@ -564,7 +642,16 @@ public final class StateStore: StoryIndex, Sendable {
             if sightingsOf[row] == nil { sightingsOf[row] = try Self.sightings(storyRow: row, db) }
             result.raised[i].alsoSeen = Self.alsoSeen(sightingsOf[row]!, of: result.raised[i].article)
         }
-        return (result, parts.newRules)
+        return (result, rules.new)
+    }
+
+    /// The rules that have raised alerts on the story in row `storyRow` (`AlertGroup`).
+    private static func firedRules(storyRow: Int64, _ db: Database) throws -> Set<String> {
+        var out: Set<String> = []
+        for text in try String.fetchAll(db.cachedStatement(sql: "SELECT alerts FROM alert_groups WHERE story_row = ?"), arguments: [storyRow]) {
+            for line in try AlertGroup.lines(text) { out.insert(line.rule) }
+        }
+        return out
     }
 
     /// The story (its key and row) and content hash of an article already in the state.
@@ -600,30 +687,41 @@ public final class StateStore: StoryIndex, Sendable {
         return (item.article.key, insert.lastRowID(db), false)
     }
 
-    /// SQLite's tables of alert parts.
-    private struct SQLiteParts: AlertPartStore {
+    /// The rows of rule objects in `alert_rules` (`StoredAlert`): those committed earlier,
+    /// and those this transaction inserts (`new`, cached once it is committed).
+    private struct RulePartRows {
+        var known: RuleRows
+        var new = RuleRows()
         let db: Database
 
-        func insertArticle(_ json: String) throws -> Int64? {
-            let insert = SQLiteCall(try db.cachedStatement(sql: "INSERT INTO alert_articles (json) VALUES (?)"))
-            try insert.run(db, text: json, at: 1)
-            return insert.lastRowID(db)
+        init(known: RuleRows, db: Database) {
+            self.known = known
+            self.db = db
         }
 
-        func deleteArticle(_ row: Int64) throws {
-            try db.execute(sql: "DELETE FROM alert_articles WHERE id = ?", arguments: [row])
-        }
-
-        func ruleRow(_ json: String) throws -> Int64? {
+        /// The row of the alert's rule object, inserted when absent.
+        mutating func row(_ rule: Alert.RuleRef, _ encoded: StoredAlert.Encoded) throws -> Int64? {
+            if let row = known.row(rule) { return row }
+            let json = encoded.ruleJSON
             // Asked only for a rule this state's writer has not met: most often a new row.
             let insert = SQLiteCall(try db.cachedStatement(sql: "INSERT OR IGNORE INTO alert_rules (json) VALUES (?)"))
             try insert.run(db, text: json, at: 1)
-            if insert.changes(db) == 1 { return insert.lastRowID(db) }
-            let find = SQLiteCall(try db.cachedStatement(sql: "SELECT id FROM alert_rules WHERE json = ?"))
-            find.bind(1, json)
-            guard try find.step(db) else { return nil }
-            defer { find.finish() }
-            return find.int64(0)
+            var row: Int64?
+            if insert.changes(db) == 1 {
+                row = insert.lastRowID(db)
+            } else {
+                let find = SQLiteCall(try db.cachedStatement(sql: "SELECT id FROM alert_rules WHERE json = ?"))
+                find.bind(1, json)
+                if try find.step(db) {
+                    row = find.int64(0)
+                    find.finish()
+                }
+            }
+            if let row {
+                known.add(rule, row: row)
+                new.add(rule, row: row)
+            }
+            return row
         }
     }
 
@@ -632,13 +730,19 @@ public final class StateStore: StoryIndex, Sendable {
     /// Queues alerts for a reporter (a reporter added later, or a re-send). Already queued ones stay as they are.
     public func enqueue(alertIDs: [String], reporter: String, at time: String) throws {
         try writer.write { db in
-            // The id is not a key (v6): one pass over the alerts finds them all.
+            // The id is not a key: one pass over the groups finds them all.
             guard !alertIDs.isEmpty else { return }
-            let ids = String(decoding: try JSONEncoder().encode(alertIDs), as: UTF8.self)
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO deliveries (alert_id, alert, reporter, status, attempts, updated)
-                SELECT id, rowid, ?, 'pending', 0, ? FROM alerts WHERE id IN (SELECT value FROM json_each(?)) ORDER BY rowid
-                """, arguments: [reporter, time, ids])
+            let wanted = Set(alertIDs)
+            let insert = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO deliveries (alert_id, alert, reporter, status, attempts, updated) VALUES (?, ?, ?, 'pending', 0, ?)
+                """)
+            let groups = try Row.fetchCursor(db, sql: "SELECT g.first_alert, g.alerts FROM alert_groups g ORDER BY g.first_alert")
+            while let g = try groups.next() {
+                let first: Int64 = g[0]
+                for (i, line) in try AlertGroup.lines(g[1]).enumerated() where wanted.contains(String(line.id)) {
+                    try insert.execute(arguments: [String(line.id), first + Int64(i), reporter, time])
+                }
+            }
         }
     }
 
@@ -647,38 +751,68 @@ public final class StateStore: StoryIndex, Sendable {
     public func undelivered(reporter: String) throws -> [Alert] {
         try writer.read { db in
             // Owed one by one (`deliveries`) or by ranges (`report_deliveries`).
-            let rows = try Row.fetchAll(db, sql: Self.selectAlert + """
-                 WHERE a.rowid IN (
-                    SELECT d.alert FROM deliveries d WHERE d.reporter = :reporter AND d.status != 'delivered'
-                    UNION
-                    SELECT o.rowid FROM report_deliveries r JOIN alerts o ON o.rowid BETWEEN r.first_alert AND r.last_alert
-                    WHERE r.reporter = :reporter AND r.status != 'delivered')
-                ORDER BY a.rowid
-                """, arguments: ["reporter": reporter])
-            return try rows.map { try Self.decodeAlert($0, db) }
+            var ranges = try Row.fetchAll(db, sql: """
+                SELECT first_alert, last_alert FROM report_deliveries WHERE reporter = ? AND status != 'delivered'
+                """, arguments: [reporter]).map { ($0[0] as Int64)...($0[1] as Int64) }
+            let single = try Int64.fetchAll(db, sql: """
+                SELECT alert FROM deliveries WHERE reporter = ? AND status != 'delivered' AND alert IS NOT NULL
+                """, arguments: [reporter])
+            ranges += AlertGroup.ranges(single)
+            return try Self.alerts(inRanges: ranges, db).map(\.alert)
         }
+    }
+
+    /// The alerts whose numbers are in `ranges` (they may overlap), in number order, each once.
+    static func alerts(inRanges ranges: [ClosedRange<Int64>], _ db: Database) throws -> [(number: Int64, alert: Alert)] {
+        var reader = AlertGroup.Reader(db)
+        var out: [Int64: Alert] = [:]
+        for range in ranges {
+            for group in try AlertGroup.groups(covering: range, db) {
+                for (i, line) in try AlertGroup.lines(group.text).enumerated() {
+                    let n = group.first + Int64(i)
+                    guard range.contains(n), out[n] == nil else { continue }
+                    out[n] = try reader.alert(line, of: group)
+                }
+            }
+        }
+        return out.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
     /// Recorded deliveries (of one alert, of one reporter, or all), oldest first.
     public func deliveries(alertID: String? = nil, reporter: String? = nil) throws -> [DeliveryRecord] {
         try writer.read { db in
             // The rows of `deliveries`, then each alert of an open or closed range, as one row.
-            var one = "SELECT d.alert_id, d.reporter, d.status, d.attempts, d.last_error, d.updated, 0 AS part, d.rowid AS n FROM deliveries d WHERE 1"
-            var ranged = """
-                SELECT a.id, r.reporter, r.status, r.attempts, r.last_error, r.updated, 1, a.rowid FROM report_deliveries r
-                JOIN alerts a ON a.rowid BETWEEN r.first_alert AND r.last_alert WHERE 1
-                """
+            var one = "SELECT d.alert_id, d.reporter, d.status, d.attempts, d.last_error, d.updated FROM deliveries d WHERE 1"
+            var ranged = "SELECT r.first_alert, r.last_alert, r.reporter, r.status, r.attempts, r.last_error, r.updated FROM report_deliveries r WHERE 1"
             var args: [any DatabaseValueConvertible] = []
             if let alertID { one += " AND d.alert_id = ?"; args.append(alertID) }
             if let reporter { one += " AND d.reporter = ?"; args.append(reporter) }
-            if let alertID { ranged += " AND a.id = ?"; args.append(alertID) }
-            if let reporter { ranged += " AND r.reporter = ?"; args.append(reporter) }
-            let sql = one + " UNION ALL " + ranged + " ORDER BY part, n"
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map {
+            var out = try Row.fetchAll(db, sql: one + " ORDER BY d.rowid", arguments: StatementArguments(args)).map {
                 DeliveryRecord(alertID: $0["alert_id"], reporter: $0["reporter"], status: DeliveryStatus(rawValue: $0["status"]) ?? .pending,
                                attempts: $0["attempts"], lastError: $0["last_error"], updated: $0["updated"])
             }
+            if reporter != nil { ranged += " AND r.reporter = ?" }
+            var fromRanges: [(number: Int64, record: DeliveryRecord)] = []
+            for r in try Row.fetchAll(db, sql: ranged + " ORDER BY r.id", arguments: StatementArguments(reporter.map { [$0] } ?? [])) {
+                for (number, id) in try Self.alertIDs(in: (r[0] as Int64)...(r[1] as Int64), db) where alertID == nil || id == alertID {
+                    fromRanges.append((number, DeliveryRecord(alertID: id, reporter: r[2], status: DeliveryStatus(rawValue: r[3]) ?? .pending,
+                                                              attempts: r[4], lastError: r[5], updated: r[6])))
+                }
+            }
+            out += fromRanges.enumerated().sorted { ($0.element.number, $0.offset) < ($1.element.number, $1.offset) }.map(\.element.record)
+            return out
         }
+    }
+
+    /// The numbers and ids of the alerts in `range`.
+    static func alertIDs(in range: ClosedRange<Int64>, _ db: Database) throws -> [(number: Int64, id: String)] {
+        var out: [(number: Int64, id: String)] = []
+        for group in try AlertGroup.groups(covering: range, db) {
+            for (i, line) in try AlertGroup.lines(group.text).enumerated() where range.contains(group.first + Int64(i)) {
+                out.append((group.first + Int64(i), String(line.id)))
+            }
+        }
+        return out
     }
 
     /// Final: that reporter never receives these alerts again.
@@ -719,13 +853,20 @@ public final class StateStore: StoryIndex, Sendable {
     /// alerts are marked one by one (`policywatch deliver` retrying a report that failed: the
     /// ranges are few and rarely open, so this is rare, and every path then reads one form).
     static func expandRanges(reporter: String, _ db: Database) throws {
-        try db.execute(sql: """
-            INSERT OR IGNORE INTO deliveries (alert_id, alert, reporter, status, attempts, last_error, updated)
-            SELECT a.id, a.rowid, r.reporter, r.status, r.attempts, r.last_error, r.updated
-            FROM report_deliveries r JOIN alerts a ON a.rowid BETWEEN r.first_alert AND r.last_alert
-            WHERE r.reporter = ? AND r.status != 'delivered' ORDER BY a.rowid;
-            DELETE FROM report_deliveries WHERE reporter = ? AND status != 'delivered';
-            """, arguments: [reporter, reporter])
+        let open = try Row.fetchAll(db, sql: """
+            SELECT first_alert, last_alert, status, attempts, last_error, updated FROM report_deliveries
+            WHERE reporter = ? AND status != 'delivered' ORDER BY id
+            """, arguments: [reporter])
+        guard !open.isEmpty else { return }
+        let insert = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO deliveries (alert_id, alert, reporter, status, attempts, last_error, updated) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        for r in open {
+            for (number, id) in try alertIDs(in: (r[0] as Int64)...(r[1] as Int64), db) {
+                try insert.execute(arguments: [id, number, reporter, r[2] as String, r[3] as Int, r[4] as String?, r[5] as String])
+            }
+        }
+        try db.execute(sql: "DELETE FROM report_deliveries WHERE reporter = ? AND status != 'delivered'", arguments: [reporter])
     }
 
     // MARK: - File appends (exactly-once JSON Lines)
@@ -768,40 +909,37 @@ public final class StateStore: StoryIndex, Sendable {
     /// tag in `tags`, of rule `rule`.
     public func alerts(since: String? = nil, tags: [String] = [], rule: String? = nil) throws -> [Alert] {
         try writer.read { db in
-            var sql = Self.selectAlert + " WHERE 1"
+            var sql = "SELECT \(AlertGroup.Stored.columns) FROM alert_groups g WHERE 1"
             var args: [any DatabaseValueConvertible] = []
             if let since {
                 // From the first alert of the first transaction at or after `since` (no
-                // index per alert on the time), then exactly.
-                sql += " AND a.rowid >= COALESCE((SELECT MIN(first_alert) FROM alert_times WHERE raised >= ?), 9223372036854775807) AND a.raised >= ?"
+                // index on the time), then exactly.
+                sql += " AND g.first_alert >= COALESCE((SELECT MIN(first_alert) FROM alert_times WHERE raised >= ?), 9223372036854775807) AND g.raised >= ?"
                 args += [since, since]
             }
-            if let rule { sql += " AND a.rule = ?"; args.append(rule) }
+            // Groups with every tag, then the alerts that have them all.
             for tag in tags {
-                sql += " AND EXISTS (SELECT 1 FROM alert_tags t WHERE t.alert = a.rowid AND t.tag = ?)"
+                sql += " AND EXISTS (SELECT 1 FROM alert_group_tags t WHERE t.tag = ? AND t.alert_group = g.first_alert)"
                 args.append(tag)
             }
-            return try Row.fetchAll(db, sql: sql + " ORDER BY a.rowid", arguments: StatementArguments(args)).map { try Self.decodeAlert($0, db) }
+            var reader = AlertGroup.Reader(db)
+            var out: [Alert] = []
+            for group in try Row.fetchAll(db, sql: sql + " ORDER BY g.first_alert", arguments: StatementArguments(args)).map(AlertGroup.Stored.init) {
+                for line in try AlertGroup.lines(group.text) where rule == nil || line.rule == rule {
+                    let alert = try reader.alert(line, of: group)
+                    if tags.allSatisfy(alert.rule.tags.contains) { out.append(alert) }
+                }
+            }
+            return out
         }
     }
 
-    /// Counts for tests and `policywatch alerts`: rows per table.
+    /// Counts for tests and `policywatch alerts`: rows per table, alerts one by one.
     public func count(_ table: String) throws -> Int {
-        precondition(["files", "feeds", "articles", "sightings", "alerts", "alert_tags", "deliveries", "report_deliveries",
-                      "alert_articles", "alert_rules"].contains(table))
-        return try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
-    }
-
-    /// An alert's stored JSON, its parts (`StoredAlert`) and its story, for `decodeAlert`.
-    static let selectAlert = """
-        SELECT a.json, a.story_row, p.json AS article_json, q.json AS rule_json FROM alerts a
-        LEFT JOIN alert_articles p ON p.id = a.article_part LEFT JOIN alert_rules q ON q.id = a.rule_part
-        """
-
-    static func decodeAlert(_ row: Row, _ db: Database) throws -> Alert {
-        var alert = try StoredAlert.decode(json: row["json"], article: row["article_json"], rule: row["rule_json"])
-        alert.alsoSeen = alsoSeen(try sightings(storyRow: row["story_row"], db), of: alert.article)
-        return alert
+        precondition(["files", "feeds", "articles", "sightings", "alerts", "alert_groups", "alert_group_tags", "deliveries",
+                      "report_deliveries", "alert_rules"].contains(table))
+        let sql = table == "alerts" ? "SELECT COALESCE(SUM(count), 0) FROM alert_groups" : "SELECT COUNT(*) FROM \(table)"
+        return try writer.read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
     }
 
     /// Every sighting of the story in row `storyRow` of `articles`, in the order they were seen.

@@ -1,0 +1,162 @@
+import Foundation
+import GRDB
+
+/// How the SQLite state keeps alerts (v7): one row of `alert_groups` per article and
+/// transaction, holding every alert that article raised then. A row per alert cost SQLite
+/// about 12,000 instructions (a record, a unique-index entry), as much as scanning the
+/// article for 10,000 terms; a group costs one row whatever its size (docs/performance.md,
+/// "Alerts by the article").
+///
+/// Alerts keep their numbers (`alerts.rowid` before v7): a group's alerts are numbered
+/// `first_alert ..< first_alert + count`, `first_alert` is the row's key, and the outbox
+/// (`deliveries.alert`, `report_deliveries`, `alert_times`) refers to alerts by number as
+/// before. The group's `article` is the article object its alerts share (`StoredAlert`), and
+/// `alerts` has one line per alert:
+///
+///     ID \t RULE_PART \t "RULE_ID" \t JSON \n
+///
+/// `RULE_PART` is the row of the rule object in `alert_rules` and `JSON` the alert's middle
+/// part; an empty `RULE_PART` means `JSON` is the alert whole (a trend alert, a row migrated
+/// from before v4). The rule id is a JSON string; ids are 16 hexadecimal digits, and compact
+/// JSON has no raw tab or newline, so the separators never occur inside a field.
+/// `alert_group_tags` holds each tag of a group's alerts once.
+enum AlertGroup {
+    static let schema = """
+        CREATE TABLE alert_groups (
+            first_alert INTEGER PRIMARY KEY,
+            count INTEGER NOT NULL,
+            story_row INTEGER NOT NULL,
+            raised TEXT NOT NULL,
+            article TEXT,
+            alerts TEXT NOT NULL
+        );
+        CREATE INDEX alert_groups_story ON alert_groups(story_row);
+        CREATE TABLE alert_group_tags (
+            tag TEXT NOT NULL,
+            alert_group INTEGER NOT NULL,
+            PRIMARY KEY (tag, alert_group)
+        ) WITHOUT ROWID;
+        """
+
+    /// One alert of a group.
+    struct Line {
+        var id: Substring
+        var rulePart: Int64?
+        var rule: String
+        var json: Substring
+    }
+
+    /// Appends one alert's line to a group's text.
+    static func append(id: String, rulePart: Int64?, rule: String, json: StoredAlert.Text, to out: inout JSONBytes) {
+        out.bytes += id.utf8
+        out.bytes.append(0x09)
+        if let rulePart { out.bytes += String(rulePart).utf8 }
+        out.bytes.append(0x09)
+        out.string(rule)
+        out.bytes.append(0x09)
+        switch json {
+        case .string(let s): out.bytes += s.utf8
+        case .bytes(let b): out.bytes += b
+        }
+        out.bytes.append(0x0A)
+    }
+
+    /// The alerts of a group's text, in order (their numbers follow the group's first).
+    static func lines(_ text: String) throws -> [Line] {
+        var out: [Line] = []
+        let u = text.utf8
+        var start = u.startIndex
+        while start < u.endIndex {
+            let end = u[start...].firstIndex(of: 0x0A) ?? u.endIndex
+            // The separators are ASCII: their positions are valid indices of the text.
+            var fields: [Substring] = []
+            var from = start
+            while fields.count < 3, let tab = u[from..<end].firstIndex(of: 0x09) {
+                fields.append(text[from..<tab])
+                from = u.index(after: tab)
+            }
+            guard fields.count == 3 else { throw DatabaseError(message: "a damaged alert line in alert_groups: \(text[start..<end].prefix(80))") }
+            let quoted = fields[2]
+            let rule: String
+            if quoted.utf8.count >= 2, quoted.utf8.first == 0x22, quoted.utf8.last == 0x22, !quoted.utf8.contains(0x5C) {
+                rule = String(quoted.dropFirst().dropLast())
+            } else {
+                rule = try JSONDecoder().decode(String.self, from: Data(quoted.utf8))
+            }
+            out.append(Line(id: fields[0], rulePart: fields[1].isEmpty ? nil : Int64(fields[1]), rule: rule, json: text[from..<end]))
+            start = end < u.endIndex ? u.index(after: end) : end
+        }
+        return out
+    }
+
+    /// A group as read: its row's columns.
+    struct Stored {
+        var first: Int64
+        var storyRow: Int64
+        var article: String?
+        var text: String
+
+        static let columns = "g.first_alert, g.story_row, g.article, g.alerts"
+
+        init(_ row: Row) {
+            first = row[0]
+            storyRow = row[1]
+            article = row[2]
+            text = row[3]
+        }
+    }
+
+    /// The first group whose alerts may have a number in `range`, and every group after it
+    /// that starts in the range: the groups holding the range's alerts.
+    static func groups(covering range: ClosedRange<Int64>, _ db: Database) throws -> [Stored] {
+        try Row.fetchAll(db, sql: """
+            SELECT \(Stored.columns) FROM alert_groups g
+            WHERE g.first_alert BETWEEN COALESCE((SELECT first_alert FROM alert_groups WHERE first_alert <= ? ORDER BY first_alert DESC LIMIT 1), ?) AND ?
+            ORDER BY g.first_alert
+            """, arguments: [range.lowerBound, range.lowerBound, range.upperBound]).map(Stored.init)
+    }
+
+    /// Sorted numbers as the fewest ranges.
+    static func ranges(_ numbers: [Int64]) -> [ClosedRange<Int64>] {
+        var out: [ClosedRange<Int64>] = []
+        for n in numbers.sorted() {
+            if let last = out.last, n <= last.upperBound + 1 {
+                out[out.count - 1] = last.lowerBound...max(last.upperBound, n)
+            } else {
+                out.append(n...n)
+            }
+        }
+        return out
+    }
+
+    /// Alerts from their groups' lines: rule objects read once per call, `also_seen` from the
+    /// sightings of each story once.
+    struct Reader {
+        let db: Database
+        private var rules: [Int64: String] = [:]
+        private var sightings: [Int64: [Row]] = [:]
+
+        init(_ db: Database) { self.db = db }
+
+        mutating func alert(_ line: Line, of group: Stored) throws -> Alert {
+            var alert: Alert
+            if let part = line.rulePart, let article = group.article {
+                alert = try StoredAlert.decode(json: String(line.json), article: article, rule: try rule(part))
+            } else {
+                alert = try StoredAlert.decode(json: String(line.json), article: nil, rule: nil)
+            }
+            if sightings[group.storyRow] == nil { sightings[group.storyRow] = try StateStore.sightings(storyRow: group.storyRow, db) }
+            alert.alsoSeen = StateStore.alsoSeen(sightings[group.storyRow]!, of: alert.article)
+            return alert
+        }
+
+        private mutating func rule(_ part: Int64) throws -> String {
+            if let json = rules[part] { return json }
+            guard let json = try String.fetchOne(db, sql: "SELECT json FROM alert_rules WHERE id = ?", arguments: [part]) else {
+                throw DatabaseError(message: "alert_rules has no row \(part)")
+            }
+            rules[part] = json
+            return json
+        }
+    }
+}

@@ -110,6 +110,7 @@ extension Dispatcher {
 
 extension StateStore {
     /// The alerts a batch raises.
+    @discardableResult
     func commitRaised(_ batch: StoryBatch) throws -> [Alert] {
         try commit(batch).raised
     }

@@ -103,6 +103,28 @@ final class StateStorageTests: XCTestCase {
         XCTAssertEqual(try store.count("alert_groups"), 2)
     }
 
+    /// Copies of one story in one batch, and the same story in the next: each rule raises
+    /// once per story, whichever copy raises it (a new story's first article is stored
+    /// without checks, the copies after it are checked against it).
+    func testEachRuleRaisesOncePerStoryAcrossCopiesAndBatches() throws {
+        let store = try StateStore.inMemory()
+        let body = String(repeating: "Export controls on chips were announced today. ", count: 4)
+        let a = Article(title: "Story", body: body, url: "https://a.example/1")
+        let b = Article(title: "Story", body: body, url: "https://b.example/1")
+        let c = Article(title: "Story", body: body, url: "https://c.example/1")
+        let first = try store.commit(StoryBatch(articles: [scanned(a, alerts: [alert("r1", a), alert("r2", a)]),
+                                                           scanned(b, alerts: [alert("r1", b), alert("r3", b), alert("r2", b)])],
+                                                now: "2025-06-01T00:00:00Z"))
+        XCTAssertEqual(first.raised.map(\.rule.id), ["r1", "r2", "r3"])
+        XCTAssertEqual(Set(first.raised.map(\.id)).count, 3)
+        let second = try store.commit(StoryBatch(articles: [scanned(c, alerts: [alert("r3", c), alert("r4", c), alert("r1", c)])],
+                                                 now: "2025-06-02T00:00:00Z"))
+        XCTAssertEqual(second.raised.map(\.rule.id), ["r4"])
+        XCTAssertEqual(second.raised.map(\.id), [Alert.id(rule: "r4", articleKey: a.key)])
+        XCTAssertEqual(try store.alerts().map(\.rule.id), ["r1", "r2", "r3", "r4"])
+        XCTAssertEqual(try store.count("alert_groups"), 3, "one group per article that raised something")
+    }
+
     /// A JSON report's due is one range per transaction; marking it, failing it and retrying
     /// it one alert at a time (`policywatch deliver`) all read the same.
     func testWholeReportIsOwedByRanges() throws {

@@ -87,9 +87,9 @@ extension ReporterConfig {
     func fileTarget() throws -> String? {
         guard let target, target != "-" else { return nil }
         do {
-            return try Location.localPath(target, what: "the \(name) reporter's target")
+            return try Location.localPath(target, what: "the \(type) reporter's target")
         } catch {
-            throw ReporterConfigError("\(error)", hint: "give a file path, e.g. \(name)=reports/{date}.\(name == "jsonl" ? "jsonl" : name)")
+            throw ReporterConfigError("\(error)", hint: "give a file path, e.g. \(type)=reports/{date}.\(type)")
         }
     }
 }

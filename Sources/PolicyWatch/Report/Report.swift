@@ -263,6 +263,10 @@ public struct Alert: Codable, Hashable, Sendable {
         public var tags: [String] { get { fields.tags } set { unique(); fields.tags = newValue } }
         public var file: String { get { fields.file } set { unique(); fields.file = newValue } }
 
+        /// The shared object's identity: the same for every alert of one compiled rule. Valid
+        /// as a key only while this `RuleRef` is kept alive beside it.
+        var identity: ObjectIdentifier { ObjectIdentifier(fields) }
+
         enum CodingKeys: String, CodingKey { case id, title, severity, tags, file }
 
         public init(from decoder: Decoder) throws {

@@ -52,13 +52,23 @@ enum AlertGroup {
         out.bytes.append(0x09)
         if let rulePart { out.bytes += String(rulePart).utf8 }
         out.bytes.append(0x09)
-        out.string(rule)
+        appendQuoted(rule, to: &out)
         out.bytes.append(0x09)
         switch json {
         case .string(let s): out.bytes += s.utf8
         case .bytes(let b): out.bytes += b
         }
         out.bytes.append(0x0A)
+    }
+
+    /// The rule id as a JSON string: copied between quotes when nothing in it needs escaping
+    /// (almost every id).
+    private static func appendQuoted(_ id: String, to out: inout JSONBytes) {
+        let plain = id.utf8.withContiguousStorageIfAvailable { u in !u.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C } } ?? false
+        guard plain else { return out.string(id) }
+        out.bytes.append(0x22)
+        out.bytes += id.utf8
+        out.bytes.append(0x22)
     }
 
     /// The alerts of a group's text, in order (their numbers follow the group's first).

@@ -523,9 +523,9 @@ public final class StateStore: StoryIndex, Sendable {
         var rules = RulePartRows(known: knownRules, db: db)
         // The number of the next alert: one past the last group's.
         var next = try Int64.fetchOne(db, sql: "SELECT first_alert + count FROM alert_groups ORDER BY first_alert DESC LIMIT 1") ?? 1
-        // The rules each story touched in this batch has raised (an alert is raised once per
-        // story and rule): empty for a story this batch started, else read once.
-        var fired: [Int64: Set<String>] = [:]
+        // What each story touched in this batch has raised (an alert is raised once per story
+        // and rule).
+        var fired: [Int64: FiredRules] = [:]
         var group = JSONBytes(pretty: false)
         // Reporters owed this batch's alerts as one range of numbers, and that range.
         let perRun = batch.reporters.filter(batch.recordsPerRun)
@@ -536,7 +536,7 @@ public final class StateStore: StoryIndex, Sendable {
         // Stories this batch started and no other article joined: their only sighting is
         // their own, so their alerts need no look-up for `also_seen`.
         var startedAlone: Set<Int64> = []
-        for item in batch.articles {
+        for (itemIndex, item) in batch.articles.enumerated() {
             let a = item.article
             let story: String, storyRow: Int64
             var unchanged = false
@@ -545,7 +545,7 @@ public final class StateStore: StoryIndex, Sendable {
             let new = item.keySeen == false ? try Self.insertNew(item, now: batch.now, insert: insertArticle, findByContent: findByContent, db) : nil
             if let new {
                 (story, storyRow) = (new.story, new.row)
-                if new.twin { startedAlone.remove(storyRow) } else { startedAlone.insert(storyRow); fired[storyRow] = [] }
+                if new.twin { startedAlone.remove(storyRow) } else { startedAlone.insert(storyRow); fired[storyRow] = .nothing }
             } else if let known = try Self.known(a.key, find: findArticle, db) {
                 (story, storyRow) = (known.story, known.row)
                 startedAlone.remove(storyRow)
@@ -555,7 +555,7 @@ public final class StateStore: StoryIndex, Sendable {
                 }
             } else if let new = try Self.insertNew(item, now: batch.now, insert: insertArticle, findByContent: findByContent, db) {
                 (story, storyRow) = (new.story, new.row)
-                if new.twin { startedAlone.remove(storyRow) } else { startedAlone.insert(storyRow); fired[storyRow] = [] }
+                if new.twin { startedAlone.remove(storyRow) } else { startedAlone.insert(storyRow); fired[storyRow] = .nothing }
             } else {
                 throw DatabaseError(message: "the article \(a.key) is neither in the state nor could be added")
             }
@@ -567,7 +567,14 @@ public final class StateStore: StoryIndex, Sendable {
             guard !unchanged, let alerts = item.alerts else { continue }
             result.evaluated += 1
             guard !alerts.isEmpty else { continue }
-            var firedRules = try fired[storyRow] ?? Self.firedRules(storyRow: storyRow, db)
+            // A new story's first article raises all its alerts (one per rule) unchecked.
+            var firedRules: Set<String>?
+            switch fired[storyRow] {
+            case .nothing?: firedRules = nil
+            case .allOf(let i)?: firedRules = Set(batch.articles[i].alerts!.map(\.rule.id))
+            case .rules(let set)?: firedRules = set
+            case nil: firedRules = try Self.firedRules(storyRow: storyRow, db)
+            }
             // This article's new alerts: one group, numbered from `first`.
             let first = next
             var article: String?
@@ -575,7 +582,7 @@ public final class StateStore: StoryIndex, Sendable {
             group.reset()
             for i in alerts.indices {
                 let (alert, encoded) = item.storyAlert(i, story: story)
-                guard firedRules.insert(alert.rule.id).inserted else { continue }
+                if firedRules != nil, !firedRules!.insert(alert.rule.id).inserted { continue }
                 switch encoded ?? StoredAlert.encode([alert])[0] {
                 case .whole(let json):
                     AlertGroup.append(id: alert.id, rulePart: nil, rule: alert.rule.id, json: .string(json), to: &group)
@@ -605,7 +612,7 @@ public final class StateStore: StoryIndex, Sendable {
                 result.stories.append(story)
                 raisedRows.append(storyRow)
             }
-            fired[storyRow] = firedRules
+            fired[storyRow] = firedRules.map(FiredRules.rules) ?? .allOf(itemIndex)
             guard next > first else { continue }
             let insert = SQLiteCall(insertGroup)
             insert.bind(1, first)
@@ -643,6 +650,15 @@ public final class StateStore: StoryIndex, Sendable {
             result.raised[i].alsoSeen = Self.alsoSeen(sightingsOf[row]!, of: result.raised[i].article)
         }
         return (result, rules.new)
+    }
+
+    /// What a story has raised, as a commit knows it.
+    private enum FiredRules {
+        /// Nothing: the batch started the story.
+        case nothing
+        /// The alerts of the batch's article `i`, all raised: the story's first article.
+        case allOf(Int)
+        case rules(Set<String>)
     }
 
     /// The rules that have raised alerts on the story in row `storyRow` (`AlertGroup`).
@@ -690,7 +706,7 @@ public final class StateStore: StoryIndex, Sendable {
     /// The rows of rule objects in `alert_rules` (`StoredAlert`): those committed earlier,
     /// and those this transaction inserts (`new`, cached once it is committed).
     private struct RulePartRows {
-        var known: RuleRows
+        let known: RuleRows
         var new = RuleRows()
         let db: Database
 
@@ -699,9 +715,10 @@ public final class StateStore: StoryIndex, Sendable {
             self.db = db
         }
 
-        /// The row of the alert's rule object, inserted when absent.
+        /// The row of the alert's rule object, inserted when absent. (`known` is the cache's
+        /// snapshot, shared with it: adding to it would copy it whole.)
         mutating func row(_ rule: Alert.RuleRef, _ encoded: StoredAlert.Encoded) throws -> Int64? {
-            if let row = known.row(rule) { return row }
+            if let row = known.row(rule) ?? new.row(rule) { return row }
             let json = encoded.ruleJSON
             // Asked only for a rule this state's writer has not met: most often a new row.
             let insert = SQLiteCall(try db.cachedStatement(sql: "INSERT OR IGNORE INTO alert_rules (json) VALUES (?)"))
@@ -717,10 +734,7 @@ public final class StateStore: StoryIndex, Sendable {
                     find.finish()
                 }
             }
-            if let row {
-                known.add(rule, row: row)
-                new.add(rule, row: row)
-            }
+            if let row { new.add(rule, row: row) }
             return row
         }
     }

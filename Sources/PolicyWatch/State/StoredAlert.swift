@@ -135,16 +135,22 @@ protocol AlertPartStore {
 /// bytes per alert on the commit's thread.
 struct RuleRows: Sendable {
     private var byID: [String: [(rule: Alert.RuleRef, row: Int64)]] = [:]
+    /// The same rows by the rules' shared objects (`RuleRef.identity`): an integer's hash
+    /// per alert instead of the id's. The rules in `byID` keep those objects alive, so an
+    /// identity here never names another rule.
+    private var byObject: [ObjectIdentifier: Int64] = [:]
 
     var isEmpty: Bool { byID.isEmpty }
 
     func row(_ rule: Alert.RuleRef) -> Int64? {
-        byID[rule.id]?.first(where: { $0.rule == rule })?.row
+        if let row = byObject[rule.identity] { return row }
+        return byID[rule.id]?.first(where: { $0.rule == rule })?.row
     }
 
     mutating func add(_ rule: Alert.RuleRef, row: Int64) {
         guard self.row(rule) == nil else { return }
         byID[rule.id, default: []].append((rule, row))
+        byObject[rule.identity] = row
     }
 
     mutating func add(_ other: RuleRows) {

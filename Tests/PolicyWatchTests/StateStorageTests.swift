@@ -291,4 +291,29 @@ final class StateStorageTests: XCTestCase {
         XCTAssertEqual(try store.alerts().map { ReportEncoder.compact($0) },
                        [alert("r1", a), alert("r2", changed)].map { ReportEncoder.compact($0) }, "rows made ahead read back as the alerts")
     }
+
+    /// Articles are found by a 64-bit hash of their key and of their content (v7): two keys
+    /// (or contents) with one hash stay apart, as the look-ups compare the text too. A
+    /// collision is made by giving a stored article the hash of another key and content.
+    func testArticlesWhoseHashesCollideStayApart() throws {
+        let store = try StateStore.open(path: TempDir().url("s.sqlite"))
+        let body = String(repeating: "Export controls on chips. ", count: 6)
+        let a = Article(title: "Chip curbs", body: body, url: "https://x.example/a")
+        let b = Article(title: "Other news", body: String(repeating: "Subsidies for fabs. ", count: 8), url: "https://x.example/b")
+        try store.commit(StoryBatch(articles: [scanned(a, alerts: [alert("r1", a)])], now: "2025-06-01T00:00:00Z"))
+        let bHash = scanned(b, alerts: nil).contentHash
+        try store.writer.write { db in
+            try db.execute(sql: "UPDATE articles SET key_hash = ?, content_key = ?", arguments: [ArticleKeys.key(b.key), ArticleKeys.content(bHash)])
+        }
+        // Not looked up by the scanning thread (`keySeen` nil): the commit looks b up by its
+        // hash, finds a's row, and its key differs; nor is a's row b's twin (content differs).
+        let first = try store.commit(StoryBatch(articles: [scanned(b, alerts: [alert("r1", b)])], now: "2025-06-02T00:00:00Z"))
+        XCTAssertEqual(first.raised.map(\.id), [Alert.id(rule: "r1", articleKey: b.key)], "b is its own story, not a's")
+        XCTAssertEqual(try store.count("articles"), 2)
+        // Found again by hash and key: a's row, which has b's hashes, is not taken for it.
+        let again = try store.commit(StoryBatch(articles: [scanned(b, alerts: [alert("r1", b)])], now: "2025-06-03T00:00:00Z"))
+        XCTAssertEqual(again.evaluated, 0, "found again, unchanged")
+        XCTAssertEqual(try store.count("articles"), 2)
+        XCTAssertEqual(try store.knownContentHashes(keys: [b.key]), [b.key: bHash])
+    }
 }

@@ -170,3 +170,11 @@ enum AlertGroup {
         }
     }
 }
+
+/// The 64-bit keys SQLite's `articles` are found by (v7): FNV-1a of the article key and of
+/// the content hash, as signed integers. A hash may collide, so a look-up also compares
+/// the text.
+enum ArticleKeys {
+    static func key(_ key: String) -> Int64 { Int64(bitPattern: StableHash.fnv1a64(key.utf8)) }
+    static func content(_ hash: String) -> Int64 { Int64(bitPattern: StableHash.fnv1a64(hash.utf8)) }
+}

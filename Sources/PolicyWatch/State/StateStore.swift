@@ -43,7 +43,10 @@ public struct StateError: Error, CustomStringConvertible, Sendable {
 ///   transaction instead of one `deliveries` row per alert;
 /// - v6: keys that grow with the run (see the migration): `articles.story_row`, sightings
 ///   keyed by it, alerts unique on (story row, rule), tags and outbox rows on the alert's row;
-///   `alert_times`: the time of each transaction that raised alerts, and their rowids.
+///   `alert_times`: the time of each transaction that raised alerts, and their rowids;
+/// - v7: alerts by the article (`AlertGroup`): `alert_groups`, one row per article and
+///   transaction holding its new alerts (numbered as the rowids of v6 were), and
+///   `alert_group_tags`, replace `alerts`, `alert_tags` and `alert_articles`.
 public final class StateStore: StoryIndex, Sendable {
     /// The file, or nil in memory.
     public let path: String?
@@ -330,6 +333,12 @@ public final class StateStore: StoryIndex, Sendable {
             // instead of one per alert. Alerts keep their numbers (the rowids of v6), so the
             // outbox, its ranges and `alert_times` stay as they are; a group is a run of
             // consecutive rows of one story, one time and one article object.
+            //
+            // Articles are found by 64-bit hashes of their key and content (`ArticleKeys`):
+            // an index entry of 8 bytes, not the key (a URL, 50 bytes or more) or 16 hex
+            // digits. These indexes take random inserts; the smaller they are, the fewer pages
+            // a transaction rewrites (half of what a run wrote at 1,000 rules).
+            try Self.rebuildArticlesV7(db)
             try db.execute(sql: AlertGroup.schema)
             try Self.groupV6Alerts(db)
             try db.execute(sql: """
@@ -342,6 +351,39 @@ public final class StateStore: StoryIndex, Sendable {
                 """)
         }
         return m
+    }
+
+    /// Migration v7: the articles with their key and content hashes, under the same rowids.
+    private static func rebuildArticlesV7(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE articles_v7 (
+                key TEXT NOT NULL,
+                key_hash INTEGER NOT NULL,
+                story TEXT NOT NULL,
+                story_row INTEGER,
+                content_hash TEXT NOT NULL,
+                content_key INTEGER NOT NULL,
+                letters INTEGER NOT NULL,
+                first_seen TEXT NOT NULL,
+                last_seen TEXT NOT NULL
+            );
+            """)
+        let insert = try db.makeStatement(sql: """
+            INSERT INTO articles_v7 (rowid, key, key_hash, story, story_row, content_hash, content_key, letters, first_seen, last_seen)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let rows = try Row.fetchCursor(db, sql: "SELECT rowid, key, story, story_row, content_hash, letters, first_seen, last_seen FROM articles ORDER BY rowid")
+        while let r = try rows.next() {
+            let key: String = r[1], content: String = r[4]
+            try insert.execute(arguments: [r[0] as Int64, key, ArticleKeys.key(key), r[2] as String, r[3] as Int64?, content, ArticleKeys.content(content),
+                                           r[5] as Int, r[6] as String, r[7] as String])
+        }
+        try db.execute(sql: """
+            DROP TABLE articles;
+            ALTER TABLE articles_v7 RENAME TO articles;
+            CREATE INDEX articles_key ON articles(key_hash);
+            CREATE INDEX articles_content ON articles(content_key);
+            """)
     }
 
     /// Migration v7: v6's alert rows as groups (`AlertGroup`).
@@ -448,10 +490,11 @@ public final class StateStore: StoryIndex, Sendable {
         guard !keys.isEmpty else { return [:] }
         return try writer.read { db in
             var out: [String: String] = [:]
-            let stmt = try db.cachedStatement(sql: "SELECT content_hash FROM articles WHERE key = ?")
+            let stmt = try db.cachedStatement(sql: "SELECT content_hash FROM articles WHERE key_hash = ? AND key = ?")
             for key in Set(keys) {
                 let find = SQLiteCall(stmt)
-                find.bind(1, key)
+                find.bind(1, ArticleKeys.key(key))
+                find.bind(2, key)
                 if try find.step(db) {
                     out[key] = find.text(0)
                     find.finish()
@@ -478,10 +521,31 @@ public final class StateStore: StoryIndex, Sendable {
     /// story's first key, so a copy of a story raises nothing new), with `also_seen`.
     @discardableResult
     public func commit(_ batch: StoryBatch) throws -> StoryCommit {
-        let known = ruleParts.snapshot()
-        let (result, newRules) = try writer.write { db in try Self.commit(batch, knownRules: known, db) }
+        // The snapshot is let go before the cache grows (held, the cache would be copied).
+        let (result, newRules, newKeys) = try { [writer, ruleParts, addedKeys] in
+            let known = ruleParts.snapshot()
+            return try writer.write { db in try Self.commit(batch, knownRules: known, addedKeys: addedKeys, db) }
+        }()
         ruleParts.add(newRules)
+        addedKeys.add(newKeys)
         return result
+    }
+
+    /// The key hashes of the articles this store has added (committed): a key the
+    /// scanning thread did not find in the state and that is not here is new, and is
+    /// inserted without a look-up. (Keys are not unique in the index, a hash: an article
+    /// is looked up by hash and key before it is added otherwise.) One writer at a time
+    /// (the state's lock), so nothing else adds articles meanwhile.
+    private let addedKeys = KeyHashCache()
+
+    final class KeyHashCache: @unchecked Sendable {
+        private let lock = NSLock()
+        private var hashes: Set<Int64> = []
+        func contains(_ hash: Int64) -> Bool { lock.withLock { hashes.contains(hash) } }
+        func add(_ new: Set<Int64>) {
+            guard !new.isEmpty else { return }
+            lock.withLock { hashes.formUnion(new) }
+        }
     }
 
     /// The ids of rule objects in `alert_rules`, kept across transactions (only ids of
@@ -498,18 +562,22 @@ public final class StateStore: StoryIndex, Sendable {
         }
     }
 
-    private static func commit(_ batch: StoryBatch, knownRules: RuleRows, _ db: Database) throws -> (StoryCommit, RuleRows) {
+    private static func commit(_ batch: StoryBatch, knownRules: RuleRows, addedKeys: KeyHashCache, _ db: Database) throws -> (StoryCommit, RuleRows, Set<Int64>) {
         var result = StoryCommit()
         // The raised alerts go straight into the result (one copy each), with their stories' rows.
         var raisedRows: [Int64] = []
-        let findArticle = try db.cachedStatement(sql: "SELECT story, COALESCE(story_row, rowid), content_hash FROM articles WHERE key = ?")
+        let findArticle = try db.cachedStatement(sql: "SELECT story, COALESCE(story_row, rowid), content_hash FROM articles WHERE key_hash = ? AND key = ?")
         let findByContent = try db.cachedStatement(sql: """
-            SELECT story, COALESCE(story_row, rowid) FROM articles WHERE content_hash = ? AND letters >= ? ORDER BY rowid LIMIT 1
+            SELECT story, COALESCE(story_row, rowid) FROM articles WHERE content_key = ? AND content_hash = ? AND letters >= ? ORDER BY rowid LIMIT 1
             """)
         let insertArticle = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO articles (key, story, story_row, content_hash, letters, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO articles (key, key_hash, story, story_row, content_hash, content_key, letters, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        let updateArticle = try db.cachedStatement(sql: "UPDATE articles SET content_hash = ?, letters = ?, last_seen = ? WHERE key = ?")
+        let updateArticle = try db.cachedStatement(sql: """
+            UPDATE articles SET content_hash = ?, content_key = ?, letters = ?, last_seen = ? WHERE key_hash = ? AND key = ?
+            """)
+        // The key hashes of the articles this batch adds.
+        var newKeys: Set<Int64> = []
         let insertSighting = try db.cachedStatement(sql: """
             INSERT OR IGNORE INTO sightings (story_row, origin, url, key, source, seen) VALUES (?, ?, ?, ?, ?, ?)
             """)
@@ -540,24 +608,27 @@ public final class StateStore: StoryIndex, Sendable {
             let a = item.article
             let story: String, storyRow: Int64
             var unchanged = false
-            // A key the scanning thread did not find is looked up only if inserting it fails
-            // (an earlier batch of this run had it): most articles of a large scan are new.
-            let new = item.keySeen == false ? try Self.insertNew(item, now: batch.now, insert: insertArticle, findByContent: findByContent, db) : nil
+            // A key the scanning thread did not find, and that this store has not added since,
+            // is new: most articles of a large scan are inserted without a look-up.
+            let keyHash = ArticleKeys.key(a.key)
+            let surelyNew = item.keySeen == false && !addedKeys.contains(keyHash) && !newKeys.contains(keyHash)
+            let new = surelyNew ? try Self.insertNew(item, keyHash: keyHash, now: batch.now, insert: insertArticle, findByContent: findByContent, db) : nil
             if let new {
+                newKeys.insert(keyHash)
                 (story, storyRow) = (new.story, new.row)
                 if new.twin { startedAlone.remove(storyRow) } else { startedAlone.insert(storyRow); fired[storyRow] = .nothing }
-            } else if let known = try Self.known(a.key, find: findArticle, db) {
+            } else if let known = try Self.known(a.key, keyHash: keyHash, find: findArticle, db) {
                 (story, storyRow) = (known.story, known.row)
                 startedAlone.remove(storyRow)
                 unchanged = known.contentHash == item.contentHash && !batch.rescan
                 if known.contentHash != item.contentHash {
-                    try updateArticle.execute(arguments: [item.contentHash, item.letters, batch.now, a.key])
+                    try updateArticle.execute(arguments: [item.contentHash, ArticleKeys.content(item.contentHash), item.letters, batch.now, keyHash, a.key])
                 }
-            } else if let new = try Self.insertNew(item, now: batch.now, insert: insertArticle, findByContent: findByContent, db) {
+            } else {
+                let new = try Self.insertNew(item, keyHash: keyHash, now: batch.now, insert: insertArticle, findByContent: findByContent, db)
+                newKeys.insert(keyHash)
                 (story, storyRow) = (new.story, new.row)
                 if new.twin { startedAlone.remove(storyRow) } else { startedAlone.insert(storyRow); fired[storyRow] = .nothing }
-            } else {
-                throw DatabaseError(message: "the article \(a.key) is neither in the state nor could be added")
             }
             let sighting = SQLiteCall(insertSighting)
             sighting.bind(1, storyRow)
@@ -649,7 +720,7 @@ public final class StateStore: StoryIndex, Sendable {
             if sightingsOf[row] == nil { sightingsOf[row] = try Self.sightings(storyRow: row, db) }
             result.raised[i].alsoSeen = Self.alsoSeen(sightingsOf[row]!, of: result.raised[i].article)
         }
-        return (result, rules.new)
+        return (result, rules.new, newKeys)
     }
 
     /// What a story has raised, as a commit knows it.
@@ -671,34 +742,37 @@ public final class StateStore: StoryIndex, Sendable {
     }
 
     /// The story (its key and row) and content hash of an article already in the state.
-    private static func known(_ key: String, find findArticle: Statement, _ db: Database) throws -> (story: String, row: Int64, contentHash: String)? {
+    private static func known(_ key: String, keyHash: Int64, find findArticle: Statement, _ db: Database) throws -> (story: String, row: Int64, contentHash: String)? {
         let find = SQLiteCall(findArticle)
-        find.bind(1, key)
+        find.bind(1, keyHash)
+        find.bind(2, key)
         guard try find.step(db) else { return nil }
         defer { find.finish() }
         return (find.text(0), find.int64(1), find.text(2))
     }
 
-    /// Inserts an article not seen before: its story is that of an earlier article with the
-    /// same content (`twin`), else its own key (and its row is the story's). Nil when the key
-    /// is in the table after all.
-    private static func insertNew(_ item: ScannedArticle, now: String, insert insertArticle: Statement, findByContent: Statement,
-                                  _ db: Database) throws -> (story: String, row: Int64, twin: Bool)? {
+    /// Inserts an article not in the state: its story is that of an earlier article with the
+    /// same content (`twin`), else its own key (and its row is the story's).
+    private static func insertNew(_ item: ScannedArticle, keyHash: Int64, now: String, insert insertArticle: Statement, findByContent: Statement,
+                                  _ db: Database) throws -> (story: String, row: Int64, twin: Bool) {
         var twin: (story: String, row: Int64)?
+        let contentKey = ArticleKeys.content(item.contentHash)
         if item.letters >= Self.minimumLettersForContentMatch {
             let same = SQLiteCall(findByContent)
-            same.bind(1, item.contentHash)
-            same.bind(2, Self.minimumLettersForContentMatch)
+            same.bind(1, contentKey)
+            same.bind(2, item.contentHash)
+            same.bind(3, Self.minimumLettersForContentMatch)
             if try same.step(db) {
                 twin = (same.text(0), same.int64(1))
                 same.finish()
             }
         }
         let insert = SQLiteCall(insertArticle)
-        insert.bind(3, twin?.row)
-        insert.bind(5, item.letters)
-        try insert.run(db, texts: [(1, item.article.key), (2, twin?.story ?? item.article.key), (4, item.contentHash), (6, now), (7, now)])
-        guard insert.changes(db) == 1 else { return nil }
+        insert.bind(2, keyHash)
+        insert.bind(4, twin?.row)
+        insert.bind(6, contentKey)
+        insert.bind(7, item.letters)
+        try insert.run(db, texts: [(1, item.article.key), (3, twin?.story ?? item.article.key), (5, item.contentHash), (8, now), (9, now)])
         if let twin { return (twin.story, twin.row, true) }
         return (item.article.key, insert.lastRowID(db), false)
     }

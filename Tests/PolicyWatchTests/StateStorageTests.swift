@@ -316,4 +316,22 @@ final class StateStorageTests: XCTestCase {
         XCTAssertEqual(try store.count("articles"), 2)
         XCTAssertEqual(try store.knownContentHashes(keys: [b.key]), [b.key: bHash])
     }
+
+    /// A story's sightings are one per place, URL and key, however often each is seen again
+    /// (in one batch or later ones), and `also_seen` lists each once.
+    func testASightingSeenAgainIsRecordedOnce() throws {
+        let store = try StateStore.open(path: TempDir().url("s.sqlite"))
+        let body = String(repeating: "Export controls on chips were announced today. ", count: 4)
+        let a = Article(title: "Story", body: body, url: "https://a.example/1", path: "f1.jsonl")
+        let b = Article(title: "Story", body: body, url: "https://b.example/1", path: "f2.jsonl")
+        try store.commit(StoryBatch(articles: [scanned(a, alerts: [alert("r1", a)]), scanned(a, alerts: [alert("r1", a)])],
+                                    now: "2025-06-01T00:00:00Z"))
+        XCTAssertEqual(try store.count("sightings"), 1, "the same article twice in one batch")
+        let later = try store.commit(StoryBatch(articles: [scanned(a, alerts: [alert("r1", a)]), scanned(b, alerts: [alert("r2", b)]),
+                                                           scanned(b, alerts: [alert("r2", b)])], now: "2025-06-02T00:00:00Z"))
+        XCTAssertEqual(try store.count("sightings"), 2)
+        XCTAssertEqual(later.raised.map(\.rule.id), ["r2"])
+        XCTAssertEqual(later.raised.first?.alsoSeen?.map(\.key), [a.key], "the copy's alert lists the first article once")
+        XCTAssertEqual(try store.alerts(rule: "r1").first?.alsoSeen?.map(\.key), [b.key])
+    }
 }

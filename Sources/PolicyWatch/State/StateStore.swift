@@ -339,6 +339,23 @@ public final class StateStore: StoryIndex, Sendable {
             // digits. These indexes take random inserts; the smaller they are, the fewer pages
             // a transaction rewrites (half of what a run wrote at 1,000 rules).
             try Self.rebuildArticlesV7(db)
+            // Sightings: a plain index on the story's row instead of a unique key of four
+            // columns (two of them URLs): a story's first sighting cannot repeat another, and
+            // the commit checks the others (`insertSighting`).
+            try db.execute(sql: """
+                CREATE TABLE sightings_v7 (
+                    story_row INTEGER NOT NULL,
+                    origin TEXT NOT NULL,
+                    url TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    source TEXT,
+                    seen TEXT NOT NULL
+                );
+                INSERT INTO sightings_v7 SELECT story_row, origin, url, key, source, seen FROM sightings ORDER BY rowid;
+                DROP TABLE sightings;
+                ALTER TABLE sightings_v7 RENAME TO sightings;
+                CREATE INDEX sightings_story ON sightings(story_row);
+                """)
             try db.execute(sql: AlertGroup.schema)
             try Self.groupV6Alerts(db)
             try db.execute(sql: """
@@ -579,7 +596,10 @@ public final class StateStore: StoryIndex, Sendable {
         // The key hashes of the articles this batch adds.
         var newKeys: Set<Int64> = []
         let insertSighting = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO sightings (story_row, origin, url, key, source, seen) VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO sightings (story_row, origin, url, key, source, seen) VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        let findSighting = try db.cachedStatement(sql: """
+            SELECT 1 FROM sightings WHERE story_row = ? AND origin = ? AND url = ? AND key = ?
             """)
         let insertGroup = try db.cachedStatement(sql: """
             INSERT INTO alert_groups (first_alert, count, story_row, raised, article, alerts) VALUES (?, ?, ?, ?, ?, ?)
@@ -604,6 +624,8 @@ public final class StateStore: StoryIndex, Sendable {
         // Stories this batch started and no other article joined: their only sighting is
         // their own, so their alerts need no look-up for `also_seen`.
         var startedAlone: Set<Int64> = []
+        // Stories this batch has recorded a sighting of.
+        var sighted: Set<Int64> = []
         for (itemIndex, item) in batch.articles.enumerated() {
             let a = item.article
             let story: String, storyRow: Int64
@@ -630,10 +652,10 @@ public final class StateStore: StoryIndex, Sendable {
                 (story, storyRow) = (new.story, new.row)
                 if new.twin { startedAlone.remove(storyRow) } else { startedAlone.insert(storyRow); fired[storyRow] = .nothing }
             }
-            let sighting = SQLiteCall(insertSighting)
-            sighting.bind(1, storyRow)
-            sighting.bind(5, a.source)
-            try sighting.run(db, texts: [(2, a.path ?? ""), (3, a.url ?? ""), (4, a.key), (6, batch.now)])
+            // The first sighting of a story this batch started is new; any other may repeat one.
+            try Self.insertSighting(a, storyRow: storyRow, now: batch.now, surelyNew: startedAlone.contains(storyRow) && !sighted.contains(storyRow),
+                                    insert: insertSighting, find: findSighting, db)
+            sighted.insert(storyRow)
             result.sightings.append((story, Alert.Sighting(key: a.key, url: a.url, source: a.source, path: a.path, seen: batch.now)))
             guard !unchanged, let alerts = item.alerts else { continue }
             result.evaluated += 1
@@ -739,6 +761,28 @@ public final class StateStore: StoryIndex, Sendable {
             for line in try AlertGroup.lines(text) { out.insert(line.rule) }
         }
         return out
+    }
+
+    /// Records a sighting of the story in row `storyRow`, unless it has one from the same
+    /// place, URL and key (`surelyNew`: the story's first, not looked for).
+    private static func insertSighting(_ a: Article, storyRow: Int64, now: String, surelyNew: Bool, insert: Statement, find: Statement,
+                                       _ db: Database) throws {
+        let origin = a.path ?? "", url = a.url ?? ""
+        if !surelyNew {
+            let same = SQLiteCall(find)
+            same.bind(1, storyRow)
+            same.bind(2, origin)
+            same.bind(3, url)
+            same.bind(4, a.key)
+            if try same.step(db) {
+                same.finish()
+                return
+            }
+        }
+        let sighting = SQLiteCall(insert)
+        sighting.bind(1, storyRow)
+        sighting.bind(5, a.source)
+        try sighting.run(db, texts: [(2, origin), (3, url), (4, a.key), (6, now)])
     }
 
     /// The story (its key and row) and content hash of an article already in the state.

@@ -339,9 +339,11 @@ public final class StateStore: StoryIndex, Sendable {
             // digits. These indexes take random inserts; the smaller they are, the fewer pages
             // a transaction rewrites (half of what a run wrote at 1,000 rules).
             try Self.rebuildArticlesV7(db)
-            // Sightings: a plain index on the story's row instead of a unique key of four
-            // columns (two of them URLs): a story's first sighting cannot repeat another, and
-            // the commit checks the others (`insertSighting`).
+            // Sightings: a story's first is kept in the row of its first article (`origin`,
+            // `url`, `source`; NULL in rows migrated, whose sightings stay in `sightings`),
+            // which saves a row per story; the others have a plain index on the story's row
+            // instead of a unique key of four columns (two of them URLs), and the commit looks
+            // for a repeat before it adds one (`insertSighting`).
             try db.execute(sql: """
                 CREATE TABLE sightings_v7 (
                     story_row INTEGER NOT NULL,
@@ -382,7 +384,10 @@ public final class StateStore: StoryIndex, Sendable {
                 content_key INTEGER NOT NULL,
                 letters INTEGER NOT NULL,
                 first_seen TEXT NOT NULL,
-                last_seen TEXT NOT NULL
+                last_seen TEXT NOT NULL,
+                origin TEXT,
+                url TEXT,
+                source TEXT
             );
             """)
         let insert = try db.makeStatement(sql: """
@@ -588,7 +593,8 @@ public final class StateStore: StoryIndex, Sendable {
             SELECT story, COALESCE(story_row, rowid) FROM articles WHERE content_key = ? AND content_hash = ? AND letters >= ? ORDER BY rowid LIMIT 1
             """)
         let insertArticle = try db.cachedStatement(sql: """
-            INSERT INTO articles (key, key_hash, story, story_row, content_hash, content_key, letters, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO articles (key, key_hash, story, story_row, content_hash, content_key, letters, first_seen, last_seen, origin, url, source)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let updateArticle = try db.cachedStatement(sql: """
             UPDATE articles SET content_hash = ?, content_key = ?, letters = ?, last_seen = ? WHERE key_hash = ? AND key = ?
@@ -599,7 +605,8 @@ public final class StateStore: StoryIndex, Sendable {
             INSERT INTO sightings (story_row, origin, url, key, source, seen) VALUES (?, ?, ?, ?, ?, ?)
             """)
         let findSighting = try db.cachedStatement(sql: """
-            SELECT 1 FROM sightings WHERE story_row = ? AND origin = ? AND url = ? AND key = ?
+            SELECT 1 FROM sightings WHERE story_row = ?1 AND origin = ?2 AND url = ?3 AND key = ?4
+            UNION ALL SELECT 1 FROM articles WHERE rowid = ?1 AND origin = ?2 AND url = ?3 AND key = ?4
             """)
         let insertGroup = try db.cachedStatement(sql: """
             INSERT INTO alert_groups (first_alert, count, story_row, raised, article, alerts) VALUES (?, ?, ?, ?, ?, ?)
@@ -652,10 +659,11 @@ public final class StateStore: StoryIndex, Sendable {
                 (story, storyRow) = (new.story, new.row)
                 if new.twin { startedAlone.remove(storyRow) } else { startedAlone.insert(storyRow); fired[storyRow] = .nothing }
             }
-            // The first sighting of a story this batch started is new; any other may repeat one.
-            try Self.insertSighting(a, storyRow: storyRow, now: batch.now, surelyNew: startedAlone.contains(storyRow) && !sighted.contains(storyRow),
-                                    insert: insertSighting, find: findSighting, db)
-            sighted.insert(storyRow)
+            // A story's first sighting is in its first article's row; any other may repeat one.
+            let storysFirst = sighted.insert(storyRow).inserted && startedAlone.contains(storyRow)
+            if !storysFirst {
+                try Self.insertSighting(a, storyRow: storyRow, now: batch.now, insert: insertSighting, find: findSighting, db)
+            }
             result.sightings.append((story, Alert.Sighting(key: a.key, url: a.url, source: a.source, path: a.path, seen: batch.now)))
             guard !unchanged, let alerts = item.alerts else { continue }
             result.evaluated += 1
@@ -764,20 +772,17 @@ public final class StateStore: StoryIndex, Sendable {
     }
 
     /// Records a sighting of the story in row `storyRow`, unless it has one from the same
-    /// place, URL and key (`surelyNew`: the story's first, not looked for).
-    private static func insertSighting(_ a: Article, storyRow: Int64, now: String, surelyNew: Bool, insert: Statement, find: Statement,
-                                       _ db: Database) throws {
+    /// place, URL and key.
+    private static func insertSighting(_ a: Article, storyRow: Int64, now: String, insert: Statement, find: Statement, _ db: Database) throws {
         let origin = a.path ?? "", url = a.url ?? ""
-        if !surelyNew {
-            let same = SQLiteCall(find)
-            same.bind(1, storyRow)
-            same.bind(2, origin)
-            same.bind(3, url)
-            same.bind(4, a.key)
-            if try same.step(db) {
-                same.finish()
-                return
-            }
+        let same = SQLiteCall(find)
+        same.bind(1, storyRow)
+        same.bind(2, origin)
+        same.bind(3, url)
+        same.bind(4, a.key)
+        if try same.step(db) {
+            same.finish()
+            return
         }
         let sighting = SQLiteCall(insert)
         sighting.bind(1, storyRow)
@@ -816,7 +821,12 @@ public final class StateStore: StoryIndex, Sendable {
         insert.bind(4, twin?.row)
         insert.bind(6, contentKey)
         insert.bind(7, item.letters)
-        try insert.run(db, texts: [(1, item.article.key), (3, twin?.story ?? item.article.key), (5, item.contentHash), (8, now), (9, now)])
+        // A new story's first sighting (a twin's goes to `sightings`).
+        let a = item.article
+        insert.bind(10, twin == nil ? a.path ?? "" : nil)
+        insert.bind(11, twin == nil ? a.url ?? "" : nil)
+        insert.bind(12, twin == nil ? a.source : nil)
+        try insert.run(db, texts: [(1, a.key), (3, twin?.story ?? a.key), (5, item.contentHash), (8, now), (9, now)])
         if let twin { return (twin.story, twin.row, true) }
         return (item.article.key, insert.lastRowID(db), false)
     }
@@ -1070,13 +1080,22 @@ public final class StateStore: StoryIndex, Sendable {
     public func count(_ table: String) throws -> Int {
         precondition(["files", "feeds", "articles", "sightings", "alerts", "alert_groups", "alert_group_tags", "deliveries",
                       "report_deliveries", "alert_rules"].contains(table))
-        let sql = table == "alerts" ? "SELECT COALESCE(SUM(count), 0) FROM alert_groups" : "SELECT COUNT(*) FROM \(table)"
+        let sql = switch table {
+        case "alerts": "SELECT COALESCE(SUM(count), 0) FROM alert_groups"
+        case "sightings": "SELECT (SELECT COUNT(*) FROM sightings) + (SELECT COUNT(*) FROM articles WHERE origin IS NOT NULL)"
+        default: "SELECT COUNT(*) FROM \(table)"
+        }
         return try writer.read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
     }
 
     /// Every sighting of the story in row `storyRow` of `articles`, in the order they were seen.
     static func sightings(storyRow: Int64, _ db: Database) throws -> [Row] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM sightings WHERE story_row = ? ORDER BY rowid"), arguments: [storyRow])
+        // The first in its first article's row (since v7), then the others as they came.
+        try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT origin, url, key, source, first_seen AS seen, 0 AS part, 0 AS n FROM articles WHERE rowid = ?1 AND origin IS NOT NULL
+            UNION ALL SELECT origin, url, key, source, seen, 1, rowid FROM sightings WHERE story_row = ?1
+            ORDER BY part, n
+            """), arguments: [storyRow])
     }
 
     static func alsoSeen(_ rows: [Row], of article: Alert.ArticleRef) -> [Alert.Sighting]? {

@@ -285,6 +285,35 @@ final class ScanPipelineTests: XCTestCase {
         XCTAssertEqual(String(decoding: jsonl, as: UTF8.self), String(decoding: expected, as: UTF8.self))
     }
 
+    /// A rule's object is written once for all its alerts (`Alert.RuleRef.encoded`): a rule
+    /// changed afterwards (a copy of it) is written as changed, the original as it was, in
+    /// a report, in JSON Lines, and at other depths.
+    func testRuleObjectsWrittenAheadFollowChanges() throws {
+        var alerts = Array(try sampleAlerts().prefix(4))
+        let original = alerts[0].rule
+        for i in 1...3 { alerts[i].rule = original }
+        alerts[1].rule.title = "Changed \"title\" — 변경"
+        alerts[2].rule.severity = original.severity == .high ? .low : .high
+        alerts[3].rule.tags += ["new-tag"]
+        XCTAssertNotEqual(alerts[1].rule, original)
+        XCTAssertEqual(alerts[0].rule.title, original.title)
+        let pretty = Report.encoder(pretty: true), compact = Report.encoder(pretty: false)
+        var expected = Data()
+        for a in alerts { expected.append(try compact.encode(a)); expected.append(0x0A) }
+        XCTAssertEqual(String(decoding: ReportEncoder.jsonLines(alerts), as: UTF8.self), String(decoding: expected, as: UTF8.self))
+        var stream = ReportStream(pretty: true)
+        stream.append(alerts)
+        let run = Report.RunInfo(started: "a", finished: "b", rules: 1, articles: 1, skipped: 0)
+        let report = Report(run: run, alerts: alerts, errors: [])
+        XCTAssertEqual(String(decoding: stream.take() + stream.finish(run: run, errors: []), as: UTF8.self),
+                       String(decoding: try pretty.encode(report), as: UTF8.self) + "\n")
+        for a in alerts {
+            var one = JSONBytes(pretty: true)
+            one.alert(a)
+            XCTAssertEqual(String(decoding: one.bytes, as: UTF8.self), String(decoding: try pretty.encode(a), as: UTF8.self), "an alert at depth 0")
+        }
+    }
+
     func testStreamedReportIsWhatJSONEncoderWrites() throws {
         let alerts = try sampleAlerts()
         let errors = [InputError(source: "x.jsonl:3", message: "invalid \"JSON\""), InputError(source: "-", message: "empty input")]

@@ -239,6 +239,10 @@ public struct Alert: Codable, Hashable, Sendable {
             var severity: Severity
             var tags: [String]
             var file: String
+            /// The rule object's JSON, written once for all the rule's alerts: compact, and
+            /// pretty at the depth of a report's alert members (`JSONBytes.ruleObject`). Set
+            /// before the object is shared, and again after a change.
+            var encoded = Encoded(compact: [], pretty: [])
 
             init(id: String, title: String, severity: Severity, tags: [String], file: String) {
                 (self.id, self.title, self.severity, self.tags, self.file) = (id, title, severity, tags, file)
@@ -247,21 +251,34 @@ public struct Alert: Codable, Hashable, Sendable {
             func copy() -> Fields { Fields(id: id, title: title, severity: severity, tags: tags, file: file) }
         }
 
+        struct Encoded {
+            var compact: [UInt8]
+            var pretty: [UInt8]
+        }
+
         private var fields: Fields
 
         public init(id: String, title: String, severity: Severity, tags: [String], file: String) {
             fields = Fields(id: id, title: title, severity: severity, tags: tags, file: file)
+            fields.encoded = JSONBytes.ruleObjects(self)
         }
 
+        /// Before a change: a copy of the shared fields if others hold them.
         private mutating func unique() {
             if !isKnownUniquelyReferenced(&fields) { fields = fields.copy() }
         }
 
-        public var id: String { get { fields.id } set { unique(); fields.id = newValue } }
-        public var title: String { get { fields.title } set { unique(); fields.title = newValue } }
-        public var severity: Severity { get { fields.severity } set { unique(); fields.severity = newValue } }
-        public var tags: [String] { get { fields.tags } set { unique(); fields.tags = newValue } }
-        public var file: String { get { fields.file } set { unique(); fields.file = newValue } }
+        /// After a change: the rule object's JSON again.
+        private mutating func changed() { fields.encoded = JSONBytes.ruleObjects(self) }
+
+        public var id: String { get { fields.id } set { unique(); fields.id = newValue; changed() } }
+        public var title: String { get { fields.title } set { unique(); fields.title = newValue; changed() } }
+        public var severity: Severity { get { fields.severity } set { unique(); fields.severity = newValue; changed() } }
+        public var tags: [String] { get { fields.tags } set { unique(); fields.tags = newValue; changed() } }
+        public var file: String { get { fields.file } set { unique(); fields.file = newValue; changed() } }
+
+        /// The rule object's JSON written ahead (see `Fields.encoded`).
+        var encoded: Encoded { fields.encoded }
 
         /// The shared object's identity: the same for every alert of one compiled rule. Valid
         /// as a key only while this `RuleRef` is kept alive beside it.

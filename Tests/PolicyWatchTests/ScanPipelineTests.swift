@@ -355,6 +355,32 @@ final class ScanPipelineTests: XCTestCase {
     /// `JSONEncoder`: as they are, with `also_seen` set after (encoded around it), and changed
     /// after in another field (the bytes are dropped and the alert is encoded whole).
     func testAlertsEncodedAheadAreWhatJSONEncoderWrites() throws {
+        try checkEncodedAhead(for: [.report, .lines])
+    }
+
+    /// With a state, the middle of each alert is written once, compact, for the state's rows,
+    /// and the report's pretty bytes are those reindented: the same bytes as written whole.
+    func testAlertsEncodedAheadFromTheStatesMiddlesAreWhatJSONEncoderWrites() throws {
+        try checkEncodedAhead(for: [.report, .lines, .state])
+        try checkEncodedAhead(for: [.report, .state])
+        var alerts = try sampleAlerts()
+        alerts[3].facets = Facets(acting: ["US", "EU"], affected: [], sectors: ["semi\"conductors"], stage: "in_force")
+        alerts[4].entities = ["": [""], "k\tey": ["{[\"]}", ":,"]]
+        alerts[4].matches = []
+        for i in [3, 4] {
+            var one = [alerts[i]]
+            let rows = try XCTUnwrap(ReportEncoder.encodeAhead(&one, for: [.report, .lines, .state]))
+            guard case .parts = rows[0] else { return XCTFail("an alert without also_seen is stored in parts") }
+            var stream = ReportStream(pretty: true)
+            stream.append(one)
+            var whole = ReportStream(pretty: true)
+            whole.append([alerts[i]])
+            XCTAssertEqual(String(decoding: stream.take(), as: UTF8.self), String(decoding: whole.take(), as: UTF8.self))
+            XCTAssertEqual(ReportEncoder.jsonLines(one), ReportEncoder.jsonLines([alerts[i]]))
+        }
+    }
+
+    private func checkEncodedAhead(for targets: ReportEncoder.Targets) throws {
         var alerts = try sampleAlerts()
         XCTAssertTrue(alerts.allSatisfy { $0.encodedAhead == nil }, "nothing encoded ahead unless asked")
         // Per article, as the scanner does it; and a last group of two articles.
@@ -362,16 +388,17 @@ final class ScanPipelineTests: XCTestCase {
         var start = 0
         for end in 1...alerts.count where end == alerts.count || alerts[end].article != alerts[start].article {
             var group = Array(alerts[start..<end])
-            ReportEncoder.encodeAhead(&group, for: [.report, .lines])
+            let rows = ReportEncoder.encodeAhead(&group, for: targets)
+            XCTAssertEqual(rows?.count, targets.contains(.state) ? group.count : nil)
             ahead += group
             start = end
         }
         var mixed = [alerts[0], alerts[alerts.count - 1]]
-        ReportEncoder.encodeAhead(&mixed, for: [.report, .lines])
+        ReportEncoder.encodeAhead(&mixed, for: targets)
         ahead += mixed
         alerts += [alerts[0], alerts[alerts.count - 1]]
         XCTAssertEqual(ahead, alerts)
-        XCTAssertTrue(ahead.allSatisfy { $0.encodedAhead?.report != nil && $0.encodedAhead?.line != nil })
+        XCTAssertTrue(ahead.allSatisfy { $0.encodedAhead?.report != nil && ($0.encodedAhead?.line != nil) == targets.contains(.lines) })
         // also_seen added after: the bytes are kept; any other change drops them.
         let seen = [Alert.Sighting(key: "k9", url: "https://c.example/\"q\"", source: "s", path: nil, seen: "2024-05-06T07:08:09Z")]
         for i in stride(from: 0, to: ahead.count, by: 3) {

@@ -63,6 +63,9 @@ public enum ReportEncoder {
         public static let report = Targets(rawValue: 1)
         /// JSON Lines records (`jsonLines`).
         public static let lines = Targets(rawValue: 2)
+        /// The state's rows (`StoredAlert.encode`). With it, each alert's middle members
+        /// are encoded once, compact, and the other targets are made from them.
+        static let state = Targets(rawValue: 4)
     }
 
     /// Encodes one article's alerts ahead, on the thread that scanned them, for `targets`:
@@ -70,7 +73,47 @@ public enum ReportEncoder {
     /// buffer per target, the article object encoded once. The sinks then only copy them,
     /// adding `also_seen` in front when the window set it; an alert changed since (a copy's
     /// id) has dropped them and is encoded whole, as before.
-    static func encodeAhead(_ alerts: inout [Alert], for targets: Targets) {
+    /// With `.state`, returns the state's rows too (`StoredAlert.encode`'s), the middles of
+    /// which the other targets then reuse: a report's pretty bytes are the compact ones
+    /// reindented (`JSONBytes.reindented`), several times cheaper than writing them again.
+    @discardableResult
+    static func encodeAhead(_ alerts: inout [Alert], for targets: Targets) -> [StoredAlert.Row]? {
+        guard targets.contains(.state) else {
+            encodeAheadEach(&alerts, for: targets)
+            return nil
+        }
+        let rows = StoredAlert.encode(alerts)
+        let others = targets.subtracting(.state)
+        guard !others.isEmpty, let first = alerts.first?.article else { return rows }
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(alerts.count)
+        for target in [Targets.report, .lines] where others.contains(target) {
+            let pretty = target == .report
+            let depth = pretty ? ReportStream.alertDepth : 0
+            var sub = JSONBytes(pretty: pretty, depth: depth + 1)
+            sub.articleObject(first)
+            var out = JSONBytes(pretty: pretty, depth: depth)
+            ranges.removeAll(keepingCapacity: true)
+            for i in alerts.indices {
+                let start = out.bytes.count
+                if case .parts(let e) = rows[i] {
+                    out.alertTail(alerts[i], articleJSON: sub.bytes, middle: e.middle)
+                } else {
+                    out.alertTail(alerts[i], articleJSON: alerts[i].article == first ? sub.bytes : nil)
+                }
+                ranges.append(start..<out.bytes.count)
+            }
+            let buffer = out.bytes.withUnsafeBufferPointer { [UInt8]($0) }
+            for i in alerts.indices {
+                var ahead = alerts[i].encodedAhead ?? Alert.EncodedAhead()
+                if pretty { ahead.report = buffer[ranges[i]] } else { ahead.line = buffer[ranges[i]] }
+                alerts[i].encodedAhead = ahead
+            }
+        }
+        return rows
+    }
+
+    private static func encodeAheadEach(_ alerts: inout [Alert], for targets: Targets) {
         guard !targets.isEmpty, let first = alerts.first?.article else { return }
         var ranges: [Range<Int>] = []
         ranges.reserveCapacity(alerts.count)
@@ -276,13 +319,16 @@ struct JSONBytes: Sendable {
     /// A newline and the indentation of most depths, copied in one go.
     private static let indentation: [UInt8] = [0x0A] + [UInt8](repeating: 0x20, count: 64)
 
-    private mutating func newline() {
-        if 1 + 2 * depth <= Self.indentation.count {
-            bytes.append(contentsOf: Self.indentation[..<(1 + 2 * depth)])
+    private mutating func newline() { indent(depth) }
+
+    /// A newline and the indentation of depth `d`.
+    private mutating func indent(_ d: Int) {
+        if 1 + 2 * d <= Self.indentation.count {
+            bytes.append(contentsOf: Self.indentation[..<(1 + 2 * d)])
             return
         }
         bytes.append(0x0A)
-        for _ in 0..<depth { bytes.append(0x20); bytes.append(0x20) }
+        for _ in 0..<d { bytes.append(0x20); bytes.append(0x20) }
     }
 
     /// Starts an array element or an object member.
@@ -422,10 +468,12 @@ struct JSONBytes: Sendable {
 
     /// An alert's members from `article` on and its closing brace, as `alert` writes them
     /// when it has no `also_seen` (what `alert(_:tail:)` completes).
-    mutating func alertTail(_ a: Alert, articleJSON: [UInt8]?) {
+    /// `middle`: the alert's middle members already written compact (`alertMiddle`),
+    /// copied or reindented instead of written again.
+    mutating func alertTail(_ a: Alert, articleJSON: [UInt8]?, middle: ArraySlice<UInt8>? = nil) {
         depth += 1
         hasItems.append(false)
-        alertMembers(a, articleJSON: articleJSON)
+        alertMembers(a, articleJSON: articleJSON, middle: middle)
         close(0x7D)
     }
 
@@ -501,14 +549,18 @@ struct JSONBytes: Sendable {
     }
 
     /// The members that follow `also_seen`, in key order.
-    private mutating func alertMembers(_ a: Alert, articleJSON: [UInt8]?) {
+    private mutating func alertMembers(_ a: Alert, articleJSON: [UInt8]?, middle: ArraySlice<UInt8>? = nil) {
         key("article")
         if let articleJSON {
             bytes.append(contentsOf: articleJSON)
         } else {
             articleObject(a.article)
         }
-        middleMembers(a)
+        if let middle {
+            if pretty { reindented(middle) } else { bytes += middle }
+        } else {
+            middleMembers(a)
+        }
         key("rule")
         ruleObject(a.rule)
         if let t = a.trend {
@@ -563,6 +615,54 @@ struct JSONBytes: Sendable {
             matchRecord(m)
         }
         close(0x5D)
+    }
+
+    /// Appends `compact`, JSON as the compact writer wrote it (members of the object being
+    /// written, each after its comma, or values), as the pretty writer would have written
+    /// it here: the same tokens with its newlines, indentation and ` : `. Strings are copied
+    /// as they are (both writers escape alike).
+    mutating func reindented(_ compact: ArraySlice<UInt8>) {
+        compact.withUnsafeBufferPointer { src in
+            var d = depth
+            var i = 0
+            let n = src.count
+            while i < n {
+                let c = src[i]
+                switch c {
+                case 0x22:  // a string, to its closing quote
+                    var j = i + 1
+                    while j < n, src[j] != 0x22 { j += src[j] == 0x5C ? 2 : 1 }
+                    j = min(j + 1, n)
+                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: src[i..<j]))
+                    i = j
+                    continue
+                case 0x2C:
+                    bytes.append(0x2C)
+                    indent(d)
+                case 0x3A:
+                    bytes.append(contentsOf: [0x20, 0x3A, 0x20])
+                case 0x7B, 0x5B:
+                    bytes.append(c)
+                    if i + 1 < n, src[i + 1] == c + 2 {
+                        // Empty: as `close` writes it, a newline and the indentation.
+                        bytes.append(0x0A)
+                        indent(d)
+                        bytes.append(c + 2)
+                        i += 2
+                        continue
+                    }
+                    d += 1
+                    indent(d)
+                case 0x7D, 0x5D:
+                    d -= 1
+                    indent(d)
+                    bytes.append(c)
+                default:
+                    bytes.append(c)
+                }
+                i += 1
+            }
+        }
     }
 
     /// The depth at which a report's alert members are written (its rule object's).

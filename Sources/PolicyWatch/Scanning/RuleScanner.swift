@@ -84,6 +84,12 @@ public struct RuleScanner: Sendable {
 
     /// The alerts raised on `article`, ordered by rule id. `now` fills `first_seen`.
     public func scan(_ article: Article, normalizer: inout TextNormalizer, now: String) -> [Alert] {
+        scan(article, normalizer: &normalizer, now: now, storing: false).alerts
+    }
+
+    /// The alerts, and with `storing` the state's rows of them (`StoredAlert.encode`), made
+    /// with the bytes encoded ahead (`ReportEncoder.encodeAhead`).
+    func scan(_ article: Article, normalizer: inout TextNormalizer, now: String, storing: Bool) -> (alerts: [Alert], stored: [StoredAlert.Row]?) {
         let m = matches(article, normalizer: &normalizer)
         let evaluator = Evaluator(matches: m, plain: plain)
         var alerts: [Alert] = []
@@ -106,8 +112,8 @@ public struct RuleScanner: Sendable {
                 firstSeen: now,
                 facets: facetReader?.facets(for: outcome.evidence, tags: rule.tags)))
         }
-        ReportEncoder.encodeAhead(&alerts, for: encodeAhead)
-        return alerts
+        let stored = ReportEncoder.encodeAhead(&alerts, for: storing ? encodeAhead.union(.state) : encodeAhead)
+        return (alerts, stored)
     }
 
     /// Each field's original text, made once per article for all its evidence: its bytes when

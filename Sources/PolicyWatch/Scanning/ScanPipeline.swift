@@ -223,13 +223,14 @@ public struct ScanPipeline: Sendable {
             let hashVersion = index.storyHashVersion
             out.articles = articles.map { a in
                 let (hash, letters) = ContentHash.story(title: a.title, body: a.body, version: hashVersion)
-                let alerts = known[a.key] == hash ? nil : scanner.scan(a, normalizer: &normalizer, now: now)
+                let scanned = known[a.key] == hash ? nil : scanner.scan(a, normalizer: &normalizer, now: now, storing: encodeAlerts)
+                let alerts = scanned?.alerts
                 // The story index needs the article's names, not its text: memory stays small
                 // while batches wait to be committed.
                 var named = a
                 named.body = ""
                 var item = ScannedArticle(article: named, contentHash: hash, letters: letters, alerts: alerts)
-                if encodeAlerts, let alerts, !alerts.isEmpty { item.encoded = StoredAlert.encode(alerts) }
+                if encodeAlerts, let alerts, !alerts.isEmpty { item.encoded = scanned?.stored ?? StoredAlert.encode(alerts) }
                 if !rescan { item.keySeen = known[a.key] != nil }
                 return item
             }

@@ -625,43 +625,53 @@ struct JSONBytes: Sendable {
         compact.withUnsafeBufferPointer { src in
             var d = depth
             var i = 0
+            // The bytes from `run` to `i` are copied as they are (strings, numbers), in one go.
+            var run = 0
             let n = src.count
             while i < n {
                 let c = src[i]
                 switch c {
                 case 0x22:  // a string, to its closing quote
-                    var j = i + 1
-                    while j < n, src[j] != 0x22 { j += src[j] == 0x5C ? 2 : 1 }
-                    j = min(j + 1, n)
-                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: src[i..<j]))
-                    i = j
+                    i += 1
+                    while i < n, src[i] != 0x22 { i += src[i] == 0x5C ? 2 : 1 }
+                    i += 1
                     continue
+                case 0x2C, 0x3A, 0x7B, 0x5B, 0x7D, 0x5D:
+                    break
+                default:
+                    i += 1
+                    continue
+                }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: src[run..<i]))
+                switch c {
                 case 0x2C:
                     bytes.append(0x2C)
                     indent(d)
                 case 0x3A:
-                    bytes.append(contentsOf: [0x20, 0x3A, 0x20])
+                    bytes.append(0x20)
+                    bytes.append(0x3A)
+                    bytes.append(0x20)
                 case 0x7B, 0x5B:
                     bytes.append(c)
                     if i + 1 < n, src[i + 1] == c + 2 {
-                        // Empty: as `close` writes it, a newline and the indentation.
+                        // Empty: as `close` writes it, a newline, then a newline and the indentation.
                         bytes.append(0x0A)
                         indent(d)
                         bytes.append(c + 2)
-                        i += 2
-                        continue
+                        i += 1
+                    } else {
+                        d += 1
+                        indent(d)
                     }
-                    d += 1
-                    indent(d)
-                case 0x7D, 0x5D:
+                default:  // 0x7D, 0x5D
                     d -= 1
                     indent(d)
                     bytes.append(c)
-                default:
-                    bytes.append(c)
                 }
                 i += 1
+                run = i
             }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: src[run..<min(i, n)]))
         }
     }
 

@@ -359,7 +359,7 @@ final class ScanPipelineTests: XCTestCase {
     }
 
     /// With a state, the middle of each alert is written once, compact, for the state's rows,
-    /// and the report's pretty bytes are those reindented: the same bytes as written whole.
+    /// and JSON Lines records copy it: the same bytes as written whole.
     func testAlertsEncodedAheadFromTheStatesMiddlesAreWhatJSONEncoderWrites() throws {
         try checkEncodedAhead(for: [.report, .lines, .state])
         try checkEncodedAhead(for: [.report, .state])

@@ -73,9 +73,9 @@ public enum ReportEncoder {
     /// buffer per target, the article object encoded once. The sinks then only copy them,
     /// adding `also_seen` in front when the window set it; an alert changed since (a copy's
     /// id) has dropped them and is encoded whole, as before.
-    /// With `.state`, returns the state's rows too (`StoredAlert.encode`'s), the middles of
-    /// which the other targets then reuse: a report's pretty bytes are the compact ones
-    /// reindented (`JSONBytes.reindented`), several times cheaper than writing them again.
+    /// With `.state`, returns the state's rows too (`StoredAlert.encode`'s), whose middles the
+    /// JSON Lines records copy. (Reindenting them into the report's pretty bytes was tried: a
+    /// pass over every byte cost more than writing the members again.)
     @discardableResult
     static func encodeAhead(_ alerts: inout [Alert], for targets: Targets) -> [StoredAlert.Row]? {
         guard targets.contains(.state) else {
@@ -96,7 +96,7 @@ public enum ReportEncoder {
             ranges.removeAll(keepingCapacity: true)
             for i in alerts.indices {
                 let start = out.bytes.count
-                if case .parts(let e) = rows[i] {
+                if !pretty, case .parts(let e) = rows[i] {
                     out.alertTail(alerts[i], articleJSON: sub.bytes, middle: e.middle)
                 } else {
                     out.alertTail(alerts[i], articleJSON: alerts[i].article == first ? sub.bytes : nil)
@@ -319,16 +319,13 @@ struct JSONBytes: Sendable {
     /// A newline and the indentation of most depths, copied in one go.
     private static let indentation: [UInt8] = [0x0A] + [UInt8](repeating: 0x20, count: 64)
 
-    private mutating func newline() { indent(depth) }
-
-    /// A newline and the indentation of depth `d`.
-    private mutating func indent(_ d: Int) {
-        if 1 + 2 * d <= Self.indentation.count {
-            bytes.append(contentsOf: Self.indentation[..<(1 + 2 * d)])
+    private mutating func newline() {
+        if 1 + 2 * depth <= Self.indentation.count {
+            bytes.append(contentsOf: Self.indentation[..<(1 + 2 * depth)])
             return
         }
         bytes.append(0x0A)
-        for _ in 0..<d { bytes.append(0x20); bytes.append(0x20) }
+        for _ in 0..<depth { bytes.append(0x20); bytes.append(0x20) }
     }
 
     /// Starts an array element or an object member.
@@ -468,8 +465,8 @@ struct JSONBytes: Sendable {
 
     /// An alert's members from `article` on and its closing brace, as `alert` writes them
     /// when it has no `also_seen` (what `alert(_:tail:)` completes).
-    /// `middle`: the alert's middle members already written compact (`alertMiddle`),
-    /// copied or reindented instead of written again.
+    /// `middle`: the alert's middle members already written compact (`alertMiddle`), copied
+    /// instead of written again when this writes compact.
     mutating func alertTail(_ a: Alert, articleJSON: [UInt8]?, middle: ArraySlice<UInt8>? = nil) {
         depth += 1
         hasItems.append(false)
@@ -556,8 +553,8 @@ struct JSONBytes: Sendable {
         } else {
             articleObject(a.article)
         }
-        if let middle {
-            if pretty { reindented(middle) } else { bytes += middle }
+        if let middle, !pretty {
+            bytes += middle
         } else {
             middleMembers(a)
         }
@@ -617,76 +614,17 @@ struct JSONBytes: Sendable {
         close(0x5D)
     }
 
-    /// Appends `compact`, JSON as the compact writer wrote it (members of the object being
-    /// written, each after its comma, or values), as the pretty writer would have written
-    /// it here: the same tokens with its newlines, indentation and ` : `. Strings are copied
-    /// as they are (both writers escape alike).
-    mutating func reindented(_ compact: ArraySlice<UInt8>) {
-        compact.withUnsafeBufferPointer { src in
-            var d = depth
-            var i = 0
-            // The bytes from `run` to `i` are copied as they are (strings, numbers), in one go.
-            var run = 0
-            let n = src.count
-            while i < n {
-                let c = src[i]
-                switch c {
-                case 0x22:  // a string, to its closing quote
-                    i += 1
-                    while i < n, src[i] != 0x22 { i += src[i] == 0x5C ? 2 : 1 }
-                    i += 1
-                    continue
-                case 0x2C, 0x3A, 0x7B, 0x5B, 0x7D, 0x5D:
-                    break
-                default:
-                    i += 1
-                    continue
-                }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: src[run..<i]))
-                switch c {
-                case 0x2C:
-                    bytes.append(0x2C)
-                    indent(d)
-                case 0x3A:
-                    bytes.append(0x20)
-                    bytes.append(0x3A)
-                    bytes.append(0x20)
-                case 0x7B, 0x5B:
-                    bytes.append(c)
-                    if i + 1 < n, src[i + 1] == c + 2 {
-                        // Empty: as `close` writes it, a newline, then a newline and the indentation.
-                        bytes.append(0x0A)
-                        indent(d)
-                        bytes.append(c + 2)
-                        i += 1
-                    } else {
-                        d += 1
-                        indent(d)
-                    }
-                default:  // 0x7D, 0x5D
-                    d -= 1
-                    indent(d)
-                    bytes.append(c)
-                }
-                i += 1
-                run = i
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: src[run..<min(i, n)]))
-        }
-    }
-
     /// The depth at which a report's alert members are written (its rule object's).
     static let alertMemberDepth = ReportStream.alertDepth + 1
 
     /// A rule object's JSON, compact and pretty at `alertMemberDepth`, written ahead for all
     /// its alerts (`Alert.RuleRef.encoded`).
     static func ruleObjects(_ r: Alert.RuleRef) -> Alert.RuleRef.Encoded {
-        // Written once, compact; the pretty bytes are those reindented (a scan with 10,000
-        // rules makes 20,000 of these before it starts).
+        // Small buffers: a scan with 10,000 rules makes 20,000 of these before it starts.
         var compact = JSONBytes(pretty: false, capacity: 256)
         compact.writeRuleObject(r)
-        var pretty = JSONBytes(pretty: true, depth: alertMemberDepth, capacity: 2 * compact.bytes.count + 64)
-        pretty.reindented(compact.bytes[...])
+        var pretty = JSONBytes(pretty: true, depth: alertMemberDepth, capacity: 512)
+        pretty.writeRuleObject(r)
         return Alert.RuleRef.Encoded(compact: compact.bytes.withUnsafeBufferPointer { [UInt8]($0) },
                                      pretty: pretty.bytes.withUnsafeBufferPointer { [UInt8]($0) })
     }

@@ -78,43 +78,8 @@ public enum ReportEncoder {
     /// pass over every byte cost more than writing the members again.)
     @discardableResult
     static func encodeAhead(_ alerts: inout [Alert], for targets: Targets) -> [StoredAlert.Row]? {
-        guard targets.contains(.state) else {
-            encodeAheadEach(&alerts, for: targets)
-            return nil
-        }
-        let rows = StoredAlert.encode(alerts)
-        let others = targets.subtracting(.state)
-        guard !others.isEmpty, let first = alerts.first?.article else { return rows }
-        var ranges: [Range<Int>] = []
-        ranges.reserveCapacity(alerts.count)
-        for target in [Targets.report, .lines] where others.contains(target) {
-            let pretty = target == .report
-            let depth = pretty ? ReportStream.alertDepth : 0
-            var sub = JSONBytes(pretty: pretty, depth: depth + 1)
-            sub.articleObject(first)
-            var out = JSONBytes(pretty: pretty, depth: depth)
-            ranges.removeAll(keepingCapacity: true)
-            for i in alerts.indices {
-                let start = out.bytes.count
-                if !pretty, case .parts(let e) = rows[i] {
-                    out.alertTail(alerts[i], articleJSON: sub.bytes, middle: e.middle)
-                } else {
-                    out.alertTail(alerts[i], articleJSON: alerts[i].article == first ? sub.bytes : nil)
-                }
-                ranges.append(start..<out.bytes.count)
-            }
-            let buffer = out.bytes.withUnsafeBufferPointer { [UInt8]($0) }
-            for i in alerts.indices {
-                var ahead = alerts[i].encodedAhead ?? Alert.EncodedAhead()
-                if pretty { ahead.report = buffer[ranges[i]] } else { ahead.line = buffer[ranges[i]] }
-                alerts[i].encodedAhead = ahead
-            }
-        }
-        return rows
-    }
-
-    private static func encodeAheadEach(_ alerts: inout [Alert], for targets: Targets) {
-        guard !targets.isEmpty, let first = alerts.first?.article else { return }
+        let rows = targets.contains(.state) ? StoredAlert.encode(alerts) : nil
+        guard let first = alerts.first?.article else { return rows }
         var ranges: [Range<Int>] = []
         ranges.reserveCapacity(alerts.count)
         for target in [Targets.report, .lines] where targets.contains(target) {
@@ -126,7 +91,12 @@ public enum ReportEncoder {
             ranges.removeAll(keepingCapacity: true)
             for i in alerts.indices {
                 let start = out.bytes.count
-                out.alertTail(alerts[i], articleJSON: alerts[i].article == first ? sub.bytes : nil)
+                // A state's row in parts has the compact middle (and the first article).
+                if !pretty, case .parts(let e)? = rows?[i] {
+                    out.alertTail(alerts[i], articleJSON: sub.bytes, middle: e.middle)
+                } else {
+                    out.alertTail(alerts[i], articleJSON: alerts[i].article == first ? sub.bytes : nil)
+                }
                 ranges.append(start..<out.bytes.count)
             }
             // The bytes wait in the pipeline (window, batches) until written: kept at their
@@ -138,6 +108,7 @@ public enum ReportEncoder {
                 alerts[i].encodedAhead = ahead
             }
         }
+        return rows
     }
 }
 

@@ -5,7 +5,7 @@ import GRDB
 /// transaction, holding every alert that article raised then. A row per alert cost SQLite
 /// about 12,000 instructions (a record, a unique-index entry), as much as scanning the
 /// article for 10,000 terms; a group costs one row whatever its size (docs/performance.md,
-/// "Alerts by the article").
+/// "Sixth round: alerts by the article").
 ///
 /// Alerts keep their numbers (`alerts.rowid` before v7): a group's alerts are numbered
 /// `first_alert ..< first_alert + count`, `first_alert` is the row's key, and the outbox

@@ -13,12 +13,15 @@ import GRDB
 /// before. The group's `article` is the article object its alerts share (`StoredAlert`), and
 /// `alerts` has one line per alert:
 ///
-///     ID \t RULE_PART \t "RULE_ID" \t JSON \n
+///     ID \t RULE_PART \t "RULE_ID" \t CUT \t JSON \n
 ///
 /// `RULE_PART` is the row of the rule object in `alert_rules` and `JSON` the alert's middle
 /// part; an empty `RULE_PART` means `JSON` is the alert whole (a trend alert, a row migrated
-/// from before v4). The rule id is a JSON string; ids are 16 hexadecimal digits, and compact
-/// JSON has no raw tab or newline, so the separators never occur inside a field.
+/// from before v4). `CUT`, when set, is where the middle's `first_seen` and `id` members
+/// were cut out of it: `first_seen` was the group's `raised` and `id` is the line's, so they
+/// are put back there when it is read (a fifth of the bytes of an alert with one piece of
+/// evidence). The rule id is a JSON string; ids are 16 hexadecimal digits, and compact JSON
+/// has no raw tab or newline, so the separators never occur inside a field.
 /// `alert_group_tags` holds each tag of a group's alerts once.
 enum AlertGroup {
     static let schema = """
@@ -43,11 +46,45 @@ enum AlertGroup {
         var id: Substring
         var rulePart: Int64?
         var rule: String
+        var cut: Int?
         var json: Substring
+
+        /// The JSON as it was before the cut (`raised`: the group's time).
+        func whole(raised: String) throws -> String {
+            guard let cut else { return String(json) }
+            let u = json.utf8
+            guard cut >= 0, let at = u.index(u.startIndex, offsetBy: cut, limitedBy: u.endIndex) else {
+                throw DatabaseError(message: "a damaged alert line in alert_groups (cut at \(cut))")
+            }
+            var members = Self.cutPrefix(raised: raised)
+            Self.appendCutID(id, to: &members)
+            var out = Array(u[..<at])
+            out += members
+            out += u[at...]
+            return String(decoding: out, as: UTF8.self)
+        }
+
+        /// The start of the members a cut takes out: `,"first_seen":RAISED,"id":`.
+        static func cutPrefix(raised: String) -> [UInt8] {
+            var out = JSONBytes(pretty: false, capacity: 64)
+            out.bytes += #","first_seen":"#.utf8
+            out.string(raised)
+            out.bytes += #","id":"#.utf8
+            return out.bytes
+        }
+
+        /// The id member's value after `cutPrefix`, as the encoder writes it.
+        static func appendCutID(_ id: some StringProtocol, to out: inout [UInt8]) {
+            var value = JSONBytes(pretty: false, capacity: 32)
+            value.string(String(id))
+            out += value.bytes
+        }
     }
 
-    /// Appends one alert's line to a group's text.
-    static func append(id: String, rulePart: Int64?, rule: String, json: StoredAlert.Text, to out: inout JSONBytes) {
+    /// Appends one alert's line to a group's text. `cut`: the middle's `first_seen` and `id`
+    /// members as `Line.cutPrefix` and `appendCutID` write them, cut out of a middle that has
+    /// them (the first place they occur).
+    static func append(id: String, rulePart: Int64?, rule: String, json: StoredAlert.Text, cut: [UInt8]? = nil, to out: inout JSONBytes) {
         out.bytes += id.utf8
         out.bytes.append(0x09)
         if let rulePart { out.bytes += String(rulePart).utf8 }
@@ -55,10 +92,35 @@ enum AlertGroup {
         appendQuoted(rule, to: &out)
         out.bytes.append(0x09)
         switch json {
-        case .string(let s): out.bytes += s.utf8
-        case .bytes(let b): out.bytes += b
+        case .string(let s):
+            out.bytes.append(0x09)
+            out.bytes += s.utf8
+        case .bytes(let b):
+            // The members follow the entities (and facets): found near the start. Their first
+            // quote follows a comma, so they cannot be inside a string; an entity kind of that
+            // name has an array, not a string.
+            if let cut, let at = firstIndex(of: cut, in: b) {
+                out.bytes += String(at - b.startIndex).utf8
+                out.bytes.append(0x09)
+                out.bytes += b[..<at]
+                out.bytes += b[(at + cut.count)...]
+            } else {
+                out.bytes.append(0x09)
+                out.bytes += b
+            }
         }
         out.bytes.append(0x0A)
+    }
+
+    private static func firstIndex(of needle: [UInt8], in hay: ArraySlice<UInt8>) -> Int? {
+        guard let first = needle.first, needle.count <= hay.count else { return nil }
+        var i = hay.startIndex
+        let last = hay.endIndex - needle.count
+        while i <= last {
+            if hay[i] == first, hay[i..<(i + needle.count)].elementsEqual(needle) { return i }
+            i += 1
+        }
+        return nil
     }
 
     /// The rule id as a JSON string: copied between quotes when nothing in it needs escaping
@@ -81,11 +143,11 @@ enum AlertGroup {
             // The separators are ASCII: their positions are valid indices of the text.
             var fields: [Substring] = []
             var from = start
-            while fields.count < 3, let tab = u[from..<end].firstIndex(of: 0x09) {
+            while fields.count < 4, let tab = u[from..<end].firstIndex(of: 0x09) {
                 fields.append(text[from..<tab])
                 from = u.index(after: tab)
             }
-            guard fields.count == 3 else { throw DatabaseError(message: "a damaged alert line in alert_groups: \(text[start..<end].prefix(80))") }
+            guard fields.count == 4 else { throw DatabaseError(message: "a damaged alert line in alert_groups: \(text[start..<end].prefix(80))") }
             let quoted = fields[2]
             let rule: String
             if quoted.utf8.count >= 2, quoted.utf8.first == 0x22, quoted.utf8.last == 0x22, !quoted.utf8.contains(0x5C) {
@@ -93,7 +155,8 @@ enum AlertGroup {
             } else {
                 rule = try JSONDecoder().decode(String.self, from: Data(quoted.utf8))
             }
-            out.append(Line(id: fields[0], rulePart: fields[1].isEmpty ? nil : Int64(fields[1]), rule: rule, json: text[from..<end]))
+            out.append(Line(id: fields[0], rulePart: fields[1].isEmpty ? nil : Int64(fields[1]), rule: rule,
+                            cut: fields[3].isEmpty ? nil : Int(fields[3]), json: text[from..<end]))
             start = end < u.endIndex ? u.index(after: end) : end
         }
         return out
@@ -105,14 +168,16 @@ enum AlertGroup {
         var storyRow: Int64
         var article: String?
         var text: String
+        var raised: String
 
-        static let columns = "g.first_alert, g.story_row, g.article, g.alerts"
+        static let columns = "g.first_alert, g.story_row, g.article, g.alerts, g.raised"
 
         init(_ row: Row) {
             first = row[0]
             storyRow = row[1]
             article = row[2]
             text = row[3]
+            raised = row[4]
         }
     }
 
@@ -150,10 +215,11 @@ enum AlertGroup {
 
         mutating func alert(_ line: Line, of group: Stored) throws -> Alert {
             var alert: Alert
+            let json = try line.whole(raised: group.raised)
             if let part = line.rulePart, let article = group.article {
-                alert = try StoredAlert.decode(json: String(line.json), article: article, rule: try rule(part))
+                alert = try StoredAlert.decode(json: json, article: article, rule: try rule(part))
             } else {
-                alert = try StoredAlert.decode(json: String(line.json), article: nil, rule: nil)
+                alert = try StoredAlert.decode(json: json, article: nil, rule: nil)
             }
             if sightings[group.storyRow] == nil { sightings[group.storyRow] = try StateStore.sightings(storyRow: group.storyRow, db) }
             alert.alsoSeen = StateStore.alsoSeen(sightings[group.storyRow]!, of: alert.article)

@@ -293,6 +293,9 @@ public final class StateStore: StoryIndex, Sendable {
         // and rule).
         var fired: [Int64: FiredRules] = [:]
         var group = JSONBytes(pretty: false)
+        // What a middle's `first_seen` and `id` members are when they can be cut (`AlertGroup`).
+        let cutPrefix = AlertGroup.Line.cutPrefix(raised: batch.now)
+        var cut = cutPrefix
         // Reporters owed this batch's alerts as one range of numbers, and that range.
         let perRun = batch.reporters.filter(batch.recordsPerRun)
         let perAlert = batch.reporters.filter { !batch.recordsPerRun($0) }
@@ -362,7 +365,9 @@ public final class StateStore: StoryIndex, Sendable {
                     // The group keeps one article object: an alert with another is stored whole.
                     if let part = try rules.row(alert.rule, e), article == nil || article == e.article {
                         article = e.article
-                        AlertGroup.append(id: alert.id, rulePart: part, rule: alert.rule.id, json: .bytes(e.middle), to: &group)
+                        cut.removeLast(cut.count - cutPrefix.count)
+                        AlertGroup.Line.appendCutID(alert.id, to: &cut)
+                        AlertGroup.append(id: alert.id, rulePart: part, rule: alert.rule.id, json: .bytes(e.middle), cut: cut, to: &group)
                     } else {
                         AlertGroup.append(id: alert.id, rulePart: nil, rule: alert.rule.id, json: .string(e.whole), to: &group)
                     }

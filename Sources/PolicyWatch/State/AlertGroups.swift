@@ -75,9 +75,19 @@ enum AlertGroup {
 
         /// The id member's value after `cutPrefix`, as the encoder writes it.
         static func appendCutID(_ id: some StringProtocol, to out: inout [UInt8]) {
-            var value = JSONBytes(pretty: false, capacity: 32)
-            value.string(String(id))
-            out += value.bytes
+            var id = String(id)
+            id.withUTF8 { u in
+                // Ids are hexadecimal digits: nothing to escape (else as the encoder writes it).
+                guard !u.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else {
+                    var value = JSONBytes(pretty: false, capacity: 32)
+                    value.string(String(decoding: u, as: UTF8.self))
+                    out += value.bytes
+                    return
+                }
+                out.append(0x22)
+                out.append(contentsOf: u)
+                out.append(0x22)
+            }
         }
     }
 
@@ -113,14 +123,16 @@ enum AlertGroup {
     }
 
     private static func firstIndex(of needle: [UInt8], in hay: ArraySlice<UInt8>) -> Int? {
-        guard let first = needle.first, needle.count <= hay.count else { return nil }
-        var i = hay.startIndex
-        let last = hay.endIndex - needle.count
-        while i <= last {
-            if hay[i] == first, hay[i..<(i + needle.count)].elementsEqual(needle) { return i }
-            i += 1
+        guard !needle.isEmpty, needle.count <= hay.count else { return nil }
+        return hay.withUnsafeBufferPointer { h in
+            needle.withUnsafeBufferPointer { n in
+                let first = n[0]
+                for i in 0...(h.count - n.count) where h[i] == first && memcmp(h.baseAddress! + i, n.baseAddress!, n.count) == 0 {
+                    return hay.startIndex + i
+                }
+                return nil
+            }
         }
-        return nil
     }
 
     /// The rule id as a JSON string: copied between quotes when nothing in it needs escaping

@@ -8,8 +8,9 @@ import Foundation
 ///
 /// where `<middle>` is `,"entities":...,"matches":[...]` (and facets, first_seen, id). The
 /// article object is the same in every alert of one article, the rule object in every alert
-/// of one rule version: both go to their own tables (`alert_articles`, `alert_rules`), and the
-/// alert row keeps the middle only, less than half of the bytes (docs/performance.md).
+/// of one rule version: both are stored once (the rule object in `alert_rules`; the article
+/// object in `alert_articles` on PostgreSQL, in the alert's group on SQLite, `AlertGroup`),
+/// and the alert keeps the middle only, less than half of the bytes (docs/performance.md).
 /// Reading an alert splices the parts back into the very bytes `ReportEncoder` wrote.
 ///
 /// Trend alerts (a `trend` object after the rule) and rows written before the split (state
@@ -118,7 +119,8 @@ enum StoredAlert {
 
 }
 
-/// Where a state keeps the shared parts of stored alerts (SQLite and PostgreSQL each have one).
+/// Where a state keeps the shared parts of stored alerts, one row per alert (PostgreSQL's;
+/// SQLite keeps an article's alerts in one row with their article object, `AlertGroup`).
 protocol AlertPartStore {
     /// Inserts an article object; its row id.
     func insertArticle(_ json: String) throws -> Int64?

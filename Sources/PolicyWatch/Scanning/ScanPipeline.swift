@@ -121,7 +121,8 @@ public struct ScanPipeline: Sendable {
         // A state that holds no article yet (a first run) has nothing for the scanning threads
         // to look up: each lookup, on a reader whose page cache every commit invalidates, cost
         // a third of the state's time on a first run (docs/performance.md).
-        let lookUpKnown = !options.rescan && !((try? index.holdsNoArticles()) ?? false)
+        let holdsNone = try index.beginRun()
+        let lookUpKnown = !options.rescan && !holdsNone
         let decode = Decoder(reader: reader, scanner: scanner, index: index, rescan: options.rescan, lookUpKnown: lookUpKnown, now: now)
         let leaser = options.leaser
         let claimFailure = FailureBox()
@@ -155,6 +156,7 @@ public struct ScanPipeline: Sendable {
         try committer.commitPending(wait: true)
         committer.collectCommits()
         try committer.commitTrends(history: index as? any AlertHistory, at: started)
+        try index.endRun()
         committer.flush()
         flushed = true
         if let error = claimFailure.error { throw error }

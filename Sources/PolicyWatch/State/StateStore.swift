@@ -54,6 +54,8 @@ public final class StateStore: StoryIndex, Sendable {
     /// The version of the content hashes it stores (`settings.story_hash`, migration v5).
     public let storyHashVersion: ContentHash.StoryHashVersion
 
+    /// The writer's page cache, in KiB (`open`); a bulk load needs less (`DeferredIndexes.swift`).
+    static let cacheKiB = 16384
     public static let minimumLettersForContentMatch = PolicyWatch.minimumLettersForContentMatch
     public typealias FileRecord = FileMark
     public typealias FeedRecord = FeedMark
@@ -95,7 +97,7 @@ public final class StateStore: StoryIndex, Sendable {
             // SQLite's default 2 MB page cache those pages were evicted (written
             // mid-transaction) and read back batch after batch; 16 MB holds most of them (the
             // cache grows only as used; docs/performance.md).
-            try db.execute(sql: "PRAGMA cache_size = -16384")
+            try db.execute(sql: "PRAGMA cache_size = -\(Self.cacheKiB)")
         }
         do {
             let pool = try DatabasePool(path: path, configuration: config)
@@ -203,6 +205,12 @@ public final class StateStore: StoryIndex, Sendable {
         try writer.read { db in try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM articles)") ?? false }
     }
 
+    /// A run over an empty state is a bulk load: its hash indexes are built at its end
+    /// (`DeferredIndexes.swift`).
+    public func beginRun() throws -> Bool { try beginBulkLoadIfEmpty() }
+
+    public func endRun() throws { try endBulkLoad() }
+
     public func knownContentHashes(keys: [String]) throws -> [String: String] {
         try seenContentHashes(keys: keys)
     }
@@ -215,12 +223,13 @@ public final class StateStore: StoryIndex, Sendable {
     @discardableResult
     public func commit(_ batch: StoryBatch) throws -> StoryCommit {
         // The snapshot is let go before the cache grows (held, the cache would be copied).
-        let (result, newRules, newKeys) = try { [writer, ruleParts, addedKeys] in
+        let bulk = bulkRows.isActive ? bulkRows : nil
+        let (result, newRules, added) = try { [writer, ruleParts, addedKeys] in
             let known = ruleParts.snapshot()
-            return try writer.write { db in try Self.commit(batch, knownRules: known, addedKeys: addedKeys, db) }
+            return try writer.write { db in try Self.commit(batch, knownRules: known, addedKeys: addedKeys, bulk: bulk, db) }
         }()
         ruleParts.add(newRules)
-        addedKeys.add(newKeys)
+        if let bulk { bulk.add(added.rows) } else { addedKeys.add(added.keys) }
         return result
     }
 
@@ -230,6 +239,9 @@ public final class StateStore: StoryIndex, Sendable {
     /// is looked up by hash and key before it is added otherwise.) One writer at a time
     /// (the state's lock), so nothing else adds articles meanwhile.
     private let addedKeys = KeyHashCache()
+
+    /// The articles a bulk load has added, while the hash indexes wait (`DeferredIndexes.swift`).
+    let bulkRows = BulkRows()
 
     final class KeyHashCache: @unchecked Sendable {
         private let lock = NSLock()
@@ -255,23 +267,19 @@ public final class StateStore: StoryIndex, Sendable {
         }
     }
 
-    private static func commit(_ batch: StoryBatch, knownRules: RuleRows, addedKeys: KeyHashCache, _ db: Database) throws -> (StoryCommit, RuleRows, Set<Int64>) {
+    private static func commit(_ batch: StoryBatch, knownRules: RuleRows, addedKeys: KeyHashCache, bulk: BulkRows?,
+                               _ db: Database) throws -> (StoryCommit, RuleRows, AddedArticles) {
         var result = StoryCommit()
         // The raised alerts go straight into the result (one copy each), with their stories' rows.
         var raisedRows: [Int64] = []
-        let findArticle = try db.cachedStatement(sql: "SELECT story, COALESCE(story_row, rowid), content_hash FROM articles WHERE key_hash = ? AND key = ?")
-        let findByContent = try db.cachedStatement(sql: """
-            SELECT story, COALESCE(story_row, rowid) FROM articles WHERE content_key = ? AND content_hash = ? AND letters >= ? ORDER BY rowid LIMIT 1
-            """)
+        var lookUp = try ArticleLookUp(bulk: bulk, db)
         let insertArticle = try db.cachedStatement(sql: """
             INSERT INTO articles (key, key_hash, story, story_row, content_hash, content_key, letters, first_seen, last_seen, origin, url, source)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let updateArticle = try db.cachedStatement(sql: """
-            UPDATE articles SET content_hash = ?, content_key = ?, letters = ?, last_seen = ? WHERE key_hash = ? AND key = ?
+            UPDATE articles SET content_hash = ?, content_key = ?, letters = ?, last_seen = ? WHERE rowid = ?
             """)
-        // The key hashes of the articles this batch adds.
-        var newKeys: Set<Int64> = []
         let insertSighting = try db.cachedStatement(sql: """
             INSERT INTO sightings (story_row, origin, url, key, source, seen) VALUES (?, ?, ?, ?, ?, ?)
             """)
@@ -314,22 +322,22 @@ public final class StateStore: StoryIndex, Sendable {
             // A key the scanning thread did not find, and that this store has not added since,
             // is new: most articles of a large scan are inserted without a look-up.
             let keyHash = ArticleKeys.key(a.key)
-            let surelyNew = item.keySeen == false && !addedKeys.contains(keyHash) && !newKeys.contains(keyHash)
-            let new = surelyNew ? try Self.insertNew(item, keyHash: keyHash, now: batch.now, insert: insertArticle, findByContent: findByContent, db) : nil
+            let surelyNew = item.keySeen == false && !lookUp.added(keyHash, addedKeys: addedKeys)
+            let new = surelyNew ? try Self.insertNew(item, keyHash: keyHash, now: batch.now, insert: insertArticle, lookUp: &lookUp, db) : nil
             if let new {
-                newKeys.insert(keyHash)
                 (story, storyRow) = (new.story, new.row)
                 if new.twin { startedAlone.remove(storyRow) } else { startedAlone.insert(storyRow); fired[storyRow] = .nothing }
-            } else if let known = try Self.known(a.key, keyHash: keyHash, find: findArticle, db) {
-                (story, storyRow) = (known.story, known.row)
+            } else if let known = try lookUp.article(a.key, keyHash: keyHash, db) {
+                (story, storyRow) = (known.story, known.storyRow)
                 startedAlone.remove(storyRow)
                 unchanged = known.contentHash == item.contentHash && !batch.rescan
                 if known.contentHash != item.contentHash {
-                    try updateArticle.execute(arguments: [item.contentHash, ArticleKeys.content(item.contentHash), item.letters, batch.now, keyHash, a.key])
+                    let contentKey = ArticleKeys.content(item.contentHash)
+                    try updateArticle.execute(arguments: [item.contentHash, contentKey, item.letters, batch.now, known.row])
+                    lookUp.updated(row: known.row, contentKey: contentKey, letters: item.letters)
                 }
             } else {
-                let new = try Self.insertNew(item, keyHash: keyHash, now: batch.now, insert: insertArticle, findByContent: findByContent, db)
-                newKeys.insert(keyHash)
+                let new = try Self.insertNew(item, keyHash: keyHash, now: batch.now, insert: insertArticle, lookUp: &lookUp, db)
                 (story, storyRow) = (new.story, new.row)
                 if new.twin { startedAlone.remove(storyRow) } else { startedAlone.insert(storyRow); fired[storyRow] = .nothing }
             }
@@ -426,7 +434,7 @@ public final class StateStore: StoryIndex, Sendable {
             if sightingsOf[row] == nil { sightingsOf[row] = try Self.sightings(storyRow: row, db) }
             result.raised[i].alsoSeen = Self.alsoSeen(sightingsOf[row]!, of: result.raised[i].article)
         }
-        return (result, rules.new, newKeys)
+        return (result, rules.new, lookUp.added)
     }
 
     /// What a story has raised, as a commit knows it.
@@ -466,32 +474,12 @@ public final class StateStore: StoryIndex, Sendable {
         try sighting.run(db, texts: [(2, origin), (3, url), (4, a.key), (6, now)])
     }
 
-    /// The story (its key and row) and content hash of an article already in the state.
-    private static func known(_ key: String, keyHash: Int64, find findArticle: Statement, _ db: Database) throws -> (story: String, row: Int64, contentHash: String)? {
-        let find = SQLiteCall(findArticle)
-        find.bind(1, keyHash)
-        find.bind(2, key)
-        guard try find.step(db) else { return nil }
-        defer { find.finish() }
-        return (find.text(0), find.int64(1), find.text(2))
-    }
-
     /// Inserts an article not in the state: its story is that of an earlier article with the
     /// same content (`twin`), else its own key (and its row is the story's).
-    private static func insertNew(_ item: ScannedArticle, keyHash: Int64, now: String, insert insertArticle: Statement, findByContent: Statement,
+    private static func insertNew(_ item: ScannedArticle, keyHash: Int64, now: String, insert insertArticle: Statement, lookUp: inout ArticleLookUp,
                                   _ db: Database) throws -> (story: String, row: Int64, twin: Bool) {
-        var twin: (story: String, row: Int64)?
         let contentKey = ArticleKeys.content(item.contentHash)
-        if item.letters >= Self.minimumLettersForContentMatch {
-            let same = SQLiteCall(findByContent)
-            same.bind(1, contentKey)
-            same.bind(2, item.contentHash)
-            same.bind(3, Self.minimumLettersForContentMatch)
-            if try same.step(db) {
-                twin = (same.text(0), same.int64(1))
-                same.finish()
-            }
-        }
+        let twin = item.letters >= Self.minimumLettersForContentMatch ? try lookUp.story(content: item.contentHash, contentKey: contentKey, db) : nil
         let insert = SQLiteCall(insertArticle)
         insert.bind(2, keyHash)
         insert.bind(4, twin?.row)
@@ -503,8 +491,10 @@ public final class StateStore: StoryIndex, Sendable {
         insert.bind(11, twin == nil ? a.url ?? "" : nil)
         insert.bind(12, twin == nil ? a.source : nil)
         try insert.run(db, texts: [(1, a.key), (3, twin?.story ?? a.key), (5, item.contentHash), (8, now), (9, now)])
+        let row = insert.lastRowID(db)
+        lookUp.inserted(row: row, keyHash: keyHash, contentKey: contentKey, letters: item.letters)
         if let twin { return (twin.story, twin.row, true) }
-        return (item.article.key, insert.lastRowID(db), false)
+        return (item.article.key, row, false)
     }
 
     /// The rows of rule objects in `alert_rules` (`StoredAlert`): those committed earlier,

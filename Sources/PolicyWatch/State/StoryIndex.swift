@@ -20,6 +20,15 @@ public protocol StoryIndex: AnyObject, Sendable {
     /// a run starts; a key a run adds itself is still recognised when it is committed.
     func holdsNoArticles() throws -> Bool
 
+    /// A run starts, before its first batch: returns `holdsNoArticles()`. An index may prepare
+    /// for the run here (a SQLite state that holds no article yet builds its hash indexes at
+    /// the run's end, `endRun`).
+    func beginRun() throws -> Bool
+
+    /// The run's last batch is committed. A run that fails may not get here; the next
+    /// `beginRun` repairs what it left.
+    func endRun() throws
+
     /// Stores a batch (its articles, their alerts, and the source's mark with its last
     /// batch); nothing of it is stored unless all of it is. Returns the alerts raised for the
     /// first time, in input order, with `also_seen` as known once the batch is in.
@@ -43,6 +52,8 @@ public protocol StoryIndex: AnyObject, Sendable {
 
 extension StoryIndex {
     public func holdsNoArticles() throws -> Bool { false }
+    public func beginRun() throws -> Bool { try holdsNoArticles() }
+    public func endRun() throws {}
     public var storesAlertJSON: Bool { false }
     public var storyHashVersion: ContentHash.StoryHashVersion { .v2 }
 }

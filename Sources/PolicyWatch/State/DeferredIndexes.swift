@@ -1,0 +1,225 @@
+import Foundation
+import GRDB
+
+/// A first run fills an empty state without its two hash indexes, `articles_key` and
+/// `articles_content`, and builds them once at its end.
+///
+/// Why: their keys are 64-bit hashes, so every transaction inserts into random pages of them,
+/// and in WAL mode each transaction writes every page it touched again (then the checkpoint
+/// writes it once more). On a first run over a large archive, thousands of transactions
+/// rewrote most of both indexes each time (docs/performance.md, seventh round). Built at the
+/// end, each index page is written once, from sorted keys.
+///
+/// Meanwhile the articles the run adds are found by `BulkRows`, in memory (two dictionaries
+/// of 64-bit hashes to rows), then read by rowid. Nothing else needs those indexes during a
+/// run: the scanning threads of a first run do not look keys up (`StoryIndex.beginRun`), and
+/// history, outbox and report readers do not use them. A run killed before its end leaves
+/// the indexes unbuilt; the next run (`beginRun`) builds them before anything else.
+extension StateStore {
+    static let bulkCacheKiB = 2048
+    static let hashIndexesSQL = """
+        CREATE INDEX IF NOT EXISTS articles_key ON articles(key_hash);
+        CREATE INDEX IF NOT EXISTS articles_content ON articles(content_key);
+        """
+
+    /// The rows of the articles a first run adds, by key hash and by content key, while the
+    /// hash indexes wait for the run's end. Used by the commit thread only; the lock keeps it
+    /// `Sendable`.
+    final class BulkRows: @unchecked Sendable {
+        private let lock = NSLock()
+        private var rows: Added?
+
+        /// What one transaction adds (kept by `add` once it is committed), or everything a
+        /// run has added.
+        struct Added {
+            var keys = HashRows()
+            var contents = HashRows()
+        }
+
+        var isActive: Bool { lock.withLock { rows != nil } }
+
+        func start() { lock.withLock { rows = Added() } }
+
+        /// Ends the bulk load; returns whether one was under way.
+        func stop() -> Bool {
+            lock.withLock {
+                defer { rows = nil }
+                return rows != nil
+            }
+        }
+
+        func contains(key hash: Int64) -> Bool { lock.withLock { rows?.keys.contains(hash) ?? false } }
+
+        /// The rows committed so far whose key hash is `hash` (empty when inactive).
+        func rows(key hash: Int64) -> [Int64] { lock.withLock { rows?.keys.rows(hash) ?? [] } }
+        func rows(content hash: Int64) -> [Int64] { lock.withLock { rows?.contents.rows(hash) ?? [] } }
+
+        func add(_ new: Added) {
+            lock.withLock {
+                rows?.keys.add(new.keys)
+                rows?.contents.add(new.contents)
+            }
+        }
+    }
+
+    /// Rows by a 64-bit hash. Distinct keys rarely share one (a collision), and a content key
+    /// gains a row when an article is updated to that content: the others of a hash go to `more`.
+    struct HashRows {
+        private var first: [Int64: Int64] = [:]
+        private var more: [Int64: [Int64]] = [:]
+
+        var isEmpty: Bool { first.isEmpty }
+
+        /// Every row of `hash`, in the order added (so in ascending rowid order).
+        func rows(_ hash: Int64) -> [Int64] {
+            guard let row = first[hash] else { return [] }
+            return [row] + (more[hash] ?? [])
+        }
+
+        func contains(_ hash: Int64) -> Bool { first[hash] != nil }
+
+        mutating func add(_ hash: Int64, _ row: Int64) {
+            if first[hash] == nil { first[hash] = row } else { more[hash, default: []].append(row) }
+        }
+
+        mutating func add(_ other: HashRows) {
+            first.reserveCapacity(first.count + other.first.count)
+            for (hash, row) in other.first { add(hash, row) }
+            for (hash, rows) in other.more { for row in rows { add(hash, row) } }
+        }
+    }
+
+    /// Builds the hash indexes a killed bulk load left unbuilt and, when the state holds no
+    /// article yet, drops them for this run (`BulkRows`). Returns whether it holds none.
+    func beginBulkLoadIfEmpty() throws -> Bool {
+        // A store reused after a run that failed before its end.
+        _ = bulkRows.stop()
+        let empty = try writer.write { db -> Bool in
+            try db.execute(sql: Self.hashIndexesSQL)
+            let empty = try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM articles)") ?? false
+            if empty {
+                try db.execute(sql: "DROP INDEX articles_key; DROP INDEX articles_content")
+                // Without random index pages to keep, 2 MB is enough (16 MB held 20 MB more of
+                // RSS on a large first run).
+                try db.execute(sql: "PRAGMA cache_size = -\(Self.bulkCacheKiB)")
+            }
+            return empty
+        }
+        if empty { bulkRows.start() }
+        return empty
+    }
+
+    /// Builds the hash indexes after a bulk load, in one transaction.
+    func endBulkLoad() throws {
+        guard bulkRows.stop() else { return }
+        try writer.write { db in
+            try db.execute(sql: Self.hashIndexesSQL)
+            try db.execute(sql: "PRAGMA cache_size = -\(Self.cacheKiB)")
+        }
+    }
+}
+
+extension StateStore {
+    /// The key hashes of the articles a transaction adds, and during a bulk load their rows.
+    struct AddedArticles {
+        var keys: Set<Int64> = []
+        var rows = BulkRows.Added()
+    }
+
+    /// How a commit finds the articles already stored: through the hash indexes, or during a
+    /// bulk load through `BulkRows` and this transaction's own additions, then by rowid.
+    /// Either way the key or the content hash is compared too, as hashes may collide.
+    struct ArticleLookUp {
+        private let bulk: BulkRows?
+        /// What this transaction adds.
+        private(set) var added = AddedArticles()
+        private let byKey: Statement, byContent: Statement, keyAtRow: Statement, contentAtRow: Statement
+
+        init(bulk: BulkRows?, _ db: Database) throws {
+            self.bulk = bulk
+            byKey = try db.cachedStatement(sql: """
+                SELECT story, COALESCE(story_row, rowid), content_hash, rowid FROM articles WHERE key_hash = ? AND key = ?
+                """)
+            byContent = try db.cachedStatement(sql: """
+                SELECT story, COALESCE(story_row, rowid) FROM articles WHERE content_key = ? AND content_hash = ? AND letters >= ? ORDER BY rowid LIMIT 1
+                """)
+            keyAtRow = try db.cachedStatement(sql: """
+                SELECT story, COALESCE(story_row, rowid), content_hash, rowid FROM articles WHERE rowid = ? AND key = ?
+                """)
+            contentAtRow = try db.cachedStatement(sql: """
+                SELECT story, COALESCE(story_row, rowid) FROM articles WHERE rowid = ? AND content_hash = ? AND letters >= ?
+                """)
+        }
+
+        /// Whether this store has added an article with this key hash (this transaction, or
+        /// an earlier one since the scanning threads looked).
+        func added(_ keyHash: Int64, addedKeys: KeyHashCache) -> Bool {
+            if let bulk { return added.rows.keys.contains(keyHash) || bulk.contains(key: keyHash) }
+            return added.keys.contains(keyHash) || addedKeys.contains(keyHash)
+        }
+
+        /// The story (its key and row), the row and the content hash of the article stored
+        /// under `key`, if any.
+        func article(_ key: String, keyHash: Int64, _ db: Database) throws -> (story: String, storyRow: Int64, row: Int64, contentHash: String)? {
+            func first(_ call: SQLiteCall) throws -> (String, Int64, Int64, String)? {
+                guard try call.step(db) else { return nil }
+                defer { call.finish() }
+                return (call.text(0), call.int64(1), call.int64(3), call.text(2))
+            }
+            guard let bulk else {
+                let find = SQLiteCall(byKey)
+                find.bind(1, keyHash)
+                find.bind(2, key)
+                return try first(find)
+            }
+            for row in bulk.rows(key: keyHash) + added.rows.keys.rows(keyHash) {
+                let find = SQLiteCall(keyAtRow)
+                find.bind(1, row)
+                find.bind(2, key)
+                if let hit = try first(find) { return hit }
+            }
+            return nil
+        }
+
+        /// The story (its key and row) of the first article stored with this content and
+        /// enough letters to be matched by content (`minimumLettersForContentMatch`), if any.
+        func story(content: String, contentKey: Int64, _ db: Database) throws -> (story: String, row: Int64)? {
+            func first(_ call: SQLiteCall) throws -> (String, Int64)? {
+                guard try call.step(db) else { return nil }
+                defer { call.finish() }
+                return (call.text(0), call.int64(1))
+            }
+            guard let bulk else {
+                let find = SQLiteCall(byContent)
+                find.bind(1, contentKey)
+                find.bind(2, content)
+                find.bind(3, StateStore.minimumLettersForContentMatch)
+                return try first(find)
+            }
+            // In ascending order: the first hit is the lowest rowid, as with the index. (An
+            // update adds an older row after newer ones.)
+            for row in (bulk.rows(content: contentKey) + added.rows.contents.rows(contentKey)).sorted() {
+                let find = SQLiteCall(contentAtRow)
+                find.bind(1, row)
+                find.bind(2, content)
+                find.bind(3, StateStore.minimumLettersForContentMatch)
+                if let hit = try first(find) { return hit }
+            }
+            return nil
+        }
+
+        mutating func inserted(row: Int64, keyHash: Int64, contentKey: Int64, letters: Int) {
+            guard bulk != nil else {
+                added.keys.insert(keyHash)
+                return
+            }
+            added.rows.keys.add(keyHash, row)
+            if letters >= StateStore.minimumLettersForContentMatch { added.rows.contents.add(contentKey, row) }
+        }
+
+        /// An article stored earlier now has other content.
+        mutating func updated(row: Int64, contentKey: Int64, letters: Int) {
+            if bulk != nil, letters >= StateStore.minimumLettersForContentMatch { added.rows.contents.add(contentKey, row) }
+        }
+    }
+}

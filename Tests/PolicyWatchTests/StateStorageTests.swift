@@ -293,6 +293,91 @@ final class StateStorageTests: XCTestCase {
                        [alert("r1", a), alert("r2", changed)].map { ReportEncoder.compact($0) }, "rows made ahead read back as the alerts")
     }
 
+    /// A first run into an empty state (a bulk load, `beginRun`) builds its hash indexes only
+    /// at its end and finds its own articles in memory meanwhile: it decides every article as
+    /// a run with the indexes does. Keys seen again in one batch and in later ones, copies by
+    /// content, a changed version, and a copy of that changed version.
+    func testABulkLoadDecidesAsTheIndexesDo() throws {
+        let body = String(repeating: "Export controls on chips were announced today. ", count: 4)
+        let a = Article(title: "Story", body: body, url: "https://a.example/1")
+        let copy = Article(title: "Story", body: body, url: "https://b.example/1")
+        let b = Article(title: "Other", body: String(repeating: "Subsidies for new fabs were approved. ", count: 4), url: "https://c.example/1")
+        var bChanged = b
+        bChanged.body += " Now with a licence requirement."
+        let bCopy = Article(title: bChanged.title, body: bChanged.body, url: "https://d.example/1")
+        let short = Article(title: "Brief", body: "Tariffs up.", url: "https://e.example/1")
+        let shortCopy = Article(title: "Brief", body: "Tariffs up.", url: "https://f.example/1")
+        func item(_ art: Article, _ rules: [String]) -> ScannedArticle {
+            var s = scanned(art, alerts: rules.map { alert($0, art) })
+            s.keySeen = false  // what the scanning threads of a first run say
+            s.encoded = StoredAlert.encode(s.alerts!)
+            return s
+        }
+        let batches: [[ScannedArticle]] = [
+            [item(a, ["r1"]), item(copy, ["r1", "r2"]), item(a, ["r1"]), item(short, ["r1"])],
+            [item(b, ["r1"]), item(shortCopy, ["r1"]), item(copy, ["r2", "r3"])],
+            [item(bChanged, ["r1", "r2"]), item(a, ["r4"])],
+            [item(bCopy, ["r2", "r3"]), item(b, ["r1"])],
+        ]
+        func run(bulk: Bool) throws -> (commits: [String], alerts: [String], articles: [[String]], indexes: [String]) {
+            let store = try StateStore.open(path: TempDir().url("s.sqlite"))
+            XCTAssertEqual(try store.beginRun(), true, "a new state holds no article")
+            var commits: [String] = []
+            if !bulk { try store.endRun() }
+            for (i, batch) in batches.enumerated() {
+                let c = try store.commit(StoryBatch(articles: batch, now: "2025-06-0\(i + 1)T00:00:00Z"))
+                commits.append("\(c.evaluated) " + zip(c.raised, c.stories).map { "\($0.rule.id)@\($1)<\($0.alsoSeen?.map(\.key) ?? [])>" }.joined(separator: " "))
+            }
+            let during = try store.writer.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name LIKE 'articles_%' ORDER BY name") }
+            if bulk {
+                XCTAssertEqual(during, [], "the hash indexes wait for the run's end")
+                try store.endRun()
+            }
+            let indexes = try store.writer.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name LIKE 'articles_%' ORDER BY name") }
+            let articles = try store.writer.read { db in
+                try Row.fetchAll(db, sql: "SELECT key, story, story_row, content_hash, key_hash, content_key FROM articles ORDER BY rowid").map { "\($0)" }
+            }
+            return (commits, try store.alerts().map { String(decoding: ReportEncoder.compact($0), as: UTF8.self) }, [articles], indexes)
+        }
+        let indexed = try run(bulk: false), bulk = try run(bulk: true)
+        XCTAssertEqual(bulk.commits, indexed.commits)
+        XCTAssertEqual(bulk.alerts, indexed.alerts)
+        XCTAssertEqual(bulk.articles, indexed.articles)
+        XCTAssertEqual(bulk.indexes, ["articles_content", "articles_key"], "built at the end")
+        XCTAssertEqual(indexed.indexes, ["articles_content", "articles_key"])
+        // What the cases exercise, so that the comparison means something: a copy by content
+        // joins a's story (and a again is unchanged); a short text is not matched by content;
+        // b changed raises only what b's story has not; a copy of b's new text joins b's story,
+        // and b back to its first text is a change again.
+        XCTAssertEqual(indexed.commits, [
+            "3 r1@\(a.key)<[\"\(copy.key)\"]> r2@\(a.key)<[\"\(a.key)\"]> r1@\(short.key)<[]>",
+            "2 r1@\(b.key)<[]> r1@\(shortCopy.key)<[]>",
+            "1 r2@\(b.key)<[]>",
+            "2 r3@\(b.key)<[\"\(b.key)\"]>",
+        ])
+    }
+
+    /// A first run killed before its end leaves the hash indexes unbuilt: the next run builds
+    /// them before anything else, and finds what the first one stored.
+    func testAKilledBulkLoadIsRepairedByTheNextRun() throws {
+        let path = TempDir().url("s.sqlite")
+        let a = Article(title: "Story", body: String(repeating: "Export controls on chips. ", count: 6), url: "https://a.example/1")
+        do {
+            let store = try StateStore.open(path: path)
+            XCTAssertTrue(try store.beginRun())
+            try store.commit(StoryBatch(articles: [scanned(a, alerts: [alert("r1", a)])], now: "2025-06-01T00:00:00Z"))
+        }
+        let store = try StateStore.open(path: path)
+        XCTAssertFalse(try store.beginRun(), "it holds the first run's article")
+        let indexes = try store.writer.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name LIKE 'articles_%' ORDER BY name") }
+        XCTAssertEqual(indexes, ["articles_content", "articles_key"])
+        XCTAssertEqual(try store.knownContentHashes(keys: [a.key]).count, 1)
+        let again = try store.commit(StoryBatch(articles: [scanned(a, alerts: [alert("r1", a)])], now: "2025-06-02T00:00:00Z"))
+        XCTAssertEqual(again.evaluated, 0, "found, unchanged")
+        XCTAssertEqual(again.raised, [])
+        try store.endRun()
+    }
+
     /// Articles are found by a 64-bit hash of their key and of their content (v7): two keys
     /// (or contents) with one hash stay apart, as the look-ups compare the text too. A
     /// collision is made by giving a stored article the hash of another key and content.

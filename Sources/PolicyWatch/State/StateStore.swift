@@ -272,14 +272,8 @@ public final class StateStore: StoryIndex, Sendable {
         var result = StoryCommit()
         // The raised alerts go straight into the result (one copy each), with their stories' rows.
         var raisedRows: [Int64] = []
-        var lookUp = try ArticleLookUp(bulk: bulk, db)
-        let insertArticle = try db.cachedStatement(sql: """
-            INSERT INTO articles (key, key_hash, story, story_row, content_hash, content_key, letters, first_seen, last_seen, origin, url, source)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        let updateArticle = try db.cachedStatement(sql: """
-            UPDATE articles SET content_hash = ?, content_key = ?, letters = ?, last_seen = ? WHERE rowid = ?
-            """)
+        var articles = try ArticleRows(bulk: bulk, addedKeys: addedKeys, now: batch.now, db)
+        var groups = try GroupWriter(batch, knownRules: knownRules, db)
         let insertSighting = try db.cachedStatement(sql: """
             INSERT INTO sightings (story_row, origin, url, key, source, seen) VALUES (?, ?, ?, ?, ?, ?)
             """)
@@ -287,29 +281,9 @@ public final class StateStore: StoryIndex, Sendable {
             SELECT 1 FROM sightings WHERE story_row = ?1 AND origin = ?2 AND url = ?3 AND key = ?4
             UNION ALL SELECT 1 FROM articles WHERE rowid = ?1 AND origin = ?2 AND url = ?3 AND key = ?4
             """)
-        let insertGroup = try db.cachedStatement(sql: """
-            INSERT INTO alert_groups (first_alert, count, story_row, raised, article, alerts) VALUES (?, ?, ?, ?, ?, ?)
-            """)
-        let insertGroupTag = try db.cachedStatement(sql: "INSERT OR IGNORE INTO alert_group_tags (tag, alert_group) VALUES (?, ?)")
-        let insertDelivery = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO deliveries (alert_id, alert, reporter, status, attempts, updated) VALUES (?, ?, ?, 'pending', 0, ?)
-            """)
-        var rules = RulePartRows(known: knownRules, db: db)
-        // The number of the next alert: one past the last group's.
-        var next = try Int64.fetchOne(db, sql: "SELECT first_alert + count FROM alert_groups ORDER BY first_alert DESC LIMIT 1") ?? 1
         // What each story touched in this batch has raised (an alert is raised once per story
         // and rule).
         var fired: [Int64: FiredRules] = [:]
-        var group = JSONBytes(pretty: false)
-        // What a middle's `first_seen` and `id` members are when they can be cut (`AlertGroup`).
-        let cutPrefix = AlertGroup.Line.cutPrefix(raised: batch.now)
-        var cut = cutPrefix
-        // Reporters owed this batch's alerts as one range of numbers, and that range.
-        let perRun = batch.reporters.filter(batch.recordsPerRun)
-        let perAlert = batch.reporters.filter { !batch.recordsPerRun($0) }
-        var range: (first: Int64, last: Int64)?
-        // The numbers of the alerts this transaction adds (`alert_times`).
-        var inserted: (first: Int64, last: Int64)?
         // Stories this batch started and no other article joined: their only sighting is
         // their own, so their alerts need no look-up for `also_seen`.
         var startedAlone: Set<Int64> = []
@@ -317,29 +291,12 @@ public final class StateStore: StoryIndex, Sendable {
         var sighted: Set<Int64> = []
         for (itemIndex, item) in batch.articles.enumerated() {
             let a = item.article
-            let story: String, storyRow: Int64
-            var unchanged = false
-            // A key the scanning thread did not find, and that this store has not added since,
-            // is new: most articles of a large scan are inserted without a look-up.
-            let keyHash = ArticleKeys.key(a.key)
-            let surelyNew = item.keySeen == false && !lookUp.added(keyHash, addedKeys: addedKeys)
-            let new = surelyNew ? try Self.insertNew(item, keyHash: keyHash, now: batch.now, insert: insertArticle, lookUp: &lookUp, db) : nil
-            if let new {
-                (story, storyRow) = (new.story, new.row)
-                if new.twin { startedAlone.remove(storyRow) } else { startedAlone.insert(storyRow); fired[storyRow] = .nothing }
-            } else if let known = try lookUp.article(a.key, keyHash: keyHash, db) {
-                (story, storyRow) = (known.story, known.storyRow)
-                startedAlone.remove(storyRow)
-                unchanged = known.contentHash == item.contentHash && !batch.rescan
-                if known.contentHash != item.contentHash {
-                    let contentKey = ArticleKeys.content(item.contentHash)
-                    try updateArticle.execute(arguments: [item.contentHash, contentKey, item.letters, batch.now, known.row])
-                    lookUp.updated(row: known.row, contentKey: contentKey, letters: item.letters)
-                }
+            let (story, storyRow, placed) = try articles.place(item, rescan: batch.rescan)
+            if placed == .newStory {
+                startedAlone.insert(storyRow)
+                fired[storyRow] = .nothing
             } else {
-                let new = try Self.insertNew(item, keyHash: keyHash, now: batch.now, insert: insertArticle, lookUp: &lookUp, db)
-                (story, storyRow) = (new.story, new.row)
-                if new.twin { startedAlone.remove(storyRow) } else { startedAlone.insert(storyRow); fired[storyRow] = .nothing }
+                startedAlone.remove(storyRow)
             }
             // A story's first sighting is in its first article's row; any other may repeat one.
             let storysFirst = sighted.insert(storyRow).inserted && startedAlone.contains(storyRow)
@@ -347,7 +304,7 @@ public final class StateStore: StoryIndex, Sendable {
                 try Self.insertSighting(a, storyRow: storyRow, now: batch.now, insert: insertSighting, find: findSighting, db)
             }
             result.sightings.append((story, Alert.Sighting(key: a.key, url: a.url, source: a.source, path: a.path, seen: batch.now)))
-            guard !unchanged, let alerts = item.alerts else { continue }
+            guard placed != .unchanged, let alerts = item.alerts else { continue }
             result.evaluated += 1
             guard !alerts.isEmpty else { continue }
             // A new story's first article raises all its alerts (one per rule) unchecked.
@@ -358,14 +315,72 @@ public final class StateStore: StoryIndex, Sendable {
             case .rules(let set)?: firedRules = set
             case nil: firedRules = try Self.firedRules(storyRow: storyRow, db)
             }
-            // This article's new alerts: one group, numbered from `first`.
+            let firstRaised = result.raised.count
+            try groups.add(item, story: story, storyRow: storyRow, skipping: &firedRules, to: &result)
+            raisedRows += repeatElement(storyRow, count: result.raised.count - firstRaised)
+            fired[storyRow] = firedRules.map(FiredRules.rules) ?? .allOf(itemIndex)
+        }
+        try groups.finish()
+        for f in batch.files { try Self.upsert(f, db) }
+        for f in batch.feeds { try Self.upsert(f, db) }
+        // An article's alerts share their story: its sightings are read once.
+        var sightingsOf: [Int64: [Row]] = [:]
+        for (i, row) in raisedRows.enumerated() where !startedAlone.contains(row) {
+            if sightingsOf[row] == nil { sightingsOf[row] = try Self.sightings(storyRow: row, db) }
+            result.raised[i].alsoSeen = Self.alsoSeen(sightingsOf[row]!, of: result.raised[i].article)
+        }
+        return (result, groups.newRules, articles.added)
+    }
+
+    /// Stores a commit's new alerts by the article (`AlertGroup`): numbers them, writes each
+    /// article's as one group with its tags, queues their outbox rows, and at the end what
+    /// whole-run reporters are owed (one range) and when the transaction raised them.
+    private struct GroupWriter {
+        private let db: Database
+        private let now: String
+        private let insertGroup: Statement, insertGroupTag: Statement, insertDelivery: Statement
+        private var rules: RulePartRows
+        var newRules: RuleRows { rules.new }
+        /// The number of the next alert: one past the last group's.
+        private var next: Int64
+        private var group = JSONBytes(pretty: false)
+        /// What a middle's `first_seen` and `id` members are when they can be cut (`AlertGroup`).
+        private let cutPrefix: [UInt8]
+        private var cut: [UInt8]
+        /// Reporters owed the alerts as one range of numbers (`report_deliveries`), and the others.
+        private let perRun: [ReporterConfig], perAlert: [ReporterConfig]
+        /// The numbers of the alerts this transaction adds (`alert_times`).
+        private var inserted: (first: Int64, last: Int64)?
+
+        init(_ batch: StoryBatch, knownRules: RuleRows, _ db: Database) throws {
+            self.db = db
+            now = batch.now
+            insertGroup = try db.cachedStatement(sql: """
+                INSERT INTO alert_groups (first_alert, count, story_row, raised, article, alerts) VALUES (?, ?, ?, ?, ?, ?)
+                """)
+            insertGroupTag = try db.cachedStatement(sql: "INSERT OR IGNORE INTO alert_group_tags (tag, alert_group) VALUES (?, ?)")
+            insertDelivery = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO deliveries (alert_id, alert, reporter, status, attempts, updated) VALUES (?, ?, ?, 'pending', 0, ?)
+                """)
+            rules = RulePartRows(known: knownRules, db: db)
+            next = try Int64.fetchOne(db, sql: "SELECT first_alert + count FROM alert_groups ORDER BY first_alert DESC LIMIT 1") ?? 1
+            cutPrefix = AlertGroup.Line.cutPrefix(raised: batch.now)
+            cut = cutPrefix
+            perRun = batch.reporters.filter(batch.recordsPerRun)
+            perAlert = batch.reporters.filter { !batch.recordsPerRun($0) }
+        }
+
+        /// Stores the article's alerts whose rule is not in `fired` (nil: none has fired on
+        /// the story) as one group, adds those rules to `fired`, and the alerts to `result`.
+        mutating func add(_ item: ScannedArticle, story: String, storyRow: Int64, skipping fired: inout Set<String>?,
+                          to result: inout StoryCommit) throws {
             let first = next
             var article: String?
             var tags: [String] = []
             group.reset()
-            for i in alerts.indices {
+            for i in item.alerts!.indices {
                 let (alert, encoded) = item.storyAlert(i, story: story)
-                if firedRules != nil, !firedRules!.insert(alert.rule.id).inserted { continue }
+                if fired != nil, !fired!.insert(alert.rule.id).inserted { continue }
                 switch encoded ?? StoredAlert.encode([alert])[0] {
                 case .whole(let json):
                     AlertGroup.append(id: alert.id, rulePart: nil, rule: alert.rule.id, json: .string(json), to: &group)
@@ -383,31 +398,28 @@ public final class StateStore: StoryIndex, Sendable {
                 let number = next
                 next += 1
                 inserted = (inserted?.first ?? number, number)
-                if !perRun.isEmpty { range = inserted }
                 for tag in alert.rule.tags where !tags.contains(tag) { tags.append(tag) }
                 for reporter in perAlert where reporter.accepts(alert) {
                     let d = SQLiteCall(insertDelivery)
                     d.bind(1, alert.id)
                     d.bind(2, number)
                     d.bind(3, reporter.key)
-                    d.bind(4, batch.now)
+                    d.bind(4, now)
                     try d.run(db)
                 }
                 result.raised.append(alert)
                 result.stories.append(story)
-                raisedRows.append(storyRow)
             }
-            fired[storyRow] = firedRules.map(FiredRules.rules) ?? .allOf(itemIndex)
-            guard next > first else { continue }
+            guard next > first else { return }
             let insert = SQLiteCall(insertGroup)
             insert.bind(1, first)
             insert.bind(2, next - first)
             insert.bind(3, storyRow)
             if let article {
-                try insert.run(db, texts: [(4, batch.now), (5, article)], utf8: (6, group.bytes[...]))
+                try insert.run(db, texts: [(4, now), (5, article)], utf8: (6, group.bytes[...]))
             } else {
                 insert.bind(5, nil as String?)
-                try insert.run(db, texts: [(4, batch.now)], utf8: (6, group.bytes[...]))
+                try insert.run(db, texts: [(4, now)], utf8: (6, group.bytes[...]))
             }
             for tag in tags {
                 let t = SQLiteCall(insertGroupTag)
@@ -416,25 +428,19 @@ public final class StateStore: StoryIndex, Sendable {
                 try t.run(db)
             }
         }
-        if let range {
-            let insertRange = try db.cachedStatement(sql: """
-                INSERT INTO report_deliveries (reporter, first_alert, last_alert, status, attempts, updated) VALUES (?, ?, ?, 'pending', 0, ?)
-                """)
-            for reporter in perRun { try insertRange.execute(arguments: [reporter.key, range.first, range.last, batch.now]) }
-        }
-        if let inserted {
+
+        /// What whole-run reporters are owed, and when this transaction raised its alerts.
+        func finish() throws {
+            guard let inserted else { return }
+            if !perRun.isEmpty {
+                let insertRange = try db.cachedStatement(sql: """
+                    INSERT INTO report_deliveries (reporter, first_alert, last_alert, status, attempts, updated) VALUES (?, ?, ?, 'pending', 0, ?)
+                    """)
+                for reporter in perRun { try insertRange.execute(arguments: [reporter.key, inserted.first, inserted.last, now]) }
+            }
             try db.execute(sql: "INSERT INTO alert_times (raised, first_alert, last_alert) VALUES (?, ?, ?)",
-                           arguments: [batch.now, inserted.first, inserted.last])
+                           arguments: [now, inserted.first, inserted.last])
         }
-        for f in batch.files { try Self.upsert(f, db) }
-        for f in batch.feeds { try Self.upsert(f, db) }
-        // An article's alerts share their story: its sightings are read once.
-        var sightingsOf: [Int64: [Row]] = [:]
-        for (i, row) in raisedRows.enumerated() where !startedAlone.contains(row) {
-            if sightingsOf[row] == nil { sightingsOf[row] = try Self.sightings(storyRow: row, db) }
-            result.raised[i].alsoSeen = Self.alsoSeen(sightingsOf[row]!, of: result.raised[i].article)
-        }
-        return (result, rules.new, lookUp.added)
     }
 
     /// What a story has raised, as a commit knows it.
@@ -472,29 +478,6 @@ public final class StateStore: StoryIndex, Sendable {
         sighting.bind(1, storyRow)
         sighting.bind(5, a.source)
         try sighting.run(db, texts: [(2, origin), (3, url), (4, a.key), (6, now)])
-    }
-
-    /// Inserts an article not in the state: its story is that of an earlier article with the
-    /// same content (`twin`), else its own key (and its row is the story's).
-    private static func insertNew(_ item: ScannedArticle, keyHash: Int64, now: String, insert insertArticle: Statement, lookUp: inout ArticleLookUp,
-                                  _ db: Database) throws -> (story: String, row: Int64, twin: Bool) {
-        let contentKey = ArticleKeys.content(item.contentHash)
-        let twin = item.letters >= Self.minimumLettersForContentMatch ? try lookUp.story(content: item.contentHash, contentKey: contentKey, db) : nil
-        let insert = SQLiteCall(insertArticle)
-        insert.bind(2, keyHash)
-        insert.bind(4, twin?.row)
-        insert.bind(6, contentKey)
-        insert.bind(7, item.letters)
-        // A new story's first sighting (a twin's goes to `sightings`).
-        let a = item.article
-        insert.bind(10, twin == nil ? a.path ?? "" : nil)
-        insert.bind(11, twin == nil ? a.url ?? "" : nil)
-        insert.bind(12, twin == nil ? a.source : nil)
-        try insert.run(db, texts: [(1, a.key), (3, twin?.story ?? a.key), (5, item.contentHash), (8, now), (9, now)])
-        let row = insert.lastRowID(db)
-        lookUp.inserted(row: row, keyHash: keyHash, contentKey: contentKey, letters: item.letters)
-        if let twin { return (twin.story, twin.row, true) }
-        return (item.article.key, row, false)
     }
 
     /// The rows of rule objects in `alert_rules` (`StoredAlert`): those committed earlier,

@@ -380,37 +380,6 @@ final class ScanPipelineTests: XCTestCase {
         }
     }
 
-    /// With a report, the state's compact middles are made from the report's pretty ones
-    /// (`JSONBytes.appendCompacting`): the same bytes as written compact, with strings full
-    /// of spaces, newlines, quotes and backslashes (`\\"` too), empty entities and facets.
-    func testTheStatesMiddlesMadeFromTheReportsAreTheCompactOnes() throws {
-        var alerts = try sampleAlerts().filter { $0.alsoSeen == nil }
-        alerts[1].entities = [:]
-        alerts[2].entities = ["k ey": ["a  b", " \\\" ", "\\", "\n \t"], "": []]
-        alerts[2].facets = Facets(acting: [" us "], affected: [], sectors: ["\\\""], stage: nil)
-        alerts[3].matches = []
-        alerts[4].matches[0].snippet = "  \"quoted\" \\\" and \\ then\n  new line  "
-        alerts[5].id = "a \"b\" c"
-        var checked = 0
-        var start = 0
-        for end in 1...alerts.count where end == alerts.count || alerts[end].article != alerts[start].article {
-            for targets: ReportEncoder.Targets in [[.report, .state], [.report, .lines, .state]] {
-                var group = Array(alerts[start..<end])
-                let fromReport = try XCTUnwrap(ReportEncoder.encodeAhead(&group, for: targets))
-                let direct = StoredAlert.encode(Array(alerts[start..<end]))
-                XCTAssertEqual(fromReport.count, direct.count)
-                for (a, b) in zip(fromReport, direct) {
-                    guard case .parts(let x) = a, case .parts(let y) = b else { return XCTFail("stored in parts") }
-                    XCTAssertEqual(String(decoding: x.middle, as: UTF8.self), String(decoding: y.middle, as: UTF8.self))
-                    XCTAssertEqual(x.article, y.article)
-                    checked += 1
-                }
-            }
-            start = end
-        }
-        XCTAssertEqual(checked, 2 * alerts.count)
-    }
-
     private func checkEncodedAhead(for targets: ReportEncoder.Targets) throws {
         var alerts = try sampleAlerts()
         XCTAssertTrue(alerts.allSatisfy { $0.encodedAhead == nil }, "nothing encoded ahead unless asked")

@@ -64,8 +64,7 @@ public enum ReportEncoder {
         /// JSON Lines records (`jsonLines`).
         public static let lines = Targets(rawValue: 2)
         /// The state's rows (`StoredAlert.encode`). With it, each alert's middle members
-        /// are encoded once, compact (from the report's pretty ones when there is a report),
-        /// and JSON Lines records copy them.
+        /// are encoded once, compact, and the other targets are made from them.
         static let state = Targets(rawValue: 4)
     }
 
@@ -79,12 +78,8 @@ public enum ReportEncoder {
     /// pass over every byte cost more than writing the members again.)
     @discardableResult
     static func encodeAhead(_ alerts: inout [Alert], for targets: Targets) -> [StoredAlert.Row]? {
-        // With the report, the state's compact middles are made from the report's pretty ones
-        // (`appendCompacting`, a quarter of the work of writing them again).
-        let fromReport = targets.contains(.state) && targets.contains(.report)
-        var rows = targets.contains(.state) && !fromReport ? StoredAlert.encode(alerts) : nil
-        guard let first = alerts.first?.article else { return targets.contains(.state) ? [] : nil }
-        var middles: [Range<Int>] = []
+        let rows = targets.contains(.state) ? StoredAlert.encode(alerts) : nil
+        guard let first = alerts.first?.article else { return rows }
         var ranges: [Range<Int>] = []
         ranges.reserveCapacity(alerts.count)
         for target in [Targets.report, .lines] where targets.contains(target) {
@@ -100,15 +95,13 @@ public enum ReportEncoder {
                 if !pretty, case .parts(let e)? = rows?[i] {
                     out.alertTail(alerts[i], articleJSON: sub.bytes, middle: e.middle)
                 } else {
-                    let middle = out.alertTail(alerts[i], articleJSON: alerts[i].article == first ? sub.bytes : nil)
-                    if pretty && fromReport { middles.append(middle) }
+                    out.alertTail(alerts[i], articleJSON: alerts[i].article == first ? sub.bytes : nil)
                 }
                 ranges.append(start..<out.bytes.count)
             }
             // The bytes wait in the pipeline (window, batches) until written: kept at their
             // size, not at the grown buffer's capacity (up to twice as much).
             let buffer = out.bytes.withUnsafeBufferPointer { [UInt8]($0) }
-            if pretty && fromReport { rows = StoredAlert.encode(alerts, prettyMiddles: middles.map { buffer[$0] }) }
             for i in alerts.indices {
                 var ahead = alerts[i].encodedAhead ?? Alert.EncodedAhead()
                 if pretty { ahead.report = buffer[ranges[i]] } else { ahead.line = buffer[ranges[i]] }
@@ -445,43 +438,11 @@ struct JSONBytes: Sendable {
     /// when it has no `also_seen` (what `alert(_:tail:)` completes).
     /// `middle`: the alert's middle members already written compact (`alertMiddle`), copied
     /// instead of written again when this writes compact.
-    /// Returns where the middle members are in `bytes`.
-    @discardableResult
-    mutating func alertTail(_ a: Alert, articleJSON: [UInt8]?, middle: ArraySlice<UInt8>? = nil) -> Range<Int> {
+    mutating func alertTail(_ a: Alert, articleJSON: [UInt8]?, middle: ArraySlice<UInt8>? = nil) {
         depth += 1
         hasItems.append(false)
-        let range = alertMembers(a, articleJSON: articleJSON, middle: middle)
+        alertMembers(a, articleJSON: articleJSON, middle: middle)
         close(0x7D)
-        return range
-    }
-
-    /// Appends `pretty`, JSON this writer wrote pretty, without the layout between tokens:
-    /// the bytes the compact writer writes for the same values. (Within strings a newline or
-    /// tab is escaped, so a raw space or newline outside quotes is layout.) A pass over the
-    /// bytes instead of encoding the values again.
-    mutating func appendCompacting(_ pretty: ArraySlice<UInt8>) {
-        bytes.reserveCapacity(bytes.count + pretty.count)
-        pretty.withUnsafeBufferPointer { p in
-            let n = p.count
-            var i = 0, run = 0  // run: the start of the bytes not yet copied
-            while i < n {
-                let b = p[i]
-                i += 1
-                if b == 0x22 {
-                    // A string, to its closing quote (an escape takes the next byte with it).
-                    while i < n {
-                        let c = p[i]
-                        i += c == 0x5C ? 2 : 1
-                        if c == 0x22 { break }
-                    }
-                } else if b == 0x20 || b == 0x0A {
-                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[run..<(i - 1)]))
-                    while i < n, p[i] == 0x20 || p[i] == 0x0A { i += 1 }
-                    run = i
-                }
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[run..<n]))
-        }
     }
 
     /// One piece of evidence: what `open`, `key` and `close` would write, the keys with their
@@ -556,21 +517,18 @@ struct JSONBytes: Sendable {
     }
 
     /// The members that follow `also_seen`, in key order.
-    @discardableResult
-    private mutating func alertMembers(_ a: Alert, articleJSON: [UInt8]?, middle: ArraySlice<UInt8>? = nil) -> Range<Int> {
+    private mutating func alertMembers(_ a: Alert, articleJSON: [UInt8]?, middle: ArraySlice<UInt8>? = nil) {
         key("article")
         if let articleJSON {
             bytes.append(contentsOf: articleJSON)
         } else {
             articleObject(a.article)
         }
-        let middleStart = bytes.count
         if let middle, !pretty {
             bytes += middle
         } else {
             middleMembers(a)
         }
-        let middleRange = middleStart..<bytes.count
         key("rule")
         ruleObject(a.rule)
         if let t = a.trend {
@@ -594,7 +552,6 @@ struct JSONBytes: Sendable {
             key("window_start"); string(t.windowStart)
             close(0x7D)
         }
-        return middleRange
     }
 
     /// The members between an alert's article and its rule (keys sorted): entities, facets,

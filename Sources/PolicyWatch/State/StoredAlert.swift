@@ -87,9 +87,7 @@ enum StoredAlert {
     /// The rows of one article's alerts (in order), their article object encoded once and
     /// each alert's middle part written on its own (`JSONBytes.alertMiddle`); spliced, the
     /// parts are the alert's compact JSON (`StateStorageTests`, `ReportTests`).
-    /// `prettyMiddles`: each alert's middle members as the pretty report wrote them
-    /// (`JSONBytes.alertTail`), made compact instead of written again.
-    static func encode(_ alerts: [Alert], prettyMiddles: [ArraySlice<UInt8>]? = nil) -> [Row] {
+    static func encode(_ alerts: [Alert]) -> [Row] {
         guard let first = alerts.first?.article else { return [] }
         var sub = JSONBytes(pretty: false)
         sub.articleObject(first)
@@ -107,7 +105,7 @@ enum StoredAlert {
                 continue
             }
             let start = out.bytes.count
-            if let prettyMiddles { out.appendCompacting(prettyMiddles[i]) } else { out.alertMiddle(alert) }
+            out.alertMiddle(alert)
             parts.append(start..<out.bytes.count)
         }
         // The rows wait in the pipeline until committed: a copy at the bytes' size, not the

@@ -125,7 +125,7 @@ final class CronTests: XCTestCase {
         var killedAt: [Int] = []
         var lastSeen = 0
         for attempt in 0..<3 {
-            let (process, _) = try Binary.start(["scan", "--no-default-rules", "--rules", "rules", "--state", "killed/s.sqlite",
+            let (process, io) = try Binary.start(["scan", "--no-default-rules", "--rules", "rules", "--state", "killed/s.sqlite",
                                                  "-o", "killed-\(attempt).json", "corpus"], cwd: dir.path)
             // Kill once this run has committed something new (the first time, as soon as the state exists).
             let target = attempt == 0 ? 0 : lastSeen + 750
@@ -141,7 +141,8 @@ final class CronTests: XCTestCase {
             XCTAssertTrue(process.isRunning, "the scan finished before it could be killed (attempt \(attempt))")
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            XCTAssertEqual(process.terminationReason, .uncaughtSignal)
+            XCTAssertEqual(process.terminationReason, .uncaughtSignal,
+                           "attempt \(attempt) ended by itself, status \(process.terminationStatus): \((try? String(contentsOfFile: io.errPath, encoding: .utf8)) ?? "")")
             XCTAssertFalse(FileManager.default.fileExists(atPath: dir.url("killed-\(attempt).json")), "killed before its report")
             lastSeen = max(lastSeen, (try? articleCount(dir.url("killed/s.sqlite"))) ?? 0)
             killedAt.append(progress)

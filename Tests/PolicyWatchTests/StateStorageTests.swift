@@ -293,6 +293,32 @@ final class StateStorageTests: XCTestCase {
                        [alert("r1", a), alert("r2", changed)].map { ReportEncoder.compact($0) }, "rows made ahead read back as the alerts")
     }
 
+    /// Several processes opening a new state at once (a first scan, and `policywatch alerts`
+    /// or a test polling it) each migrate it: none fails, and the state is whole.
+    func testANewStateOpenedByManyAtOnceIsMigratedOnce() throws {
+        for round in 0..<12 {
+            let path = TempDir().url("s\(round).sqlite")
+            let failures = ResultBox()
+            DispatchQueue.concurrentPerform(iterations: 4) { _ in
+                do { _ = try StateStore.open(path: path) } catch { failures.add("\(error)") }
+            }
+            XCTAssertEqual(failures.all, [], "round \(round)")
+            let store = try StateStore.open(path: path)
+            XCTAssertTrue(try store.beginRun())
+            try store.commit(StoryBatch(articles: [scanned(Article(title: "T", body: "b", url: "https://x.example/1"), alerts: [])],
+                                        now: "2025-06-01T00:00:00Z"))
+            try store.endRun()
+            XCTAssertEqual(try store.count("articles"), 1)
+        }
+    }
+
+    final class ResultBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var items: [String] = []
+        func add(_ s: String) { lock.withLock { items.append(s) } }
+        var all: [String] { lock.withLock { items } }
+    }
+
     /// A first run into an empty state (a bulk load, `beginRun`) builds its hash indexes only
     /// at its end and finds its own articles in memory meanwhile: it decides every article as
     /// a run with the indexes does. Keys seen again in one batch and in later ones, copies by

@@ -100,8 +100,18 @@ public final class StateStore: StoryIndex, Sendable {
             try db.execute(sql: "PRAGMA cache_size = -\(Self.cacheKiB)")
         }
         do {
-            let pool = try DatabasePool(path: path, configuration: config)
-            return try StateStore(path: path, writer: pool)
+            // A new file switching to WAL mode while another process does the same answers
+            // "locked" at once, whatever the busy timeout: tried again shortly.
+            var attempts = 0
+            while true {
+                do {
+                    let pool = try DatabasePool(path: path, configuration: config)
+                    return try StateStore(path: path, writer: pool)
+                } catch let e as DatabaseError where e.resultCode == .SQLITE_BUSY && attempts < 20 {
+                    attempts += 1
+                    usleep(20_000)
+                }
+            }
         } catch let e as StateError {
             throw e
         } catch let e as DatabaseError {
@@ -123,7 +133,23 @@ public final class StateStore: StoryIndex, Sendable {
             throw StateError(path: path ?? ":memory:", message: "the state was written by a newer policywatch",
                              hint: "use that version, or start a new state file")
         }
-        try migrator.migrate(writer)
+        // Another process opening a new (or older) state at the same moment migrates it too
+        // (a first scan, and `policywatch alerts` or a second scan waiting for the lock).
+        // GRDB decides which migrations to run before it runs each in a transaction of its
+        // own, so one of the two fails on what the other did, and that migration is rolled
+        // back: it then finds them applied, or applies the rest.
+        var attempts = 0
+        while true {
+            do {
+                try migrator.migrate(writer)
+                break
+            } catch {
+                attempts += 1
+                if (try? writer.read({ db in try migrator.hasCompletedMigrations(db) })) == true { break }
+                guard attempts < 8 else { throw error }
+                usleep(useconds_t(10_000 * attempts))
+            }
+        }
         let stored = try writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'story_hash'") }
         return stored.flatMap(Int.init).flatMap(ContentHash.StoryHashVersion.init(rawValue:)) ?? .v1
     }

@@ -256,7 +256,34 @@ struct JSONBytes: Sendable {
     let pretty: Bool
     /// Nesting level of the value being written (for indentation).
     var depth: Int
-    private var hasItems: [Bool] = []
+    /// Whether each open container has a member yet, innermost in the lowest bit: a stack of
+    /// bits (an array of `Bool` cost a uniqueness and bounds check on every member). The
+    /// writer's structures nest a dozen levels at most.
+    private var hasItems = BitStack()
+
+    struct BitStack: Sendable {
+        private var bits: UInt64 = 0
+        private var count = 0
+        mutating func append(_ b: Bool) {
+            precondition(count < 64, "JSON nested deeper than 64 levels")
+            bits = bits << 1 | (b ? 1 : 0)
+            count += 1
+        }
+        @discardableResult
+        mutating func removeLast() -> Bool {
+            precondition(count > 0)
+            let b = bits & 1 != 0
+            bits >>= 1
+            count -= 1
+            return b
+        }
+        /// The innermost container's bit.
+        var last: Bool {
+            get { bits & 1 != 0 }
+            set { bits = newValue ? bits | 1 : bits & ~1 }
+        }
+        mutating func removeAll() { (bits, count) = (0, 0) }
+    }
 
     init(pretty: Bool, depth: Int = 0, capacity: Int = 4096) {
         self.pretty = pretty
@@ -267,7 +294,7 @@ struct JSONBytes: Sendable {
     /// Empties the buffer, keeping its capacity, to write another value at depth 0.
     mutating func reset() {
         bytes.removeAll(keepingCapacity: true)
-        hasItems.removeAll(keepingCapacity: true)
+        hasItems.removeAll()
         depth = 0
     }
 
@@ -301,8 +328,8 @@ struct JSONBytes: Sendable {
 
     /// Starts an array element or an object member.
     private mutating func item() {
-        if hasItems[hasItems.count - 1] { bytes.append(0x2C) }
-        hasItems[hasItems.count - 1] = true
+        if hasItems.last { bytes.append(0x2C) }
+        hasItems.last = true
         if pretty { newline() }
     }
 
@@ -333,47 +360,49 @@ struct JSONBytes: Sendable {
         return hasLess(w, 0x20) || hasZero(w ^ (ones &* 0x22)) || hasZero(w ^ (ones &* 0x5C))
     }
 
-    /// Bytes that JSONEncoder escapes in strings: control characters, '"' and '\\'.
-    private static let escaped: [Bool] = (0..<256).map { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
-
     mutating func string(_ s: String) {
         bytes.append(0x22)
-        var s = s
-        s.withUTF8 { u in
-            Self.escaped.withUnsafeBufferPointer { esc in
-                var run = 0  // start of the bytes not yet copied
-                var i = 0
-                while i < u.count {
-                    // Eight bytes at a time while none needs escaping (most text).
-                    if i + 8 <= u.count, !Self.needsEscape(UnsafeRawPointer(u.baseAddress! + i).loadUnaligned(as: UInt64.self)) {
-                        i += 8
-                        continue
-                    }
-                    let b = u[i]
-                    guard esc[Int(b)] else {
-                        i += 1
-                        continue
-                    }
-                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[run..<i]))
-                    i += 1
-                    run = i
-                    switch b {
-                    case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
-                    case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
-                    case 0x08: bytes.append(contentsOf: [0x5C, 0x62])
-                    case 0x0C: bytes.append(contentsOf: [0x5C, 0x66])
-                    case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
-                    case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
-                    case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
-                    default:
-                        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                        bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]])
-                    }
-                }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[run...]))
-            }
+        // A native string's UTF-8 is contiguous: read in place (no copy of the string, no
+        // table of escapes to load: this runs for every value of every alert).
+        if s.utf8.withContiguousStorageIfAvailable({ appendEscaped($0) }) == nil {
+            var s = s
+            s.withUTF8 { appendEscaped($0) }
         }
         bytes.append(0x22)
+    }
+
+    /// `u` as JSONEncoder escapes it within quotes: control characters, '"' and '\\'.
+    private mutating func appendEscaped(_ u: UnsafeBufferPointer<UInt8>) {
+        var run = 0  // start of the bytes not yet copied
+        var i = 0
+        while i < u.count {
+            // Eight bytes at a time while none needs escaping (most text).
+            if i + 8 <= u.count, !Self.needsEscape(UnsafeRawPointer(u.baseAddress! + i).loadUnaligned(as: UInt64.self)) {
+                i += 8
+                continue
+            }
+            let b = u[i]
+            guard b < 0x20 || b == 0x22 || b == 0x5C else {
+                i += 1
+                continue
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[run..<i]))
+            i += 1
+            run = i
+            switch b {
+            case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
+            case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
+            case 0x08: bytes.append(contentsOf: [0x5C, 0x62])
+            case 0x0C: bytes.append(contentsOf: [0x5C, 0x66])
+            case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
+            case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
+            case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
+            default:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]])
+            }
+        }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[run...]))
     }
 
     mutating func int(_ v: Int) {

@@ -295,7 +295,7 @@ final class StateStorageTests: XCTestCase {
 
     /// Several processes opening a new state at once (a first scan, and `policywatch alerts`
     /// or a test polling it) each migrate it: none fails, and the state is whole.
-    func testANewStateOpenedByManyAtOnceIsMigratedOnce() throws {
+    func testANewStateOpenedByManyAtOnceOpensForAll() throws {
         for round in 0..<12 {
             let path = TempDir().url("s\(round).sqlite")
             let failures = ResultBox()

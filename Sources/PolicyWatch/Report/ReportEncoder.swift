@@ -64,7 +64,7 @@ public enum ReportEncoder {
         /// JSON Lines records (`jsonLines`).
         public static let lines = Targets(rawValue: 2)
         /// The state's rows (`StoredAlert.encode`). With it, each alert's middle members
-        /// are encoded once, compact, and the other targets are made from them.
+        /// are encoded once, compact, and JSON Lines records copy them.
         static let state = Targets(rawValue: 4)
     }
 

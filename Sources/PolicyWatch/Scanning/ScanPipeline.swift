@@ -232,7 +232,8 @@ public struct ScanPipeline: Sendable {
                 var named = a
                 named.body = ""
                 var item = ScannedArticle(article: named, contentHash: hash, letters: letters, alerts: alerts)
-                if encodeAlerts, let alerts, !alerts.isEmpty { item.encoded = scanned?.stored ?? StoredAlert.encode(alerts) }
+                // Made with the alerts (`storing`): the state's rows.
+                if encodeAlerts, let alerts, !alerts.isEmpty { item.encoded = scanned?.stored }
                 if !rescan { item.keySeen = known[a.key] != nil }
                 return item
             }

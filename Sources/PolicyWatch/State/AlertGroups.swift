@@ -73,21 +73,13 @@ enum AlertGroup {
             return out.bytes
         }
 
-        /// The id member's value after `cutPrefix`, as the encoder writes it.
+        /// The id member's value after `cutPrefix`, as the encoder writes it (appended to
+        /// `out` in place).
         static func appendCutID(_ id: some StringProtocol, to out: inout [UInt8]) {
-            var id = id as? String ?? String(id)
-            id.withUTF8 { u in
-                // Ids are hexadecimal digits: nothing to escape (else as the encoder writes it).
-                guard !u.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else {
-                    var value = JSONBytes(pretty: false, capacity: 32)
-                    value.string(String(decoding: u, as: UTF8.self))
-                    out += value.bytes
-                    return
-                }
-                out.append(0x22)
-                out.append(contentsOf: u)
-                out.append(0x22)
-            }
+            var value = JSONBytes(pretty: false, capacity: 0)
+            swap(&value.bytes, &out)
+            value.string(id as? String ?? String(id))
+            swap(&value.bytes, &out)
         }
     }
 
@@ -101,7 +93,7 @@ enum AlertGroup {
         out.bytes.append(0x09)
         if let rulePart { out.int(Int(rulePart)) }
         out.bytes.append(0x09)
-        appendQuoted(rule, to: &out)
+        out.string(rule)
         out.bytes.append(0x09)
         switch json {
         case .string(let s):
@@ -135,16 +127,6 @@ enum AlertGroup {
                 return nil
             }
         }
-    }
-
-    /// The rule id as a JSON string: copied between quotes when nothing in it needs escaping
-    /// (almost every id).
-    private static func appendQuoted(_ id: String, to out: inout JSONBytes) {
-        let plain = id.utf8.withContiguousStorageIfAvailable { u in !u.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C } } ?? false
-        guard plain else { return out.string(id) }
-        out.bytes.append(0x22)
-        appendUTF8(id, to: &out.bytes)
-        out.bytes.append(0x22)
     }
 
     /// A string's UTF-8, copied in one go (a native string's bytes are contiguous).

@@ -72,7 +72,7 @@ extension StateStore {
                 if known.contentHash != item.contentHash {
                     let contentKey = ArticleKeys.content(item.contentHash)
                     try update.execute(arguments: [item.contentHash, contentKey, item.letters, now, known.row])
-                    if bulk != nil, item.letters >= StateStore.minimumLettersForContentMatch { added.rows.contents.add(contentKey, known.row) }
+                    rememberContent(contentKey, row: known.row, letters: item.letters)
                 }
                 let unchanged = known.contentHash == item.contentHash && !rescan
                 return (known.story, known.storyRow, unchanged ? .unchanged : .seenAgain)
@@ -99,12 +99,18 @@ extension StateStore {
             let row = call.lastRowID(db)
             if bulk != nil {
                 added.rows.keys.add(keyHash, row)
-                if item.letters >= StateStore.minimumLettersForContentMatch { added.rows.contents.add(contentKey, row) }
+                rememberContent(contentKey, row: row, letters: item.letters)
             } else {
                 added.keys.insert(keyHash)
             }
             if let twin { return (twin.story, twin.row, .copy) }
             return (a.key, row, .newStory)
+        }
+
+        /// During a bulk load, the row now holding this content (only content long enough to
+        /// be matched on is looked up).
+        private mutating func rememberContent(_ contentKey: Int64, row: Int64, letters: Int) {
+            if bulk != nil, letters >= StateStore.minimumLettersForContentMatch { added.rows.contents.add(contentKey, row) }
         }
 
         /// Whether this store has added an article with this key hash (this transaction, or

@@ -68,9 +68,7 @@ extension StateStore {
         private var first: [Int64: Int64] = [:]
         private var more: [Int64: [Int64]] = [:]
 
-        var isEmpty: Bool { first.isEmpty }
-
-        /// Every row of `hash`, in the order added (so in ascending rowid order).
+        /// Every row of `hash`, in the order added.
         func rows(_ hash: Int64) -> [Int64] {
             guard let row = first[hash] else { return [] }
             return [row] + (more[hash] ?? [])

@@ -287,7 +287,7 @@ final class ScanPipelineTests: XCTestCase {
 
     /// A rule's object is written once for all its alerts (`Alert.RuleRef.encoded`): a rule
     /// changed afterwards (a copy of it) is written as changed, the original as it was, in
-    /// a report, in JSON Lines, and at other depths.
+    /// a report and in JSON Lines.
     func testRuleObjectsWrittenAheadFollowChanges() throws {
         var alerts = Array(try sampleAlerts().prefix(4))
         let original = alerts[0].rule
@@ -297,7 +297,7 @@ final class ScanPipelineTests: XCTestCase {
         alerts[3].rule.tags += ["new-tag"]
         XCTAssertNotEqual(alerts[1].rule, original)
         XCTAssertEqual(alerts[0].rule.title, original.title)
-        let pretty = Report.encoder(pretty: true), compact = Report.encoder(pretty: false)
+        let compact = Report.encoder(pretty: false)
         var expected = Data()
         for a in alerts { expected.append(try compact.encode(a)); expected.append(0x0A) }
         XCTAssertEqual(String(decoding: ReportEncoder.jsonLines(alerts), as: UTF8.self), String(decoding: expected, as: UTF8.self))
@@ -306,11 +306,11 @@ final class ScanPipelineTests: XCTestCase {
         let run = Report.RunInfo(started: "a", finished: "b", rules: 1, articles: 1, skipped: 0)
         let report = Report(run: run, alerts: alerts, errors: [])
         XCTAssertEqual(String(decoding: stream.take() + stream.finish(run: run, errors: []), as: UTF8.self),
-                       String(decoding: try pretty.encode(report), as: UTF8.self) + "\n")
+                       String(decoding: try ReferenceReport.encode(pretty: true, report), as: UTF8.self) + "\n")
         for a in alerts {
-            var one = JSONBytes(pretty: true)
+            var one = JSONBytes(pretty: false)
             one.alert(a)
-            XCTAssertEqual(String(decoding: one.bytes, as: UTF8.self), String(decoding: try pretty.encode(a), as: UTF8.self), "an alert at depth 0")
+            XCTAssertEqual(String(decoding: one.bytes, as: UTF8.self), String(decoding: try compact.encode(a), as: UTF8.self), "an alert alone")
         }
     }
 
@@ -343,7 +343,7 @@ final class ScanPipelineTests: XCTestCase {
                 bytes += stream.finish(run: run, errors: errs)
                 let all = Array(alerts[0..<(splits.last ?? 0)])
                 // The reference: JSONEncoder on the whole report.
-                var expected = try Report.encoder(pretty: pretty).encode(Report(run: run, alerts: all, errors: errs))
+                var expected = try ReferenceReport.encode(pretty: pretty, Report(run: run, alerts: all, errors: errs))
                 expected.append(0x0A)
                 XCTAssertEqual(String(decoding: bytes, as: UTF8.self), String(decoding: expected, as: UTF8.self))
                 XCTAssertEqual(stream.alertCount, all.count)
@@ -355,21 +355,20 @@ final class ScanPipelineTests: XCTestCase {
     /// `JSONEncoder`: as they are, with `also_seen` set after (encoded around it), and changed
     /// after in another field (the bytes are dropped and the alert is encoded whole).
     func testAlertsEncodedAheadAreWhatJSONEncoderWrites() throws {
-        try checkEncodedAhead(for: [.report, .lines])
+        try checkEncodedAhead(for: [.alerts])
     }
 
     /// With a state, the middle of each alert is written once, compact, for the state's rows,
     /// and JSON Lines records copy it: the same bytes as written whole.
     func testAlertsEncodedAheadFromTheStatesMiddlesAreWhatJSONEncoderWrites() throws {
-        try checkEncodedAhead(for: [.report, .lines, .state])
-        try checkEncodedAhead(for: [.report, .state])
+        try checkEncodedAhead(for: [.alerts, .state])
         var alerts = try sampleAlerts()
         alerts[3].facets = Facets(acting: ["US", "EU"], affected: [], sectors: ["semi\"conductors"], stage: "in_force")
         alerts[4].entities = ["": [""], "k\tey": ["{[\"]}", ":,"]]
         alerts[4].matches = []
         for i in [3, 4] {
             var one = [alerts[i]]
-            let rows = try XCTUnwrap(ReportEncoder.encodeAhead(&one, for: [.report, .lines, .state]))
+            let rows = try XCTUnwrap(ReportEncoder.encodeAhead(&one, for: [.alerts, .state]))
             guard case .parts = rows[0] else { return XCTFail("an alert without also_seen is stored in parts") }
             var stream = ReportStream(pretty: true)
             stream.append(one)
@@ -398,7 +397,7 @@ final class ScanPipelineTests: XCTestCase {
         ahead += mixed
         alerts += [alerts[0], alerts[alerts.count - 1]]
         XCTAssertEqual(ahead, alerts)
-        XCTAssertTrue(ahead.allSatisfy { $0.encodedAhead?.report != nil && ($0.encodedAhead?.line != nil) == targets.contains(.lines) })
+        XCTAssertTrue(ahead.allSatisfy { $0.encodedAhead != nil })
         // also_seen added after: the bytes are kept; any other change drops them.
         let seen = [Alert.Sighting(key: "k9", url: "https://c.example/\"q\"", source: "s", path: nil, seen: "2024-05-06T07:08:09Z")]
         for i in stride(from: 0, to: ahead.count, by: 3) {
@@ -427,7 +426,7 @@ final class ScanPipelineTests: XCTestCase {
         XCTAssertEqual(ReportEncoder.jsonLines(ahead, threads: 4), ReportEncoder.jsonLines(alerts, threads: 4))
         let run = Report.RunInfo(started: "a", finished: "b", rules: 4, articles: 60, skipped: 0)
         for pretty in [true, false] {
-            var expected = try Report.encoder(pretty: pretty).encode(Report(run: run, alerts: alerts, errors: []))
+            var expected = try ReferenceReport.encode(pretty: pretty, Report(run: run, alerts: alerts, errors: []))
             expected.append(0x0A)
             var stream = ReportStream(pretty: pretty)
             stream.append(Array(ahead[..<7]), threads: 4)
@@ -449,7 +448,7 @@ final class ScanPipelineTests: XCTestCase {
         let entries = try Dispatcher.entries([try .parse(argument: "json=\(reportPath)"), try .parse(argument: "jsonl=\(linesPath)")],
                                              context: ReporterContext(run: context, now: date))
         let sinks = entries.map { ReporterSink(entry: $0, outbox: nil, started: "2024-01-01T00:00:00Z", context: context) }
-        XCTAssertEqual(sinks.map(\.encodedAhead), [.report, .lines])
+        XCTAssertEqual(sinks.map(\.encodedAhead), [.alerts, .alerts])
         let collector = AlertCollector()
         var options = ScanPipeline.Options(workers: 3)
         options.chunkBytes = 2048
@@ -458,9 +457,9 @@ final class ScanPipelineTests: XCTestCase {
             .run([SourceSpec(path)], sinks: [collector] + sinks)
         let alerts = collector.alerts
         XCTAssertGreaterThan(alerts.count, 150)
-        XCTAssertTrue(alerts.allSatisfy { $0.encodedAhead?.report != nil && $0.encodedAhead?.line != nil })
+        XCTAssertTrue(alerts.allSatisfy { $0.encodedAhead != nil })
         XCTAssertTrue(alerts.contains { $0.alsoSeen != nil }, "copies listed in also_seen")
-        var expected = try Report.encoder().encode(Report(run: outcome.run, alerts: alerts, errors: outcome.errors))
+        var expected = try ReferenceReport.encode(pretty: true, Report(run: outcome.run, alerts: alerts, errors: outcome.errors))
         expected.append(0x0A)
         XCTAssertEqual(String(decoding: try Data(contentsOf: URL(fileURLWithPath: reportPath)), as: UTF8.self),
                        String(decoding: expected, as: UTF8.self))

@@ -116,3 +116,20 @@ struct MiniSchemaValidator {
         }
     }
 }
+
+/// The reference for the report's bytes, from `JSONEncoder`: compact, the report as it
+/// encodes it; pretty, its indented object with each alert on one line, compact (as
+/// `ReportStream` lays it out).
+enum ReferenceReport {
+    static func encode(pretty: Bool, _ report: Report) throws -> Data {
+        guard pretty, !report.alerts.isEmpty else { return try Report.encoder(pretty: pretty).encode(report) }
+        var empty = report
+        empty.alerts = []
+        let frame = String(decoding: try Report.encoder(pretty: true).encode(empty), as: UTF8.self)
+        let compact = Report.encoder(pretty: false)
+        let lines = try report.alerts.map { "    " + String(decoding: try compact.encode($0), as: UTF8.self) }
+        let emptyAlerts = "\"alerts\" : [\n\n  ]"
+        precondition(frame.contains(emptyAlerts), "JSONEncoder's layout of an empty array changed")
+        return Data(frame.replacingOccurrences(of: emptyAlerts, with: "\"alerts\" : [\n" + lines.joined(separator: ",\n") + "\n  ]").utf8)
+    }
+}

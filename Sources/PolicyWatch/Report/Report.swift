@@ -56,8 +56,8 @@ public struct Report: Codable, Sendable {
 ///
 /// Its fields live in one shared object (copy-on-write): an alert is copied several times
 /// on its way out (story index, window, sinks), and each copy retains one reference, not a
-/// dozen strings and arrays. It may also carry its report and JSON Lines bytes encoded
-/// ahead on the thread that scanned it (`ReportEncoder.encodeAhead`): any change to a field
+/// dozen strings and arrays. It may also carry its compact bytes (the report's and JSON
+/// Lines') encoded ahead on the thread that scanned it (`ReportEncoder.encodeAhead`): any change to a field
 /// but `alsoSeen` (which is encoded apart) drops them.
 public struct Alert: Codable, Hashable, Sendable {
     private final class Storage: @unchecked Sendable {
@@ -127,11 +127,10 @@ public struct Alert: Codable, Hashable, Sendable {
 
     /// An alert's members from `article` on (all but `also_seen`, which sorts first and is
     /// only known once the story index and the window have seen the run), with the closing
-    /// brace, as the report (`report`, pretty, at the depth of the report's alerts) and a
-    /// JSON Lines record (`line`, compact) write them. Slices of one buffer per article.
+    /// brace, compact, as the report and a JSON Lines record write them. A slice of one
+    /// buffer per article.
     struct EncodedAhead: Sendable {
-        var report: ArraySlice<UInt8>?
-        var line: ArraySlice<UInt8>?
+        var tail: ArraySlice<UInt8>
     }
 
     enum CodingKeys: String, CodingKey {
@@ -239,10 +238,9 @@ public struct Alert: Codable, Hashable, Sendable {
             var severity: Severity
             var tags: [String]
             var file: String
-            /// The rule object's JSON, written once for all the rule's alerts: compact, and
-            /// pretty at the depth of a report's alert members (`JSONBytes.ruleObject`). Set
-            /// before the object is shared, and again after a change.
-            var encoded = Encoded(compact: [], pretty: [])
+            /// The rule object's compact JSON, written once for all the rule's alerts
+            /// (`JSONBytes.ruleObject`). Set before the object is shared, and again after a change.
+            var encoded: [UInt8] = []
 
             init(id: String, title: String, severity: Severity, tags: [String], file: String) {
                 (self.id, self.title, self.severity, self.tags, self.file) = (id, title, severity, tags, file)
@@ -251,16 +249,11 @@ public struct Alert: Codable, Hashable, Sendable {
             func copy() -> Fields { Fields(id: id, title: title, severity: severity, tags: tags, file: file) }
         }
 
-        struct Encoded {
-            var compact: [UInt8]
-            var pretty: [UInt8]
-        }
-
         private var fields: Fields
 
         public init(id: String, title: String, severity: Severity, tags: [String], file: String) {
             fields = Fields(id: id, title: title, severity: severity, tags: tags, file: file)
-            fields.encoded = JSONBytes.ruleObjects(self)
+            fields.encoded = JSONBytes.ruleObject(self)
         }
 
         /// Before a change: a copy of the shared fields if others hold them.
@@ -269,7 +262,7 @@ public struct Alert: Codable, Hashable, Sendable {
         }
 
         /// After a change: the rule object's JSON again.
-        private mutating func changed() { fields.encoded = JSONBytes.ruleObjects(self) }
+        private mutating func changed() { fields.encoded = JSONBytes.ruleObject(self) }
 
         public var id: String { get { fields.id } set { unique(); fields.id = newValue; changed() } }
         public var title: String { get { fields.title } set { unique(); fields.title = newValue; changed() } }
@@ -278,7 +271,7 @@ public struct Alert: Codable, Hashable, Sendable {
         public var file: String { get { fields.file } set { unique(); fields.file = newValue; changed() } }
 
         /// The rule object's JSON written ahead (see `Fields.encoded`).
-        var encoded: Encoded { fields.encoded }
+        var encoded: [UInt8] { fields.encoded }
 
         /// The shared object's identity: the same for every alert of one compiled rule. Valid
         /// as a key only while this `RuleRef` is kept alive beside it.

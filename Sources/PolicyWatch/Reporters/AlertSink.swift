@@ -93,8 +93,7 @@ public final class ReporterSink: AlertSink {
     /// The bytes it would have the scanning threads encode ahead (`RuleScanner.encodeAhead`).
     public var encodedAhead: ReportEncoder.Targets {
         switch mode {
-        case .report: .report
-        case .lines: .lines
+        case .report, .lines: .alerts
         case .eachAlert, .atTheEnd: []
         }
     }

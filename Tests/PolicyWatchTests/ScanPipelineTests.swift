@@ -268,6 +268,7 @@ final class ScanPipelineTests: XCTestCase {
         odd.alsoSeen = [Alert.Sighting(key: "k2", url: "https://b.example/x", source: nil, path: "feed.xml", seen: "2024-05-06T07:08:09Z"),
                         Alert.Sighting(key: "k3", url: nil, source: "wire", path: nil, seen: "2024-05-07T00:00:00Z")]
         odd.matches.append(Alert.MatchRecord(term: "x", field: .title, start: -1, end: 1_000_000_000_000, text: "", snippet: "…"))
+        odd.matches.append(Alert.MatchRecord(term: "y", field: .body, start: Int.min, end: Int.max, text: "0", snippet: ""))
         alerts.append(odd)
         return alerts
     }
@@ -288,6 +289,21 @@ final class ScanPipelineTests: XCTestCase {
     /// A rule's object is written once for all its alerts (`Alert.RuleRef.encoded`): a rule
     /// changed afterwards (a copy of it) is written as changed, the original as it was, in
     /// a report and in JSON Lines.
+    /// The rule id the state's lines copy (`Alert.RuleRef.quotedID`) is the id as a JSON string,
+    /// also after a change.
+    func testQuotedRuleIDFollowsChanges() throws {
+        var rule = Alert.RuleRef(id: "a\"b\\c\u{1}", title: "t", severity: .low, tags: [], file: "f")
+        let compact = Report.encoder(pretty: false)
+        XCTAssertEqual(Array(rule.quotedID), Array(try compact.encode(rule.id)))
+        let shared = rule
+        rule.id = "export-control.chips"
+        XCTAssertEqual(String(decoding: rule.quotedID, as: UTF8.self), "\"export-control.chips\"")
+        XCTAssertEqual(Array(shared.quotedID), Array(try compact.encode(shared.id)), "the original keeps its own")
+        rule.title = "a longer title than before, so the id moves? no: it sorts before the title"
+        rule.file = "a/much/longer/path/to/the/rules/file.yaml"
+        XCTAssertEqual(String(decoding: rule.quotedID, as: UTF8.self), "\"export-control.chips\"")
+    }
+
     func testRuleObjectsWrittenAheadFollowChanges() throws {
         var alerts = Array(try sampleAlerts().prefix(4))
         let original = alerts[0].rule

@@ -240,13 +240,19 @@ public struct Alert: Codable, Hashable, Sendable {
             var file: String
             /// The rule object's compact JSON, written once for all the rule's alerts
             /// (`JSONBytes.ruleObject`). Set before the object is shared, and again after a change.
-            var encoded: [UInt8] = []
+            var encoded = Encoded(json: [], id: 0..<0)
 
             init(id: String, title: String, severity: Severity, tags: [String], file: String) {
                 (self.id, self.title, self.severity, self.tags, self.file) = (id, title, severity, tags, file)
             }
 
             func copy() -> Fields { Fields(id: id, title: title, severity: severity, tags: tags, file: file) }
+        }
+
+        /// A rule object's compact JSON and where its id's value (quoted) is in it.
+        struct Encoded {
+            var json: [UInt8]
+            var id: Range<Int>
         }
 
         private var fields: Fields
@@ -271,7 +277,9 @@ public struct Alert: Codable, Hashable, Sendable {
         public var file: String { get { fields.file } set { unique(); fields.file = newValue; changed() } }
 
         /// The rule object's JSON written ahead (see `Fields.encoded`).
-        var encoded: [UInt8] { fields.encoded }
+        var encoded: Encoded { fields.encoded }
+        /// The id as a JSON string (a slice of `encoded`).
+        var quotedID: ArraySlice<UInt8> { fields.encoded.json[fields.encoded.id] }
 
         /// The shared object's identity: the same for every alert of one compiled rule. Valid
         /// as a key only while this `RuleRef` is kept alive beside it.
@@ -326,6 +334,12 @@ public struct Alert: Codable, Hashable, Sendable {
             func copy() -> Fields {
                 Fields(key: key, id: id, title: title, url: url, published: published, source: source, language: language, path: path)
             }
+        }
+
+        /// A rule object's compact JSON and where its id's value (quoted) is in it.
+        struct Encoded {
+            var json: [UInt8]
+            var id: Range<Int>
         }
 
         private var fields: Fields

@@ -403,19 +403,25 @@ struct JSONBytes: Sendable {
     }
 
     mutating func int(_ v: Int) {
-        if v < 0 { bytes.append(0x2D) }
-        var m = v.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var n = 0
+        // The digits from the last, into a buffer on the stack, then appended in one go (an
+        // append per digit checked the array's uniqueness and capacity each time).
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &digits) { d in
+            var m = v.magnitude
+            var at = d.count
             repeat {
-                d[n] = UInt8(m % 10) + 0x30
+                at -= 1
+                d[at] = UInt8(truncatingIfNeeded: m % 10) &+ 0x30
                 m /= 10
-                n += 1
             } while m > 0
-            for k in stride(from: n - 1, through: 0, by: -1) { bytes.append(d[k]) }
+            if v < 0 {
+                at -= 1
+                d[at] = 0x2D
+            }
+            // A tuple of `UInt8`: its memory is bound to `UInt8`.
+            bytes.append(contentsOf: UnsafeBufferPointer(start: d.baseAddress!.assumingMemoryBound(to: UInt8.self) + at, count: d.count - at))
         }
     }
 
@@ -581,28 +587,34 @@ struct JSONBytes: Sendable {
     }
 
     /// A rule object's compact JSON, written ahead for all its alerts (`Alert.RuleRef.encoded`).
-    static func ruleObject(_ r: Alert.RuleRef) -> [UInt8] {
+    static func ruleObject(_ r: Alert.RuleRef) -> Alert.RuleRef.Encoded {
         // A small buffer: a scan with 10,000 rules makes 10,000 of these before it starts.
         var compact = JSONBytes(pretty: false, capacity: 256)
-        compact.writeRuleObject(r)
-        return compact.bytes.withUnsafeBufferPointer { [UInt8]($0) }
+        let id = compact.writeRuleObject(r)
+        return Alert.RuleRef.Encoded(json: compact.bytes.withUnsafeBufferPointer { [UInt8]($0) }, id: id)
     }
 
     /// An alert's rule object: its bytes written ahead (every alert of a rule has the same;
     /// writing them was a tenth of encoding an alert at 10,000 rules).
     mutating func ruleObject(_ r: Alert.RuleRef) {
         assert(!pretty, "alerts are written compact")
-        bytes += r.encoded
+        bytes += r.encoded.json
     }
 
-    private mutating func writeRuleObject(_ r: Alert.RuleRef) {
+    /// Writes the rule object; where its id's quoted value is.
+    @discardableResult
+    private mutating func writeRuleObject(_ r: Alert.RuleRef) -> Range<Int> {
         open(0x7B)
         key("file"); string(r.file)
-        key("id"); string(r.id)
+        key("id")
+        let idStart = bytes.count
+        string(r.id)
+        let id = idStart..<bytes.count
         key("severity"); string(r.severity.rawValue)
         key("tags"); stringArray(r.tags)
         key("title"); string(r.title)
         close(0x7D)
+        return id
     }
 
     /// The members between an alert's article and its rule as a member list that follows

@@ -88,12 +88,14 @@ enum AlertGroup {
     /// them (the first place they occur).
     /// (Numbers are written as digits and strings copied from their UTF-8: making `String`s of
     /// them was half of this, a fifth of the commit's own work at 10,000 rules.)
-    static func append(id: String, rulePart: Int64?, rule: String, json: StoredAlert.Text, cut: [UInt8]? = nil, to out: inout JSONBytes) {
+    /// `quotedRule`: the rule id already written as a JSON string (`Alert.RuleRef.quotedID`).
+    static func append(id: String, rulePart: Int64?, rule: String, quotedRule: ArraySlice<UInt8>? = nil, json: StoredAlert.Text,
+                       cut: [UInt8]? = nil, to out: inout JSONBytes) {
         appendUTF8(id, to: &out.bytes)
         out.bytes.append(0x09)
         if let rulePart { out.int(Int(rulePart)) }
         out.bytes.append(0x09)
-        out.string(rule)
+        if let quotedRule { out.bytes += quotedRule } else { out.string(rule) }
         out.bytes.append(0x09)
         switch json {
         case .string(let s):

@@ -416,7 +416,8 @@ public final class StateStore: StoryIndex, Sendable {
                         article = e.article
                         cut.removeLast(cut.count - cutPrefix.count)
                         AlertGroup.Line.appendCutID(alert.id, to: &cut)
-                        AlertGroup.append(id: alert.id, rulePart: part, rule: alert.rule.id, json: .bytes(e.middle), cut: cut, to: &group)
+                        AlertGroup.append(id: alert.id, rulePart: part, rule: alert.rule.id, quotedRule: alert.rule.quotedID,
+                                          json: .bytes(e.middle), cut: cut, to: &group)
                     } else {
                         AlertGroup.append(id: alert.id, rulePart: nil, rule: alert.rule.id, json: .string(e.whole), to: &group)
                     }

@@ -9,7 +9,7 @@ struct AlertsCommand: ParsableCommand {
         discussion: """
             A table, one row per alert, oldest first: when it was raised, severity, rule, who acts
             and who is affected (ISO codes), stage, title, link. --json prints the alerts as a
-            JSON array (the report's alert objects, with facets and also_seen).
+            JSON array (the report's alert objects, with facets and also_seen), one per line.
             --acting, --affected and --stage keep alerts having any of the values given
             (repeatable, or comma-separated); --tag keeps alerts having every tag given.
 
@@ -84,9 +84,7 @@ struct AlertsCommand: ParsableCommand {
             throw Exit.stateError
         }
         if json {
-            var data = try Report.encoder(pretty: true).encode(alerts)
-            data.append(0x0A)
-            context.standardOutput(data)
+            context.standardOutput(Data(ReportEncoder.alertArray(alerts)))
             return
         }
         for line in AlertTable.lines(alerts) { Console.out(line) }

@@ -323,6 +323,11 @@ final class ScanPipelineTests: XCTestCase {
         let report = Report(run: run, alerts: alerts, errors: [])
         XCTAssertEqual(String(decoding: stream.take() + stream.finish(run: run, errors: []), as: UTF8.self),
                        String(decoding: try ReferenceReport.encode(pretty: true, report), as: UTF8.self) + "\n")
+        // `policywatch alerts --json`: the same layout as the report's alerts.
+        var array = try String(decoding: Report.encoder(pretty: true).encode([Alert]()), as: UTF8.self)
+        XCTAssertEqual(String(decoding: ReportEncoder.alertArray([]), as: UTF8.self), array + "\n")
+        array = "[\n" + (try alerts.map { "  " + String(decoding: try compact.encode($0), as: UTF8.self) }.joined(separator: ",\n")) + "\n]\n"
+        XCTAssertEqual(String(decoding: ReportEncoder.alertArray(alerts), as: UTF8.self), array)
         for a in alerts {
             var one = JSONBytes(pretty: false)
             one.alert(a)

@@ -23,6 +23,18 @@ public enum ReportEncoder {
         return out.bytes
     }
 
+    /// Alerts as a JSON array laid out as the report's (`ReportStream`): each alert on a line
+    /// of its own, compact; with a final newline.
+    public static func alertArray(_ alerts: [Alert]) -> [UInt8] {
+        var json = JSONBytes(pretty: true)
+        var article: (ref: Alert.ArticleRef, json: [UInt8])?
+        json.open(0x5B)
+        ReportStream.appendElements(alerts, to: &json, article: &article)
+        json.close(0x5D)
+        json.bytes.append(0x0A)
+        return json.bytes
+    }
+
     /// Alerts as JSON Lines, encoded on up to `threads` threads when there are many.
     public static func jsonLines(_ alerts: [Alert], threads: Int) -> [UInt8] {
         // Encoded ahead: only copied, here.
@@ -179,6 +191,13 @@ public struct ReportStream: Sendable {
     }
 
     public mutating func append(_ alerts: [Alert]) {
+        Self.appendElements(alerts, to: &json, article: &article)
+        alertCount += alerts.count
+    }
+
+    /// `alerts` as the next elements of the array `json` is in, each compact (on its own line
+    /// when `json` is pretty).
+    static func appendElements(_ alerts: [Alert], to json: inout JSONBytes, article: inout (ref: Alert.ArticleRef, json: [UInt8])?) {
         guard !alerts.isEmpty else { return }
         // The first alert's separator, as the array's next element; the others' the same
         // but for a comma.
@@ -189,10 +208,9 @@ public struct ReportStream: Sendable {
         swap(&out.bytes, &json.bytes)
         for i in alerts.indices {
             if i > 0 { out.bytes += separator }
-            Self.write(alerts[i], to: &out, article: &article)
+            write(alerts[i], to: &out, article: &article)
         }
         swap(&out.bytes, &json.bytes)
-        alertCount += alerts.count
     }
 
     /// The bytes written since the last `take`.

@@ -509,6 +509,29 @@ final class ScanPipelineTests: XCTestCase {
             let lo = bytes.isEmpty ? 0 : Int(r.next() % UInt64(bytes.count)), hi = min(bytes.count, lo + Int(r.next() % 12))
             XCTAssertEqual(RuleScanner.snippet(ascii: bytes, lo..<hi), RuleScanner.snippet(scalars, lo..<hi), "\(text.debugDescription) \(lo)..<\(hi)")
         }
+        // Mostly words between single spaces (the path that copies a window whole), with now
+        // and then a double space, a line break or a control byte that is not whitespace, at
+        // every position within and across eight-byte words.
+        let plain = ["export", "controls", "on", "chips", "a", "semiconductors", "x", "ab", "abc"]
+        var fast = 0
+        for _ in 0..<3_000 {
+            var text = (0..<Int(1 + r.next() % 60)).map { _ in plain[Int(r.next() % UInt64(plain.count))] }.joined(separator: " ")
+            if r.next() % 2 == 0, !text.isEmpty {
+                let odd = ["  ", "\n", "\u{1}", "\t", " \r", "\u{0B}", "\u{0E}"][Int(r.next() % 7)]
+                let at = text.index(text.startIndex, offsetBy: Int(r.next() % UInt64(text.count)))
+                text.insert(contentsOf: odd, at: at)
+            }
+            if r.next() % 8 == 0 { text = " " + text }
+            if r.next() % 8 == 0 { text += " " }
+            let bytes = Array(text.utf8), scalars = Array(text.unicodeScalars)
+            let lo = Int(r.next() % UInt64(bytes.count)), hi = min(bytes.count, lo + Int(r.next() % 12))
+            for radius in [3, 20, 60] {
+                XCTAssertEqual(RuleScanner.snippet(ascii: bytes, lo..<hi, radius: radius), RuleScanner.snippet(scalars, lo..<hi, radius: radius),
+                               "\(text.debugDescription) \(lo)..<\(hi) radius \(radius)")
+            }
+            if !bytes.withUnsafeBufferPointer({ RuleScanner.needsCollapsing($0.baseAddress!, count: $0.count) }) { fast += 1 }
+        }
+        XCTAssertGreaterThan(fast, 500, "the whole-window path is exercised")
     }
 
     func testDiscardedReportLeavesNoFile() throws {

@@ -209,6 +209,13 @@ public struct RuleScanner: Sendable {
                 let out = buffer.baseAddress!
                 var n = 0
                 if lo > 0 { ellipsis(out, &n) }
+                // Most windows are words between single spaces: copied in one go.
+                if hi > lo, !needsCollapsing(src + lo, count: hi - lo) {
+                    (out + n).update(from: src + lo, count: hi - lo)
+                    n += hi - lo
+                    if hi < bytes.count { ellipsis(out, &n) }
+                    return n
+                }
                 let first = n
                 var i = lo
                 while i < hi {
@@ -233,6 +240,37 @@ public struct RuleScanner: Sendable {
                 return n
             }
         }
+    }
+
+    /// Whether ASCII text would change when its whitespace is collapsed and trimmed: it starts
+    /// or ends with a space, or holds two spaces in a row or a byte below 0x0E (tabs and line
+    /// breaks, and a few control bytes that are not whitespace: those go the slow way too).
+    /// Eight bytes at a time.
+    static func needsCollapsing(_ p: UnsafePointer<UInt8>, count: Int) -> Bool {
+        guard count > 0, p[0] != 0x20, p[count - 1] != 0x20 else { return count > 0 }
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080, lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        var i = 0
+        var lastWasSpace = false
+        while i + 8 <= count {
+            let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+            // A byte below 0x0E (the classic test: it may also flag a byte just after one).
+            if (w &- ones &* 0x0E) & ~w & highs != 0 { return true }
+            // The spaces, exactly: 0x80 in each byte that is 0x20.
+            let x = w ^ (ones &* 0x20)
+            let spaces = ~(((x & lows) &+ lows) | x | lows)
+            // Two in a row within the word (little-endian: the next byte is 8 bits up), or
+            // across the words' boundary.
+            if spaces & (spaces >> 8) != 0 || (lastWasSpace && spaces & 0x80 != 0) { return true }
+            lastWasSpace = spaces >> 63 != 0
+            i += 8
+        }
+        while i < count {
+            let b = p[i]
+            if b < 0x0E || (b == 0x20 && lastWasSpace) { return true }
+            lastWasSpace = b == 0x20
+            i += 1
+        }
+        return false
     }
 
     /// About 60 characters either side of the match, whitespace collapsed, cut at spaces.

@@ -75,6 +75,23 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(matches.contains { $0["text"] as? String == "export controls" })
     }
 
+    /// JSON Lines on stdin whose lines are longer than the first block the format is told by
+    /// (long articles): every line is an article.
+    func testScanStdinJSONLinesOfLongArticles() throws {
+        let rules = Self.root.appendingPathComponent("Tests/PolicyWatchTests/Fixtures/rules.yaml").path
+        let filler = String(repeating: "The ministers met again. ", count: 400)
+        let lines = (0..<5).map { i in
+            #"{"id":"a\#(i)","title":"Chips \#(i)","body":"\#(filler)The US tightened export controls on chips."}"#
+        }
+        let r = try run(["scan", "--no-default-rules", "--rules", rules, "--format", "jsonl", "-"], stdin: lines.joined(separator: "\n") + "\n")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let alerts = r.stdout.split(separator: "\n")
+        XCTAssertEqual(Set(alerts.compactMap { line -> String? in
+            let a = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+            return (a?["article"] as? [String: Any])?["id"] as? String
+        }), Set((0..<5).map { "a\($0)" }), r.stderr)
+    }
+
     func testBrokenInputIsReportedAndScanGoesOn() throws {
         let dir = temp("in").deletingLastPathComponent()
         try Data([0xFF, 0xFE, 0x00]).write(to: dir.appendingPathComponent("bad.txt"))

@@ -44,6 +44,14 @@ final class FormatTests: XCTestCase {
         XCTAssertEqual(InputFormat.sniff(Data("<feed xmlns=\"http://www.w3.org/2005/Atom\">".utf8)), .feed)
         XCTAssertEqual(InputFormat.sniff(Data("<?xml version=\"1.0\"?><rdf:RDF xmlns:rdf=\"x\">".utf8)), .feed)
         XCTAssertEqual(InputFormat.sniff(Data("  <!DOCTYPE html><html>".utf8)), .html)
+        // JSON Lines whose lines are longer than the first 4 KB (long articles, on stdin).
+        let long = String(repeating: "word ", count: 2_000)
+        let lines = (0..<3).map { #"{"id":"\#($0)","body":"\#(long)"}"# }
+        XCTAssertEqual(InputFormat.sniff(Data(lines.joined(separator: "\n").utf8)), .jsonLines)
+        XCTAssertEqual(InputFormat.sniff(Data(("\u{FEFF}" + lines.joined(separator: "\r\n\n") + "\n").utf8)), .jsonLines)
+        XCTAssertEqual(InputFormat.sniff(Data((lines[0] + "\n").utf8)), .json, "one line is one document")
+        XCTAssertEqual(InputFormat.sniff(Data("{\n  \"title\": \"a\",\n  \"body\": {\"x\": 1}\n}\n".utf8)), .json, "an indented document")
+        XCTAssertEqual(InputFormat.sniff(Data((lines[0] + "\n[1]\n").utf8)), .json)
         XCTAssertEqual(InputFormat.sniff(Data("<html lang=ko><body>".utf8)), .html)
         XCTAssertEqual(InputFormat.sniff(Data("{\"title\": \"x\",\n \"body\": \"y\"}".utf8)), .json)
         XCTAssertEqual(InputFormat.sniff(Data("{\"title\": \"x\"}\n{\"title\": \"y\"}\n".utf8)), .jsonLines)

@@ -111,7 +111,7 @@ extension ArticleReader {
                     block = first
                     initial = nil
                 } else {
-                    block = try handle.read(upToCount: chunkBytes) ?? Data()
+                    block = try handle.readBlock(upTo: chunkBytes)
                 }
             } catch {
                 return emit(.error(InputError(source: path, message: "cannot read: \(Self.describe(error))")))

@@ -24,15 +24,33 @@ public enum InputFormat: String, Sendable, CaseIterable {
     /// Looks at the first markup in `data`: `<rss`, `<rdf:RDF`, `<feed` mean a feed; `<html`,
     /// `<!DOCTYPE html`, `<head`, `<body` mean a page; `{` means JSON (Lines if several lines
     /// start with `{`). Nil when nothing tells.
+    /// Whether text that starts with "{" has more than one line and its first lines (up to three,
+    /// blank ones skipped) each start with "{". The lines are followed to their ends whatever
+    /// their length: looking at the first 4 KB only took JSON Lines of long articles (one line
+    /// in 4 KB) for one JSON document.
+    static func looksLikeJSONLines(_ data: Data) -> Bool {
+        data.withUnsafeBytes { raw -> Bool in
+            let b = raw.bindMemory(to: UInt8.self)
+            var i = b.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+            var lines = 0
+            while lines < 3 {
+                while i < b.count, b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0D || b[i] == 0x0A { i += 1 }
+                guard i < b.count else { break }
+                guard b[i] == 0x7B else { return false }
+                lines += 1
+                guard let newline = UnsafeBufferPointer(rebasing: b[i...]).firstIndex(of: 0x0A) else { break }
+                i += newline + 1
+            }
+            return lines > 1
+        }
+    }
+
     public static func sniff(_ data: Data) -> InputFormat? {
         var bytes = data.prefix(4096)
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
         let head = String(decoding: bytes, as: UTF8.self)
         var rest = Substring(head).drop(while: { $0.isWhitespace })
-        if rest.first == "{" {
-            let lines = head.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-            return lines.count > 1 && lines.prefix(3).allSatisfy({ $0.trimmingCharacters(in: .whitespaces).hasPrefix("{") }) ? .jsonLines : .json
-        }
+        if rest.first == "{" { return looksLikeJSONLines(data) ? .jsonLines : .json }
         // Skip the XML declaration, processing instructions, comments and doctypes.
         while rest.first == "<" {
             let lower = rest.prefix(64).lowercased()

@@ -171,7 +171,7 @@ struct ArticleSources: Sendable {
     private func readStandardInput(_ emit: (SourcePiece) -> Bool) -> Bool {
         var first = Data()
         let want = max(chunkBytes, 4096)
-        while first.count < want, let more = try? standardInput.read(upToCount: want - first.count), !more.isEmpty {
+        while first.count < want, let more = try? standardInput.readBlock(upTo: want - first.count), !more.isEmpty {
             first.append(more)
         }
         if InputFormat.sniff(first) == .jsonLines {
@@ -179,7 +179,7 @@ struct ArticleSources: Sendable {
             return emit(SourcePiece(endsSource: true))
         }
         // Read whole, but never more than the limit allows.
-        while first.count <= reader.maxBytes, let more = try? standardInput.read(upToCount: 1 << 20), !more.isEmpty {
+        while first.count <= reader.maxBytes, let more = try? standardInput.readBlock(upTo: 1 << 20), !more.isEmpty {
             first.append(more)
         }
         return emit(SourcePiece(content: .document(path: "-", data: first, format: nil, sourceName: nil, charset: nil),

@@ -1,0 +1,38 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension FileHandle {
+    /// Up to `count` bytes, fewer only at the end of the input, read with read(2) straight into
+    /// the block: Foundation's `read(upToCount:)` on Linux made a system call per 4 KB (48,831
+    /// of them for a 200 MB JSON Lines file, a quarter of a second of kernel time), this one
+    /// makes one per `count` bytes from a file. Errors are `InputError`s with the system's
+    /// message. Empty at the end of the input.
+    func readBlock(upTo count: Int) throws -> Data {
+        guard count > 0 else { return Data() }
+        let fd = fileDescriptor
+        // A handle without a descriptor (`FileHandle.nullDevice`) reads its own way.
+        guard fd >= 0 else { return try read(upToCount: count) ?? Data() }
+        var block = Data(count: count)
+        var got = 0
+        var failure: Int32?
+        block.withUnsafeMutableBytes { raw in
+            let base = raw.baseAddress!
+            while got < count {
+                let n = Glibc.read(fd, base + got, count - got)
+                if n > 0 {
+                    got += n
+                } else if n == 0 {
+                    break
+                } else if errno != EINTR {
+                    failure = errno
+                    break
+                }
+            }
+        }
+        if let failure, got == 0 { throw InputError(source: "", message: String(cString: strerror(failure))) }
+        block.count = got
+        return block
+    }
+}

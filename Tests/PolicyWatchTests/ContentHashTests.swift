@@ -43,6 +43,21 @@ final class ContentHashTests: XCTestCase {
         return h ^ (h >> 33)
     }
 
+    /// FNV-1a reads contiguous bytes through a pointer and anything else byte by byte: the
+    /// same hash either way (alert ids and stored keys depend on it).
+    func testStableHashIsTheSameWhateverHoldsTheBytes() {
+        for text in ["", "k", "hash:e417ec3aacea8e29", "https://news.example/a?b=c#d", "반도체 수출 통제 · 半導体", String(repeating: "x", count: 1000)] {
+            let bytes = Array(text.utf8)
+            let walked = StableHash.fnv1a64(AnySequence(bytes), continuing: 42)
+            XCTAssertEqual(StableHash.fnv1a64(text.utf8, continuing: 42), walked, text)
+            XCTAssertEqual(StableHash.fnv1a64(bytes, continuing: 42), walked, text)
+            XCTAssertEqual(StableHash.fnv1a64(Substring(text).utf8, continuing: 42), walked, text)
+        }
+        // A pinned value: FNV-1a 64 of "a".
+        XCTAssertEqual(StableHash.fnv1a64("a".utf8), 0xAF63_DC4C_8601_EC8C)
+        XCTAssertEqual(StableHash.fnv1a64(Array("hello world".utf8)), StableHash.fnv1a64(AnySequence("hello world".utf8)))
+    }
+
     func testFastPathsAgreeWithTheDefinition() {
         var r = SeededRandom(seed: 11)
         let pieces = ["Export", "CONTROLS", "반도체", "수출통제", "半導体", "出口管制", "Ünïcödé", "ＡＢＣ", "123", "٣", "Ⅻ", "  ", "\n", "—", ",",

@@ -125,8 +125,6 @@ public struct ReportStream: Sendable {
     private var json: JSONBytes
     private var article: (ref: Alert.ArticleRef, json: [UInt8])?
     public private(set) var alertCount = 0
-    /// The depth of the report's alerts (in the `alerts` array of the report's object).
-    static let alertDepth = 2
 
     public init(pretty: Bool = true) {
         json = JSONBytes(pretty: pretty)
@@ -474,8 +472,8 @@ struct JSONBytes: Sendable {
         close(0x7D)
     }
 
-    /// An alert from its members encoded ahead (`tail`, from `alertTail` at this depth):
-    /// the brace, `also_seen` when set, then the bytes as they are.
+    /// An alert from its members encoded ahead (`tail`, from `alertTail`): the brace,
+    /// `also_seen` when set, then the bytes as they are.
     mutating func alert(_ a: Alert, tail: ArraySlice<UInt8>) {
         open(0x7B)
         if alsoSeenMember(a) { bytes.append(0x2C) }
@@ -486,8 +484,8 @@ struct JSONBytes: Sendable {
 
     /// An alert's members from `article` on and its closing brace, as `alert` writes them
     /// when it has no `also_seen` (what `alert(_:tail:)` completes).
-    /// `middle`: the alert's middle members already written compact (`alertMiddle`), copied
-    /// instead of written again when this writes compact.
+    /// `middle`: the alert's middle members already written (`alertMiddle`), copied instead
+    /// of written again.
     mutating func alertTail(_ a: Alert, articleJSON: [UInt8]?, middle: ArraySlice<UInt8>? = nil) {
         depth += 1
         hasItems.append(false)

@@ -2,6 +2,33 @@ import XCTest
 @testable import PolicyWatch
 
 final class ArticleReaderTests: XCTestCase {
+    /// URLs told canonical from their bytes (`URLCanonicalizer.isCanonical`) are what the
+    /// parser makes of them, on every shape the check lets through and on near misses.
+    func testURLsToldCanonicalAreWhatTheParserMakes() {
+        var r = SeededRandom(seed: 7)
+        let hosts = ["news.example", "a.b-c.example", "x1.example.co.kr", "NEWS.example", "example.com:8080", "user@host.example", "", "ex ample.com", "xn--3e0b707e.example"]
+        let pieces = ["a", "B", "1", "-", ".", "..", "_", "~", "/", "//", ":", "@", "!", "$", "&", "'", "(", ")", "*", "+", ",", ";", "=",
+                      "?q=1", "?utm_source=x", "#top", "%20", "%zz", " ", "\t", "é", "기사", "?", "#", "%"]
+        var fast = 0
+        for _ in 0..<40_000 {
+            let scheme = ["http://", "https://", "HTTP://", "ftp://", "https:/", ""][Int(r.next() % 6)]
+            let host = hosts[Int(r.next() % UInt64(hosts.count))]
+            let path = (0..<Int(r.next() % 8)).map { _ in pieces[Int(r.next() % UInt64(pieces.count))] }.joined()
+            let url = scheme + host + (r.next() % 4 == 0 ? "" : "/") + path
+            if URLCanonicalizer.isCanonical(url) {
+                fast += 1
+                XCTAssertEqual(url, URLCanonicalizer.parsed(url), url)
+            }
+            XCTAssertEqual(URLCanonicalizer.canonical(url), URLCanonicalizer.parsed(url), url)
+        }
+        XCTAssertGreaterThan(fast, 1_000, "the check lets common URLs through")
+        XCTAssertTrue(URLCanonicalizer.isCanonical("https://news.example/policy-brief/0"))
+        XCTAssertFalse(URLCanonicalizer.isCanonical("https://news.example"), "an empty path becomes /")
+        XCTAssertFalse(URLCanonicalizer.isCanonical("https://News.example/a"))
+        XCTAssertFalse(URLCanonicalizer.isCanonical("https://news.example/a?utm_source=x"))
+        XCTAssertFalse(URLCanonicalizer.isCanonical(" https://news.example/a"))
+    }
+
     let reader = ArticleReader()
 
     func parse(_ text: String, _ path: String) -> ([Article], [InputError]) {

@@ -68,7 +68,7 @@ struct ScanCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the report to FILE (atomically) instead of stdout; replaces the config's reporters.", valueName: "FILE"))
     var output: String?
 
-    @Option(help: "Output format: json (one report) or jsonl (one alert per line).")
+    @Option(help: "Output format: json (one report, each alert on a line of its own) or jsonl (one alert per line, no report around them).")
     var format: OutputFormat?
 
     @Flag(help: "Exit 1 when any alert is raised.")

@@ -299,7 +299,8 @@ final class ScanPipelineTests: XCTestCase {
         rule.id = "export-control.chips"
         XCTAssertEqual(String(decoding: rule.quotedID, as: UTF8.self), "\"export-control.chips\"")
         XCTAssertEqual(Array(shared.quotedID), Array(try compact.encode(shared.id)), "the original keeps its own")
-        rule.title = "a longer title than before, so the id moves? no: it sorts before the title"
+        // A longer file (it sorts before the id) moves the id in the rule object; a title does not.
+        rule.title = "Another title"
         rule.file = "a/much/longer/path/to/the/rules/file.yaml"
         XCTAssertEqual(String(decoding: rule.quotedID, as: UTF8.self), "\"export-control.chips\"")
     }

@@ -21,9 +21,6 @@ public enum InputFormat: String, Sendable, CaseIterable {
     /// Extensions read when walking a directory.
     public static let directoryExtensions: Set<String> = ["txt", "md", "markdown", "json", "jsonl", "ndjson", "rss", "atom", "xml", "html", "htm", "xhtml"]
 
-    /// Looks at the first markup in `data`: `<rss`, `<rdf:RDF`, `<feed` mean a feed; `<html`,
-    /// `<!DOCTYPE html`, `<head`, `<body` mean a page; `{` means JSON (Lines if several lines
-    /// start with `{`). Nil when nothing tells.
     /// Whether text that starts with "{" has more than one line and its first lines (up to three,
     /// blank ones skipped) each start with "{". The lines are followed to their ends whatever
     /// their length: looking at the first 4 KB only took JSON Lines of long articles (one line
@@ -45,6 +42,9 @@ public enum InputFormat: String, Sendable, CaseIterable {
         }
     }
 
+    /// Looks at the first markup in `data`: `<rss`, `<rdf:RDF`, `<feed` mean a feed; `<html`,
+    /// `<!DOCTYPE html`, `<head`, `<body` mean a page; `{` means JSON (Lines if several lines
+    /// start with `{`, `looksLikeJSONLines`). Nil when nothing tells.
     public static func sniff(_ data: Data) -> InputFormat? {
         var bytes = data.prefix(4096)
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }

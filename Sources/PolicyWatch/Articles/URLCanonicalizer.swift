@@ -37,7 +37,6 @@ public enum URLCanonicalizer {
     static func isCanonical(_ url: String) -> Bool {
         var url = url
         return url.withUTF8 { u -> Bool in
-            let http: [UInt8] = Array("http://".utf8), https: [UInt8] = Array("https://".utf8)
             var i: Int
             if u.starts(with: https) { i = https.count } else if u.starts(with: http) { i = http.count } else { return false }
             let hostStart = i
@@ -61,6 +60,8 @@ public enum URLCanonicalizer {
             return true
         }
     }
+
+    private static let http = Array("http://".utf8), https = Array("https://".utf8)
 
     /// The canonical URL through Foundation's parser (`URLComponents`): the reference.
     static func parsed(_ url: String) -> String {

@@ -57,8 +57,8 @@ public struct Report: Codable, Sendable {
 /// Its fields live in one shared object (copy-on-write): an alert is copied several times
 /// on its way out (story index, window, sinks), and each copy retains one reference, not a
 /// dozen strings and arrays. It may also carry its compact bytes (the report's and JSON
-/// Lines') encoded ahead on the thread that scanned it (`ReportEncoder.encodeAhead`): any change to a field
-/// but `alsoSeen` (which is encoded apart) drops them.
+/// Lines') encoded ahead on the thread that scanned it (`ReportEncoder.encodeAhead`): any
+/// change to a field but `alsoSeen` (which is encoded apart) drops them.
 public struct Alert: Codable, Hashable, Sendable {
     private final class Storage: @unchecked Sendable {
         var id: String
@@ -334,12 +334,6 @@ public struct Alert: Codable, Hashable, Sendable {
             func copy() -> Fields {
                 Fields(key: key, id: id, title: title, url: url, published: published, source: source, language: language, path: path)
             }
-        }
-
-        /// A rule object's compact JSON and where its id's value (quoted) is in it.
-        struct Encoded {
-            var json: [UInt8]
-            var id: Range<Int>
         }
 
         private var fields: Fields

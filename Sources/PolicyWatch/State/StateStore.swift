@@ -409,7 +409,8 @@ public final class StateStore: StoryIndex, Sendable {
                 if fired != nil, !fired!.insert(alert.rule.id).inserted { continue }
                 switch encoded ?? StoredAlert.encode([alert])[0] {
                 case .whole(let json):
-                    AlertGroup.append(id: alert.id, rulePart: nil, rule: alert.rule.id, json: .string(json), to: &group)
+                    AlertGroup.append(id: alert.id, rulePart: nil, rule: alert.rule.id, quotedRule: alert.rule.quotedID,
+                                      json: .string(json), to: &group)
                 case .parts(let e):
                     // The group keeps one article object: an alert with another is stored whole.
                     if let part = try rules.row(alert.rule, e), article == nil || article == e.article {
@@ -419,7 +420,8 @@ public final class StateStore: StoryIndex, Sendable {
                         AlertGroup.append(id: alert.id, rulePart: part, rule: alert.rule.id, quotedRule: alert.rule.quotedID,
                                           json: .bytes(e.middle), cut: cut, to: &group)
                     } else {
-                        AlertGroup.append(id: alert.id, rulePart: nil, rule: alert.rule.id, json: .string(e.whole), to: &group)
+                        AlertGroup.append(id: alert.id, rulePart: nil, rule: alert.rule.id, quotedRule: alert.rule.quotedID,
+                                          json: .string(e.whole), to: &group)
                     }
                 }
                 let number = next

@@ -146,7 +146,7 @@ struct RuleRows: Sendable {
 
     func row(_ rule: Alert.RuleRef) -> Int64? {
         // An empty table answers without a hash (a first run's rows start empty).
-        guard !byID.isEmpty else { return nil }
+        guard !isEmpty else { return nil }
         if let row = byObject[rule.identity] { return row }
         return byID[rule.id]?.first(where: { $0.rule == rule })?.row
     }

@@ -9,22 +9,9 @@ public enum StableHash {
         // Contiguous bytes (a native string's UTF-8, an array) read through a pointer: walking
         // a `String.UTF8View` by index cost four times the instructions (alert ids hash the
         // article key for every alert).
-        if let h = bytes.withContiguousStorageIfAvailable({ buffer -> UInt64 in
-            var h = continuing
-            for b in buffer {
-                h ^= UInt64(b)
-                h = h &* 0x0000_0100_0000_01B3
-            }
-            return h
-        }) {
-            return h
-        }
-        var h = continuing
-        for b in bytes {
-            h ^= UInt64(b)
-            h = h &* 0x0000_0100_0000_01B3
-        }
-        return h
+        @inline(__always) func step(_ h: UInt64, _ b: UInt8) -> UInt64 { (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        if let h = bytes.withContiguousStorageIfAvailable({ $0.reduce(continuing, step) }) { return h }
+        return bytes.reduce(continuing, step)
     }
 
     public static func hex(_ text: String) -> String {

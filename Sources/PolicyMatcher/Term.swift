@@ -64,8 +64,14 @@ public struct CompiledTerm: Sendable, Hashable {
     }
 
     public init(_ spec: TermSpec) {
-        self.spec = spec
         var folding = TextNormalizer()
+        self.init(spec, normalizer: &folding)
+    }
+
+    /// The same, with a normaliser the caller reuses for many terms (a new one allocates
+    /// its tables: a third of compiling a term).
+    public init(_ spec: TermSpec, normalizer folding: inout TextNormalizer) {
+        self.spec = spec
         let norm = folding.normalize(spec.text)
         // Leading/trailing separators carry no meaning in a term.
         var b = norm.bytes

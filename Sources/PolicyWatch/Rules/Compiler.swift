@@ -120,6 +120,8 @@ public struct Compiler {
     private var anchorIndex: [String: Int32] = [:]
     /// One id per distinct pattern: a pattern used by several rules runs once per field.
     private var regexIndex: [String: Int32] = [:]
+    /// Normalises every term (one, reused: a new normaliser allocates its tables).
+    private var normalizer = TextNormalizer()
 
     public init() {}
 
@@ -257,7 +259,7 @@ public struct Compiler {
     /// A literal a regex needs, matched anywhere (no word boundaries): a pre-filter term.
     mutating func anchorTerm(_ literal: String) -> Int32 {
         if let id = anchorIndex[literal] { return id }
-        var term = CompiledTerm(TermSpec(text: literal))
+        var term = CompiledTerm(TermSpec(text: literal), normalizer: &normalizer)
         term.leftBoundary = false
         term.rightBoundary = false
         let id = Int32(terms.count)
@@ -338,7 +340,7 @@ public struct Compiler {
 
     mutating func intern(_ spec: TermSpec, at mark: Mark) -> Int32? {
         if let id = termIndex[spec] { return id }
-        let term = CompiledTerm(spec)
+        let term = CompiledTerm(spec, normalizer: &normalizer)
         if let why = term.impossibleReason {
             error(mark, "term '\(spec.display)' can never match: \(why)")
             return nil
@@ -357,11 +359,13 @@ public struct Compiler {
     /// Terms the normaliser or the matcher will not treat as written.
     private mutating func termWarnings(_ spec: TermSpec, _ term: CompiledTerm, at mark: Mark) {
         func warn(_ message: String, _ hint: String) { diagnostics.append(Diagnostic(.warning, mark, message, hint: hint)) }
+        // Bytes and characters, not strings, are looked for: `String.contains("*")` is
+        // Foundation's `range(of:)` on Linux, which cost as much as compiling the term.
         let text = String(decoding: term.bytes, as: UTF8.self)
-        let scalars = Array(text.unicodeScalars)
-        let endsCJK = scalars.last.map { ScriptInfo.isCJK($0.value) } ?? false
+        let endsCJK = text.unicodeScalars.last.map { ScriptInfo.isCJK($0.value) } ?? false
         if spec.maxEdits > 0 {
-            if text.contains(" ") {
+            let scalars = Array(text.unicodeScalars)
+            if text.contains(Character(" ")) {
                 warn("'~\(spec.maxEdits)' on '\(spec.text)' is ignored: typo tolerance applies to single words",
                      "list the name's words separately, e.g. [Gina Raimondo, Raimondo~1]")
             } else if scalars.contains(where: { ScriptInfo.isCJK($0.value) }) {
@@ -376,7 +380,7 @@ public struct Compiler {
             warn("the '*' in '\(spec.display)' does nothing: Korean, Japanese and Chinese terms already match inside words",
                  "remove the '*'")
         }
-        if spec.text.dropLast().contains("*") {
+        if let star = spec.text.utf8.firstIndex(of: UInt8(ascii: "*")), spec.text.utf8.index(after: star) < spec.text.utf8.endIndex {
             warn("'*' inside '\(spec.display)' is matched as a literal asterisk: wildcards work only at the end of a term",
                  "write restrict* or list the forms")
         }

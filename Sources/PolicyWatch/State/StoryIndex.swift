@@ -206,7 +206,7 @@ public final class InMemoryStoryIndex: StoryIndex, @unchecked Sendable {
     /// Content hash -> story, for articles with enough letters.
     private var storyByContent: [UInt64: String] = [:]
     /// Alerts raised, by their 64-bit id (the hex of `Alert.id` read back).
-    private var raisedIDs: Set<UInt64> = []
+    private var raisedIDs = HashSet64()
 
     public init() {}
 
@@ -255,7 +255,7 @@ public final class InMemoryStoryIndex: StoryIndex, @unchecked Sendable {
                 for alert in alerts {
                     // The scanner made the id from the article's key: the story's when it is its own.
                     let id = story == a.key ? alert.id : Alert.id(rule: alert.rule.id, articleKey: story)
-                    guard raisedIDs.insert(UInt64(id, radix: 16) ?? StableHash.fnv1a64(id.utf8)).inserted else { continue }
+                    guard raisedIDs.insert(StableHash.value(ofHex: id) ?? StableHash.fnv1a64(id.utf8)) else { continue }
                     raised.append(alert)
                     if id != alert.id { raised[raised.count - 1].id = id }
                     stories.append(story)

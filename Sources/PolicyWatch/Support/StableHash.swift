@@ -14,6 +14,22 @@ public enum StableHash {
         return bytes.reduce(continuing, step)
     }
 
+    /// The value of an id of 16 lower-case hexadecimal digits (as `Alert.id` writes them), or
+    /// nil. (`UInt64(_:radix:)` took 30 instructions a digit.)
+    static func value(ofHex id: String) -> UInt64? {
+        let digits = id.utf8
+        guard digits.count == 16 else { return nil }
+        var value: UInt64 = 0
+        for b in digits {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = value << 4 | UInt64(b - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = value << 4 | UInt64(b - UInt8(ascii: "a") + 10)
+            default: return nil
+            }
+        }
+        return value
+    }
+
     public static func hex(_ text: String) -> String {
         let h = fnv1a64(text.utf8)
         let s = String(h, radix: 16)

@@ -201,6 +201,37 @@ final class ScanPipelineTests: XCTestCase {
         XCTAssertGreaterThan(fast, 40, "the fast path should take the common lines")
     }
 
+    /// The JSON Lines parser's UTF-8 check answers as `String(validating:as:)` does: on valid
+    /// text, and on byte strings cut from it, spliced and sprinkled with bytes that are never
+    /// valid or only valid in some places (truncated sequences, surrogates, overlong forms).
+    func testValidStringAgreesWithStringValidating() {
+        var r = SeededRandom(seed: 11)
+        let text = Array("Export controls 수출 통제 輸出規制 出口管制 café 😀 \u{10FFFF}".utf8)
+        let odd: [[UInt8]] = [[0x80], [0xBF], [0xC0, 0x80], [0xC1, 0xBF], [0xE0, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xF0, 0x9F, 0x98],
+                              [0xF0, 0x9F], [0xE2, 0x82], [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xFF], [0xFE], [0xC3]]
+        var samples: [[UInt8]] = [[], text] + odd
+        for _ in 0..<3_000 {
+            var s: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...4, using: &r) {
+                if Bool.random(using: &r) {
+                    let a = Int.random(in: 0..<text.count, using: &r)
+                    s += text[a..<min(text.count, a + Int.random(in: 0...12, using: &r))]
+                } else {
+                    s += odd.randomElement(using: &r)!
+                }
+            }
+            samples.append(s)
+        }
+        var invalid = 0
+        for s in samples {
+            let want = String(validating: s, as: UTF8.self)
+            let got = s.withUnsafeBufferPointer(FastJSONArticle.Parser.validString)
+            XCTAssertEqual(got, want, "\(s)")
+            if want == nil { invalid += 1 }
+        }
+        XCTAssertGreaterThan(invalid, 1_000, "the samples hold many invalid byte strings")
+    }
+
     func testStreamingReportsOverlongLinesAndEmptyFiles() throws {
         let set = try ruleSet()
         let long = String(repeating: "x", count: 300)

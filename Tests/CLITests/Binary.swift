@@ -24,11 +24,14 @@ enum Binary {
     }
 
     /// Runs to completion; stdout and stderr go through files, so neither pipe can fill up.
-    static func run(_ args: [String], cwd: String, stdin: String? = nil, file: StaticString = #filePath, line: UInt = #line) -> Result {
+    /// `environment` adds to (or overrides) the test's own variables.
+    static func run(_ args: [String], cwd: String, stdin: String? = nil, environment: [String: String] = [:],
+                    file: StaticString = #filePath, line: UInt = #line) -> Result {
         let process = Process()
         let io = FileIO(cwd)
         process.executableURL = url
         process.arguments = args
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.currentDirectoryURL = URL(fileURLWithPath: cwd)
         process.standardOutput = io.out
         process.standardError = io.err

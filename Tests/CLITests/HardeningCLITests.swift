@@ -69,6 +69,50 @@ final class HardeningCLITests: XCTestCase {
     /// Issue 11 end to end: a webhook answered with a 307 to another origin. The other server
     /// gets nothing (no secret), the run says why and exits 3, and the alert stays owed until
     /// `deliver` finds the webhook answering itself.
+    /// What the HTTP client takes from libcurl (docs/cron.md): a proxy named in the
+    /// environment, and answers compressed with gzip.
+    func testProxyFromTheEnvironmentAndGzipAnswers() throws {
+        let page = "<html><head><title>\(Samples.chipsStory.title)</title></head><body><p>\(Samples.chipsStory.body)</p></body></html>"
+        let proxy = try LoopbackHTTPServer()
+        defer { proxy.stop() }
+        // A proxy is asked for the whole URL; this one answers for the host it was given.
+        proxy.set("http://news.invalid/chips.html", .init(page, contentType: "text/html; charset=utf-8"))
+        let viaProxy = Binary.run(["scan", "--no-default-rules", "--rules", "rules", "--format", "jsonl", "http://news.invalid/chips.html"],
+                                  cwd: dir.path, environment: ["http_proxy": proxy.url(""), "no_proxy": ""])
+        XCTAssertEqual(viaProxy.status, 0, viaProxy.stderr)
+        XCTAssertTrue(viaProxy.stdout.contains("\"key\":\"http://news.invalid/chips.html\""), viaProxy.stdout)
+        XCTAssertEqual(proxy.requests(to: "http://news.invalid/chips.html").count, 1)
+
+        let server = try LoopbackHTTPServer()
+        defer { server.stop() }
+        var gzipped = LoopbackHTTPServer.Resource(body: Self.gzip(Data(page.utf8)), contentType: "text/html; charset=utf-8")
+        gzipped.headers["Content-Encoding"] = "gzip"
+        server.set("/chips.html", gzipped)
+        let compressed = Binary.run(["scan", "--no-default-rules", "--rules", "rules", "--format", "jsonl", server.url("/chips.html")], cwd: dir.path)
+        XCTAssertEqual(compressed.status, 0, compressed.stderr)
+        XCTAssertTrue(compressed.stdout.contains(Samples.chipsStory.title), compressed.stdout)
+        XCTAssertTrue(server.requests(to: "/chips.html").first?.headers["accept-encoding"]?.contains("gzip") == true)
+    }
+
+    /// `data` in gzip's format, one stored (uncompressed) deflate block: enough for the
+    /// client to decode, without a compressor in the test.
+    static func gzip(_ data: Data) -> Data {
+        precondition(data.count < 65_536)
+        var crc: UInt32 = 0xFFFF_FFFF
+        for b in data {
+            crc ^= UInt32(b)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        crc ^= 0xFFFF_FFFF
+        func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+        let n = UInt16(data.count)
+        var out: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF]
+        out += [1, UInt8(n & 0xFF), UInt8(n >> 8), UInt8(~n & 0xFF), UInt8(~n >> 8)]
+        out += data
+        out += le32(crc) + le32(UInt32(data.count))
+        return Data(out)
+    }
+
     func testWebhookRedirectElsewhereLeavesTheAlertOwed() throws {
         let home = try LoopbackHTTPServer()
         let elsewhere = try LoopbackHTTPServer()

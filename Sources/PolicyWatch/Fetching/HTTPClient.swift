@@ -113,10 +113,13 @@ public struct HTTPPolicy: Sendable, Equatable {
 /// The one HTTP client: feeds and pages (through `URLSessionFetcher`) and webhooks.
 ///
 /// Built on URLSession (FoundationNetworking, libcurl underneath on Linux), used synchronously:
-/// each call blocks its thread, and `fetchAll` runs many calls on threads of their own. The
-/// project does not use AsyncHTTPClient (yet): it would bring SwiftNIO, which the project does
-/// not otherwise need, and async-http-client costs several minutes per clean build on CI's two
-/// cores. To be revisited when a NIO-based dependency (postgres-nio) arrives.
+/// each call blocks its thread, and `fetchAll` runs many calls on threads of their own.
+/// Revisited once postgres-nio brought SwiftNIO in, and kept, for what libcurl gives a cron
+/// job that AsyncHTTPClient would not without code of ours: the proxy variables of the
+/// environment (`http_proxy`, `https_proxy`, `no_proxy`, as curl reads them) and answers
+/// compressed with deflate, gzip, brotli or zstd (`Accept-Encoding` is libcurl's). Both were
+/// checked against a local server (docs/cron.md). AsyncHTTPClient would also add its own
+/// packages (swift-nio-http2, swift-nio-extras, swift-algorithms...) to every clean build.
 ///
 /// Redirects are followed here, not by URLSession (see `RedirectRule`): credentials never go
 /// to another origin, and a POST is never silently turned into a GET.

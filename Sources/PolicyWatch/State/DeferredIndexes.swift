@@ -10,8 +10,8 @@ import GRDB
 /// rewrote most of both indexes each time (docs/performance.md, seventh round). Built at the
 /// end, each index page is written once, from sorted keys.
 ///
-/// Meanwhile the articles the run adds are found by `BulkRows`, in memory (two dictionaries
-/// of 64-bit hashes to rows), then read by rowid. Nothing else needs those indexes during a
+/// Meanwhile the articles the run adds are found by `BulkRows`, in memory (two maps of 64-bit
+/// hashes to rows, `HashMap64`), then read by rowid. Nothing else needs those indexes during a
 /// run: the scanning threads of a first run do not look keys up (`StoryIndex.beginRun`), and
 /// history, outbox and report readers do not use them. A run killed before its end leaves
 /// the indexes unbuilt; the next run (`beginRun`) builds them before anything else.
@@ -65,24 +65,26 @@ extension StateStore {
     /// Rows by a 64-bit hash. Distinct keys rarely share one (a collision), and a content key
     /// gains a row when an article is updated to that content: the others of a hash go to `more`.
     struct HashRows {
-        private var first: [Int64: Int64] = [:]
+        private var first = HashMap64()
         private var more: [Int64: [Int64]] = [:]
 
         /// Every row of `hash`, in the order added.
         func rows(_ hash: Int64) -> [Int64] {
             guard let row = first[hash] else { return [] }
-            return [row] + (more[hash] ?? [])
+            guard let others = more[hash] else { return [row] }
+            return [row] + others
         }
 
         func contains(_ hash: Int64) -> Bool { first[hash] != nil }
 
         mutating func add(_ hash: Int64, _ row: Int64) {
-            if first[hash] == nil { first[hash] = row } else { more[hash, default: []].append(row) }
+            if !first.insertIfAbsent(hash, row) { more[hash, default: []].append(row) }
         }
 
+        /// Adds `other`'s rows after this one's (a hash's rows keep their order).
         mutating func add(_ other: HashRows) {
-            first.reserveCapacity(first.count + other.first.count)
-            for (hash, row) in other.first { add(hash, row) }
+            // A transaction's first row of a hash comes before its others.
+            other.first.forEach { hash, row in add(hash, row) }
             for (hash, rows) in other.more { for row in rows { add(hash, row) } }
         }
     }

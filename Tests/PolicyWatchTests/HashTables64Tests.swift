@@ -1,9 +1,10 @@
 import XCTest
 @testable import PolicyWatch
 
-/// `HashSet64` answers as `Set<UInt64>` does, through its growths, for values that crowd
-/// one slot, and for 0 (its empty-slot mark); `StableHash.value(ofHex:)` reads ids back.
-final class HashSet64Tests: XCTestCase {
+/// `HashSet64` answers as `Set<UInt64>` does and `HashMap64` as `Dictionary` does, through
+/// their growths, for values that crowd one slot, and for 0 (their empty-slot mark);
+/// `StableHash.value(ofHex:)` reads ids back.
+final class HashTables64Tests: XCTestCase {
     func testAnswersAsSetDoes() {
         var rng = SystemRandomNumberGenerator()
         var fast = HashSet64()
@@ -24,6 +25,34 @@ final class HashSet64Tests: XCTestCase {
             XCTAssertEqual(fast.contains(v), plain.contains(v))
         }
         XCTAssertTrue(fast.contains(0))
+    }
+
+    func testMapAnswersAsDictionaryDoes() {
+        var rng = SystemRandomNumberGenerator()
+        var fast = HashMap64()
+        var plain: [Int64: Int64] = [:]
+        var keys: [Int64] = (0..<20_000).map { _ in Int64.random(in: .min ... .max, using: &rng) }
+        keys += (-1_000..<2_000).map { Int64($0) }
+        keys += (0..<3_000).map { Int64($0) << 50 }
+        for _ in 0..<3 { keys += keys.shuffled(using: &rng).prefix(2_000) }
+        for k in keys.shuffled(using: &rng) {
+            let v = Int64.random(in: 0 ... .max, using: &rng)
+            XCTAssertEqual(fast[k], plain[k])
+            let absent = plain[k] == nil
+            if absent { plain[k] = v }
+            XCTAssertEqual(fast.insertIfAbsent(k, v), absent, "\(k)")
+            XCTAssertEqual(fast.count, plain.count)
+        }
+        for _ in 0..<20_000 {
+            let k = Int64.random(in: .min ... .max, using: &rng)
+            XCTAssertEqual(fast[k], plain[k])
+        }
+        var seen: [Int64: Int64] = [:]
+        fast.forEach { k, v in
+            XCTAssertNil(seen[k], "each key once")
+            seen[k] = v
+        }
+        XCTAssertEqual(seen, plain)
     }
 
     func testHexIDsReadBack() {

@@ -232,6 +232,16 @@ final class ScanPipelineTests: XCTestCase {
         XCTAssertGreaterThan(invalid, 1_000, "the samples hold many invalid byte strings")
     }
 
+    /// The scanner's one-pass UTF-8 decoding gives `Array(text.unicodeScalars)`: scalars of
+    /// one to four bytes, at the start, the end, alone, and bridged from `NSString`.
+    func testScalarsOfATextAreItsUnicodeScalars() {
+        var r = SeededRandom(seed: 12)
+        let pieces = ["a", " ", "é", "수", "出", "😀", "\u{10FFFF}", "\u{7F}", "\u{80}", "\u{7FF}", "\u{800}", "\u{FFFF}", "\u{10000}", "e\u{301}", "\r\n"]
+        var texts = [""] + pieces + [NSString(string: "Ünïcödé 한국어").description]
+        for _ in 0..<2_000 { texts.append((0..<Int.random(in: 0...30, using: &r)).map { _ in pieces.randomElement(using: &r)! }.joined()) }
+        for t in texts { XCTAssertEqual(RuleScanner.scalars(of: t), Array(t.unicodeScalars), t) }
+    }
+
     func testStreamingReportsOverlongLinesAndEmptyFiles() throws {
         let set = try ruleSet()
         let long = String(repeating: "x", count: 300)

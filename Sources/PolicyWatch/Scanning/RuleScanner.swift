@@ -133,9 +133,42 @@ public struct RuleScanner: Sendable {
 
         mutating func get(_ f: FieldMatches, at i: Int) -> Text {
             if let t = byField[i] { return t }
-            let t: Text = f.original.utf8.count == f.text.originLength ? .ascii(Array(f.original.utf8)) : .scalars(Array(f.original.unicodeScalars))
+            let t: Text = f.original.utf8.count == f.text.originLength ? .ascii(Array(f.original.utf8)) : .scalars(RuleScanner.scalars(of: f.original))
             byField[i] = t
             return t
+        }
+    }
+
+    /// The scalars of `text`, decoded from its UTF-8 in one pass. `Array(text.unicodeScalars)`
+    /// walked the text twice (to count, then to copy), a scalar at a time through generic code:
+    /// at 1,000 rules, 47 M instructions on 20 MB, for the fields of articles with alerts.
+    static func scalars(of text: String) -> [Unicode.Scalar] {
+        var text = text
+        return text.withUTF8 { u in
+            [Unicode.Scalar](unsafeUninitializedCapacity: u.count) { out, made in
+                // A String's UTF-8 is valid: every lead byte has its continuation bytes.
+                var i = 0, k = 0
+                while i < u.count {
+                    let b = u[i]
+                    let v: UInt32
+                    if b < 0x80 {
+                        v = UInt32(b)
+                        i += 1
+                    } else if b < 0xE0 {
+                        v = UInt32(b & 0x1F) << 6 | UInt32(u[i + 1] & 0x3F)
+                        i += 2
+                    } else if b < 0xF0 {
+                        v = UInt32(b & 0x0F) << 12 | UInt32(u[i + 1] & 0x3F) << 6 | UInt32(u[i + 2] & 0x3F)
+                        i += 3
+                    } else {
+                        v = UInt32(b & 0x07) << 18 | UInt32(u[i + 1] & 0x3F) << 12 | UInt32(u[i + 2] & 0x3F) << 6 | UInt32(u[i + 3] & 0x3F)
+                        i += 4
+                    }
+                    (out.baseAddress! + k).initialize(to: Unicode.Scalar(v) ?? "\u{FFFD}")
+                    k += 1
+                }
+                made = k
+            }
         }
     }
 
@@ -176,7 +209,7 @@ public struct RuleScanner: Sendable {
     }
 
     static func record(_ ev: Evidence, in field: FieldMatches, term: String) -> Alert.MatchRecord {
-        record(ev, in: field, scalars: Array(field.original.unicodeScalars), term: term)
+        record(ev, in: field, scalars: scalars(of: field.original), term: term)
     }
 
     static func record(_ ev: Evidence, in field: FieldMatches, scalars: [Unicode.Scalar], term: String) -> Alert.MatchRecord {

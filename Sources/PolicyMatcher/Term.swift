@@ -69,7 +69,7 @@ public struct CompiledTerm: Sendable, Hashable {
     }
 
     /// The same, with a normaliser the caller reuses for many terms (a new one allocates
-    /// its tables: a third of compiling a term).
+    /// its tables: over a quarter of compiling a term).
     public init(_ spec: TermSpec, normalizer folding: inout TextNormalizer) {
         self.spec = spec
         let norm = folding.normalize(spec.text)

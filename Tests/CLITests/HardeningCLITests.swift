@@ -66,9 +66,6 @@ final class HardeningCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.url("ftp:")))
     }
 
-    /// Issue 11 end to end: a webhook answered with a 307 to another origin. The other server
-    /// gets nothing (no secret), the run says why and exits 3, and the alert stays owed until
-    /// `deliver` finds the webhook answering itself.
     /// What the HTTP client takes from libcurl (docs/cron.md): a proxy named in the
     /// environment, and answers compressed with gzip.
     func testProxyFromTheEnvironmentAndGzipAnswers() throws {
@@ -113,6 +110,9 @@ final class HardeningCLITests: XCTestCase {
         return Data(out)
     }
 
+    /// Issue 11 end to end: a webhook answered with a 307 to another origin. The other server
+    /// gets nothing (no secret), the run says why and exits 3, and the alert stays owed until
+    /// `deliver` finds the webhook answering itself.
     func testWebhookRedirectElsewhereLeavesTheAlertOwed() throws {
         let home = try LoopbackHTTPServer()
         let elsewhere = try LoopbackHTTPServer()

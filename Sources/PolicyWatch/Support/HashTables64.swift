@@ -77,7 +77,7 @@ struct HashSet64 {
 }
 
 /// A map from 64-bit hashes to 64-bit values (article key and content hashes to rows, during
-/// a first run: at 1,000 rules its two `Dictionary`s were a seventh of the commit's thread).
+/// a first run, in place of two `Dictionary`s).
 struct HashMap64 {
     private var slots = HashSlots()
     private var values: [Int64] = Array(repeating: 0, count: 16)

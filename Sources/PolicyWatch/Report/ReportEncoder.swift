@@ -88,10 +88,13 @@ public enum ReportEncoder {
     /// alerts' bytes copy: with a state, each alert is encoded once.
     @discardableResult
     static func encodeAhead(_ alerts: inout [Alert], for targets: Targets) -> [StoredAlert.Row]? {
-        let rows = targets.contains(.state) ? StoredAlert.encode(alerts) : nil
-        guard targets.contains(.alerts), let first = alerts.first?.article else { return rows }
+        guard !targets.isEmpty else { return nil }
+        guard let first = alerts.first?.article else { return targets.contains(.state) ? [] : nil }
+        // The article's object, encoded once for the state's rows and the alerts' bytes.
         var sub = JSONBytes(pretty: false)
         sub.articleObject(first)
+        let rows = targets.contains(.state) ? StoredAlert.encode(alerts, articleJSON: sub.bytes) : nil
+        guard targets.contains(.alerts) else { return rows }
         var out = JSONBytes(pretty: false)
         var ranges: [Range<Int>] = []
         ranges.reserveCapacity(alerts.count)

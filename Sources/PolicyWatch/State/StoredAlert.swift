@@ -87,11 +87,17 @@ enum StoredAlert {
     /// The rows of one article's alerts (in order), their article object encoded once and
     /// each alert's middle part written on its own (`JSONBytes.alertMiddle`); spliced, the
     /// parts are the alert's compact JSON (`StateStorageTests`, `ReportTests`).
-    static func encode(_ alerts: [Alert]) -> [Row] {
+    /// `articleJSON`: the first alert's article object, when the caller has encoded it already.
+    static func encode(_ alerts: [Alert], articleJSON: [UInt8]? = nil) -> [Row] {
         guard let first = alerts.first?.article else { return [] }
-        var sub = JSONBytes(pretty: false)
-        sub.articleObject(first)
-        let articleString = String(decoding: sub.bytes, as: UTF8.self)
+        let articleString: String
+        if let articleJSON {
+            articleString = String(decoding: articleJSON, as: UTF8.self)
+        } else {
+            var sub = JSONBytes(pretty: false)
+            sub.articleObject(first)
+            articleString = String(decoding: sub.bytes, as: UTF8.self)
+        }
         // The middles of all the article's alerts in one buffer, each row a slice of it.
         var out = JSONBytes(pretty: false)
         var parts: [Range<Int>?] = []

@@ -90,14 +90,9 @@ enum StoredAlert {
     /// `articleJSON`: the first alert's article object, when the caller has encoded it already.
     static func encode(_ alerts: [Alert], articleJSON: [UInt8]? = nil) -> [Row] {
         guard let first = alerts.first?.article else { return [] }
-        let articleString: String
-        if let articleJSON {
-            articleString = String(decoding: articleJSON, as: UTF8.self)
-        } else {
-            var sub = JSONBytes(pretty: false)
-            sub.articleObject(first)
-            articleString = String(decoding: sub.bytes, as: UTF8.self)
-        }
+        var sub = JSONBytes(pretty: false)
+        if articleJSON == nil { sub.articleObject(first) }
+        let articleString = String(decoding: articleJSON ?? sub.bytes, as: UTF8.self)
         // The middles of all the article's alerts in one buffer, each row a slice of it.
         var out = JSONBytes(pretty: false)
         var parts: [Range<Int>?] = []

@@ -235,7 +235,7 @@ public final class InMemoryStoryIndex: StoryIndex, @unchecked Sendable {
                 let a = item.article
                 let story: String
                 var unchanged = false
-                let hash = UInt64(item.contentHash, radix: 16) ?? StableHash.fnv1a64(item.contentHash.utf8)
+                let hash = StableHash.value(ofHex: item.contentHash) ?? StableHash.fnv1a64(item.contentHash.utf8)
                 if let known = articles[a.key] {
                     story = known.story ?? a.key
                     unchanged = known.contentHash == hash && !batch.rescan

@@ -14,7 +14,7 @@ public enum StableHash {
         return bytes.reduce(continuing, step)
     }
 
-    /// The value of an id of 16 lower-case hexadecimal digits (as `Alert.id` writes them), or
+    /// The value of 16 lower-case hexadecimal digits (an `Alert.id`, a `ContentHash.hex`), or
     /// nil. Read through a pointer, as `fnv1a64` reads: `UInt64(_:radix:)` and a walk of the
     /// `UTF8View` by index took 30 to 40 instructions a digit.
     static func value(ofHex id: String) -> UInt64? {

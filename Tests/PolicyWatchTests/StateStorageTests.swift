@@ -209,7 +209,12 @@ final class StateStorageTests: XCTestCase {
         }
         let store = try StateStore.open(path: path)
         XCTAssertEqual(store.storyHashVersion, .v1, "it has articles hashed the first way")
-        XCTAssertEqual(try StateStore.open(path: dir.url("new.sqlite")).storyHashVersion, .v2, "a new state hashes the faster way")
+        let new = try StateStore.open(path: dir.url("new.sqlite"))
+        XCTAssertEqual(new.storyHashVersion, .v2, "a new state hashes the faster way")
+        // A new file has 16 KB pages; an older one keeps its own (SQLite's default here).
+        func pageSize(_ s: StateStore) throws -> Int? { try s.writer.read { try Int.fetchOne($0, sql: "PRAGMA page_size") } }
+        XCTAssertEqual(try pageSize(new), StateStore.newPageSize)
+        XCTAssertEqual(try pageSize(store), 4096)
         XCTAssertEqual(try store.alerts().map { ReportEncoder.compact($0) }, old.map { ReportEncoder.compact($0) })
         XCTAssertEqual(try store.alerts(tags: ["t"]).map(\.id), [old[1].id])
 

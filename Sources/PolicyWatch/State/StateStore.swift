@@ -56,6 +56,8 @@ public final class StateStore: StoryIndex, Sendable {
 
     /// The writer's page cache, in KiB (`open`); a bulk load needs less (`DeferredIndexes.swift`).
     static let cacheKiB = 16384
+    /// The page size of a state file this program creates.
+    static let newPageSize = 16384
     public static let minimumLettersForContentMatch = PolicyWatch.minimumLettersForContentMatch
     public typealias FileRecord = FileMark
     public typealias FeedRecord = FeedMark
@@ -72,7 +74,8 @@ public final class StateStore: StoryIndex, Sendable {
     /// Opens (creating it and its directory if needed) the state at `path` and migrates it.
     public static func open(path: String, create: Bool = true) throws -> StateStore {
         let fm = FileManager.default
-        if !fm.fileExists(atPath: path) {
+        let isNew = !fm.fileExists(atPath: path)
+        if isNew {
             guard create else {
                 throw StateError(path: path, message: "no state file here", hint: "run 'policywatch scan --state \(path) ...' first, or give the right --state/--config")
             }
@@ -98,6 +101,13 @@ public final class StateStore: StoryIndex, Sendable {
             // mid-transaction) and read back batch after batch; 16 MB holds most of them (the
             // cache grows only as used; docs/performance.md).
             try db.execute(sql: "PRAGMA cache_size = -\(Self.cacheKiB)")
+            // A new file gets 16 KB pages (set before its first write; an existing file keeps
+            // its own). Each page costs SQLite four system calls in WAL mode (a frame's header
+            // and body, then the checkpoint's read and write): with 4 KB pages, the kernel's
+            // part of them was a third of the committing thread's time on a first run.
+            // 16 KB pages made a fourth as many calls, and a smaller file (rows of about a
+            // kilobyte waste less of a larger page): docs/performance.md, "Tenth round".
+            if isNew { try db.execute(sql: "PRAGMA page_size = \(Self.newPageSize)") }
         }
         do {
             // A new file switching to WAL mode while another process does the same answers

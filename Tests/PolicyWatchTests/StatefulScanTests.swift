@@ -1,4 +1,5 @@
 import Foundation
+import class GRDB.DatabaseQueue
 import PolicyWatch
 import PolicyWatchTestSupport
 import XCTest
@@ -325,6 +326,43 @@ final class StatefulScanTests: XCTestCase {
         func fileMark(_ path: String) throws -> FileMark? { try inner.fileMark(path) }
         func feedMark(_ url: String) throws -> FeedMark? { try inner.feedMark(url) }
         func recordFeedNotModified(url: String, at time: String) throws { try inner.recordFeedNotModified(url: url, at: time) }
+    }
+
+    /// An index whose end fails (`endRun`, overlapped with the sinks' end): the sinks still
+    /// finish with every alert, and the run throws the index's error.
+    func testAnIndexThatFailsAtItsEndFailsTheRunAfterTheSinksFinish() throws {
+        struct Broken: Error {}
+        final class FailingEnd: StoryIndex, @unchecked Sendable {
+            let inner = InMemoryStoryIndex()
+            func knownContentHashes(keys: [String]) throws -> [String: String] { try inner.knownContentHashes(keys: keys) }
+            func commit(_ batch: StoryBatch) throws -> StoryCommit { try inner.commit(batch) }
+            func fileMark(_ path: String) throws -> FileMark? { try inner.fileMark(path) }
+            func feedMark(_ url: String) throws -> FeedMark? { try inner.feedMark(url) }
+            func recordFeedNotModified(url: String, at time: String) throws { try inner.recordFeedNotModified(url: url, at: time) }
+            func endRun() throws { throw Broken() }
+        }
+        writeNews()
+        let collector = AlertCollector()
+        let pipeline = ScanPipeline(scanner: RuleScanner(ruleSet: try ruleSet()), index: FailingEnd())
+        XCTAssertThrowsError(try pipeline.run([SourceSpec(dir.url("news"))], sinks: [collector])) { XCTAssertTrue($0 is Broken, "\($0)") }
+        XCTAssertEqual(collector.alerts.count, 3)
+        XCTAssertNotNil(collector.run, "the sink was finished")
+    }
+
+    /// A run ends with its state's pages in the file, not only in the WAL: the checkpoint is
+    /// made beside the sinks' end, not left for when the state is closed.
+    func testARunEndsWithItsPagesInTheStateFile() throws {
+        writeNews()
+        let path = dir.url("s.sqlite")
+        let state = try StateStore.open(path: path)
+        _ = try scan([dir.url("news")], state: state)
+        // Read through a connection of its own, which sees the WAL's pages too.
+        let pages = try DatabaseQueue(path: path).read { db in
+            (try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0) * (try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0)
+        }
+        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int
+        XCTAssertGreaterThan(pages, 0)
+        XCTAssertEqual(size, pages, "every page is in the file")
     }
 
     /// A first run (an index without articles) looks nothing up while it scans, and still

@@ -156,15 +156,43 @@ public struct ScanPipeline: Sendable {
         try committer.commitPending(wait: true)
         committer.collectCommits()
         try committer.commitTrends(history: index as? any AlertHistory, at: started)
-        try index.endRun()
+        // The index's end (a first run's hash indexes, the WAL's checkpoint: docs/performance.md,
+        // "Tenth round") overlaps the sinks' end; neither needs the other. The run fails if it
+        // fails, once the sinks are done: what they delivered stays delivered.
+        let ending = Overlapped { try index.endRun() }
         committer.flush()
         flushed = true
-        if let error = claimFailure.error { throw error }
+        if let error = claimFailure.error {
+            try? ending.wait()
+            throw error
+        }
         var outcome = committer.outcome
         outcome.run = Report.RunInfo(started: now, finished: Timestamp.string(context.clock()), rules: scanner.ruleSet.rules.count,
                                      articles: outcome.articles, skipped: outcome.errors.count)
         outcome.summaries = sinks.map { $0.finish(run: outcome.run, errors: outcome.errors) }
+        try ending.wait()
         return outcome
+    }
+
+    /// Work on a thread of its own, waited for (and its error thrown) by `wait`.
+    final class Overlapped: @unchecked Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        private var failure: Error?
+
+        init(_ body: @escaping @Sendable () throws -> Void) {
+            let thread = Thread { [self] in
+                do { try body() } catch { failure = error }
+                done.signal()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+
+        /// Waits for the work to end; throws what it threw. Call once.
+        func wait() throws {
+            done.wait()
+            if let failure { throw failure }
+        }
     }
 
     /// The source stage with a leaser: claims sources a few at a time and reads them; after

@@ -245,7 +245,13 @@ public final class StateStore: StoryIndex, Sendable {
     /// (`DeferredIndexes.swift`).
     public func beginRun() throws -> Bool { try beginBulkLoadIfEmpty() }
 
-    public func endRun() throws { try endBulkLoad() }
+    public func endRun() throws {
+        try endBulkLoad()
+        // Copies the WAL into the file now, beside the sinks' end (`ScanPipeline.run`), rather
+        // than when the last connection closes, after it. Passive: a reader still at work
+        // keeps its pages, and closing copies those.
+        if path != nil { _ = try writer.writeWithoutTransaction { try $0.checkpoint(.passive) } }
+    }
 
     public func knownContentHashes(keys: [String]) throws -> [String: String] {
         try seenContentHashes(keys: keys)

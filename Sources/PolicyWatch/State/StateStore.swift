@@ -249,8 +249,9 @@ public final class StateStore: StoryIndex, Sendable {
         try endBulkLoad()
         // Copies the WAL into the file now, beside the sinks' end (`ScanPipeline.run`), rather
         // than when the last connection closes, after it. Passive: a reader still at work
-        // keeps its pages, and closing copies those.
-        if path != nil { _ = try writer.writeWithoutTransaction { try $0.checkpoint(.passive) } }
+        // keeps its pages, and closing copies those. Only sooner than SQLite would: another
+        // process checkpointing at the same moment (busy) is no failure of the run.
+        if path != nil { _ = try? writer.writeWithoutTransaction { try $0.checkpoint(.passive) } }
     }
 
     public func knownContentHashes(keys: [String]) throws -> [String: String] {

@@ -31,6 +31,13 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"]), .brew(["libxml2"])]
         ),
+        // LZ4's block compression, from the system (Debian: liblz4-dev): the SQLite state's
+        // alert groups (AlertGroupText).
+        .systemLibrary(
+            name: "CLZ4",
+            pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"]), .brew(["lz4"])]
+        ),
         // YAML text -> node tree where every node knows file:line:column.
         .target(name: "YAMLLoader", dependencies: ["CYAML"]),
         // SSE2 byte classification for the normaliser (header-only; a plain loop elsewhere).
@@ -41,7 +48,7 @@ let package = Package(
         .target(
             name: "PolicyWatch",
             dependencies: [
-                "YAMLLoader", "PolicyMatcher", "CLibXML2",
+                "YAMLLoader", "PolicyMatcher", "CLibXML2", "CLZ4",
                 // SSE2 helpers of the story hash and the JSON Lines reader (ContentHash, FastJSON).
                 "CPolicySIMD",
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -20,6 +20,12 @@ final class StateStorageTests: XCTestCase {
         return a
     }
 
+    /// The lines of the group a query selects, compressed or not.
+    func groupLines(_ store: StateStore, _ sql: String) throws -> String {
+        let stored = try XCTUnwrap(try store.writer.read { try DatabaseValue.fetchOne($0, sql: sql) })
+        return try AlertGroupText.lines(stored)
+    }
+
     func scanned(_ a: Article, alerts: [Alert]?, hash version: ContentHash.StoryHashVersion = .v2) -> ScannedArticle {
         let (hash, letters) = ContentHash.story(title: a.title, body: a.body, version: version)
         var named = a
@@ -70,7 +76,7 @@ final class StateStorageTests: XCTestCase {
         }
         XCTAssertEqual(try store.count("alert_groups"), 2, "one group, and one article object, per article")
         XCTAssertEqual(try store.count("alert_rules"), 2, "one rule object per rule version: r1 twice, r2")
-        let text = try XCTUnwrap(try store.writer.read { try String.fetchOne($0, sql: "SELECT alerts FROM alert_groups ORDER BY first_alert LIMIT 1") })
+        let text = try groupLines(store, "SELECT alerts FROM alert_groups ORDER BY first_alert LIMIT 1")
         let lines = try AlertGroup.lines(text)
         XCTAssertEqual(lines.map(\.rule), ["r1", "r2"])
         XCTAssertEqual(lines.map { String($0.id) }, [alerts[0].id, alerts[1].id])
@@ -466,9 +472,101 @@ final class StateStorageTests: XCTestCase {
         XCTAssertEqual(try store.commit(StoryBatch(articles: [scanned(a, alerts: alerts)], now: "2025-06-01T00:00:00Z")).raised.count, 3)
         XCTAssertEqual(try store.alerts().map { String(decoding: ReportEncoder.compact($0), as: UTF8.self) },
                        alerts.map { String(decoding: ReportEncoder.compact($0), as: UTF8.self) })
-        let text = try XCTUnwrap(try store.writer.read { try String.fetchOne($0, sql: "SELECT alerts FROM alert_groups") })
+        let text = try groupLines(store, "SELECT alerts FROM alert_groups")
         let lines = try AlertGroup.lines(text)
         XCTAssertEqual(lines.map { $0.cut != nil }, [true, false, true], text)
         XCTAssertEqual(lines.map { $0.json.contains(#","first_seen":""#) }, [false, true, false], text)
+    }
+    /// A group of many alerts is stored compressed (a BLOB) and reads back byte for byte, by
+    /// history, by the outbox and by the check of what a story has raised; a small group
+    /// stays TEXT.
+    func testLargeGroupsAreStoredCompressed() throws {
+        let store = try StateStore.inMemory()
+        let a = Article(title: "Many", body: "b", url: "https://x.example/many")
+        let b = Article(title: "One", body: "b", url: "https://x.example/one")
+        let many = (0..<40).map { alert("r\($0)", a, tags: ["t\($0 % 3)"], snippet: "…export controls on chips, rule \($0), were announced…") }
+        let one = [alert("r0", b)]
+        let reporter = ReporterConfig(type: "jsonl", target: "a.jsonl")
+        XCTAssertEqual(try store.commit(StoryBatch(articles: [scanned(a, alerts: many), scanned(b, alerts: one)], reporters: [reporter],
+                                                   now: "2025-06-01T00:00:00Z")).raised.count, 41)
+        let kinds = try store.writer.read { try String.fetchAll($0, sql: "SELECT typeof(alerts) FROM alert_groups ORDER BY first_alert") }
+        XCTAssertEqual(kinds, ["blob", "text"])
+        let stored = try store.writer.read { try Int.fetchOne($0, sql: "SELECT length(alerts) FROM alert_groups ORDER BY first_alert LIMIT 1") ?? 0 }
+        let plain = try groupLines(store, "SELECT alerts FROM alert_groups ORDER BY first_alert LIMIT 1").utf8.count
+        XCTAssertLessThan(stored * 2, plain, "stored \(stored) bytes for \(plain)")
+        let expected = (many + one).map { ReportEncoder.compact($0) }
+        XCTAssertEqual(try store.alerts().map { ReportEncoder.compact($0) }, expected)
+        XCTAssertEqual(try store.undelivered(reporter: reporter.key).map { ReportEncoder.compact($0) }, expected)
+        XCTAssertEqual(try store.alerts(tags: ["t1"], rule: "r4").map(\.id), [many[4].id])
+        // The story raised r0…r39: an update raises only the new rule.
+        let again = StoryBatch(articles: [scanned(a, alerts: many + [alert("new", a)])], rescan: true, now: "2025-06-02T00:00:00Z")
+        XCTAssertEqual(try store.commit(again).raised.map(\.rule.id), ["new"])
+        // A reporter added later finds the compressed alerts by id.
+        try store.enqueue(alertIDs: [many[7].id, one[0].id], reporter: "late", at: "2025-06-03T00:00:00Z")
+        XCTAssertEqual(try store.undelivered(reporter: "late").map(\.id), [many[7].id, one[0].id])
+    }
+
+    /// Compressed lines decompress to themselves, whatever their size and content; short or
+    /// incompressible lines are left as they are.
+    func testAlertGroupTextRoundTrips() throws {
+        var rng = SystemRandomNumberGenerator()
+        var buffer: [UInt8] = []
+        let words = ["export", "controls", "수출", "規制", "\\t", "\"", "chips", "…"]
+        // One compressor for groups one after another, as a commit uses it: each block
+        // stands alone (decoded without the ones before), as a one-shot call's does.
+        let compressor = AlertGroupText.Compressor()
+        for size in [0, 1, 1_023, 1_024, 1_025, 4_000, 70_000, 300_000, 2_000, 1_500] {
+            var text = ""
+            while text.utf8.count < size { text += words.randomElement(using: &rng)! + " " }
+            let bytes = Array(text.utf8)
+            let oneShot = AlertGroupText.compress(bytes[...], into: &buffer).map(Array.init)
+            guard let blob = compressor.compress(bytes[...]) else {
+                XCTAssertNil(oneShot)
+                XCTAssertLessThan(bytes.count, AlertGroupText.compressFrom, "repetitive text of \(bytes.count) bytes shrinks")
+                continue
+            }
+            XCTAssertEqual(try oneShot.map { try AlertGroupText.lines(Data($0).databaseValue) }, text)
+            XCTAssertGreaterThanOrEqual(bytes.count, AlertGroupText.compressFrom)
+            XCTAssertEqual(try AlertGroupText.lines(Data(blob).databaseValue), text)
+        }
+        let noise = (0..<5_000).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        XCTAssertNil(AlertGroupText.compress(noise[...], into: &buffer), "random bytes do not shrink: stored as they are")
+        XCTAssertEqual(try AlertGroupText.lines("plain".databaseValue), "plain")
+    }
+
+    /// A damaged BLOB (cut, a wrong length, an unknown format, noise) is an error naming the
+    /// table, never a crash or a huge allocation.
+    func testDamagedCompressedGroupsAreErrors() throws {
+        var buffer: [UInt8] = []
+        let text = String(repeating: "7f3a\t12\t\"r1\"\t14\t,\"entities\":{},\"matches\":[]\n", count: 100)
+        let blob = Array(try XCTUnwrap(AlertGroupText.compress(Array(text.utf8)[...], into: &buffer)))
+        var damaged: [[UInt8]] = [
+            Array(blob.prefix(blob.count / 2)),        // cut
+            [2] + blob.dropFirst(),                    // unknown format
+            [1, 0xFF, 0xFF, 0xFF, 0x7F] + blob.dropFirst(5),  // a length far beyond the block
+            [1, 0, 0, 0, 0] + blob.dropFirst(5),       // no length
+            Array(blob.prefix(5)),                     // no block
+            [],
+        ]
+        var wrongLength = blob
+        wrongLength[1] &+= 1
+        damaged.append(wrongLength)
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            var b = blob
+            for _ in 0..<4 { b[Int.random(in: 5..<b.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng) }
+            damaged.append(b)
+        }
+        for (i, d) in damaged.enumerated() {
+            do {
+                let read = try AlertGroupText.lines(Data(d).databaseValue)
+                // Noise may decode to some text of the right length; never to more.
+                XCTAssertGreaterThanOrEqual(i, 7, "case \(i) decoded")
+                XCTAssertLessThanOrEqual(read.utf8.count, text.utf8.count * 3)
+            } catch let e as DatabaseError {
+                XCTAssertTrue(e.message?.contains("alert_groups") ?? false, "\(e)")
+            }
+        }
+        XCTAssertThrowsError(try AlertGroupText.lines(DatabaseValue.null))
     }
 }

@@ -22,7 +22,8 @@ import GRDB
 /// are put back there when it is read (a fifth of the bytes of an alert with one piece of
 /// evidence). The rule id is a JSON string; ids are 16 hexadecimal digits, and compact JSON
 /// has no raw tab or newline, so the separators never occur inside a field.
-/// `alert_group_tags` holds each tag of a group's alerts once.
+/// `alert_group_tags` holds each tag of a group's alerts once. Since v8 the lines of a large
+/// group are stored compressed (`AlertGroupText`).
 enum AlertGroup {
     static let schema = """
         CREATE TABLE alert_groups (
@@ -175,11 +176,11 @@ enum AlertGroup {
 
         static let columns = "g.first_alert, g.story_row, g.article, g.alerts, g.raised"
 
-        init(_ row: Row) {
+        init(_ row: Row) throws {
             first = row[0]
             storyRow = row[1]
             article = row[2]
-            text = row[3]
+            text = try AlertGroupText.lines(row[3])
             raised = row[4]
         }
     }

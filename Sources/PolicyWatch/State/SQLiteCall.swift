@@ -63,26 +63,47 @@ struct SQLiteCall {
     /// Binds each text at its index without SQLite copying it, then runs the statement: a
     /// copy (SQLite's allocation and `memcpy` per value) cost as much as the bind itself.
     /// The texts are read during the run only, inside their `withUTF8`.
-    /// `utf8`: a text given as its UTF-8 bytes, bound the same way.
-    func run(_ db: Database, texts: [(index: Int32, text: String)], utf8: (index: Int32, bytes: ArraySlice<UInt8>)? = nil) throws {
-        try bindWithoutCopy(texts[...], utf8: utf8, db)
+    /// `bytes`: a value given as bytes (UTF-8 text or a BLOB), bound the same way.
+    func run(_ db: Database, texts: [(index: Int32, text: String)], bytes: (index: Int32, value: Bytes)? = nil) throws {
+        try bindWithoutCopy(texts[...], bytes: bytes, db)
     }
 
-    private func bindWithoutCopy(_ texts: ArraySlice<(index: Int32, text: String)>, utf8: (index: Int32, bytes: ArraySlice<UInt8>)?, _ db: Database) throws {
+    /// A value given as bytes.
+    enum Bytes {
+        case utf8(ArraySlice<UInt8>)
+        case blob(ArraySlice<UInt8>)
+    }
+
+    private func bindWithoutCopy(_ texts: ArraySlice<(index: Int32, text: String)>, bytes: (index: Int32, value: Bytes)?, _ db: Database) throws {
         guard let first = texts.first else {
-            guard let utf8 else { return try run(db) }
-            return try utf8.bytes.withUnsafeBufferPointer { u in
-                bindWithoutCopy(utf8.index, UnsafeRawBufferPointer(u))
-                defer { sqlite3_bind_null(handle, utf8.index) }
-                try run(db)
+            guard let (index, value) = bytes else { return try run(db) }
+            defer { sqlite3_bind_null(handle, index) }
+            switch value {
+            case .utf8(let b):
+                try b.withUnsafeBufferPointer { u in
+                    bindWithoutCopy(index, UnsafeRawBufferPointer(u))
+                    try run(db)
+                }
+            case .blob(let b):
+                try b.withUnsafeBufferPointer { u in
+                    // SQLITE_STATIC (nil): read during the run only. A zero-length blob is
+                    // still a blob (`zeroblob`), not NULL.
+                    if let base = u.baseAddress {
+                        sqlite3_bind_blob(handle, index, base, Int32(u.count), nil)
+                    } else {
+                        sqlite3_bind_zeroblob(handle, index, 0)
+                    }
+                    try run(db)
+                }
             }
+            return
         }
         let index = first.index
         var text = first.text
         try text.withUTF8 { u in
             bindWithoutCopy(index, UnsafeRawBufferPointer(u))
             defer { sqlite3_bind_null(handle, index) }  // the statement keeps no pointer to it
-            try bindWithoutCopy(texts.dropFirst(), utf8: utf8, db)
+            try bindWithoutCopy(texts.dropFirst(), bytes: bytes, db)
         }
     }
 

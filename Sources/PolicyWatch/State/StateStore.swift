@@ -46,7 +46,8 @@ public struct StateError: Error, CustomStringConvertible, Sendable {
 ///   `alert_times`: the time of each transaction that raised alerts, and their rowids;
 /// - v7: alerts by the article (`AlertGroup`): `alert_groups`, one row per article and
 ///   transaction holding its new alerts (numbered as the rowids of v6 were), and
-///   `alert_group_tags`, replace `alerts`, `alert_tags` and `alert_articles`.
+///   `alert_group_tags`, replace `alerts`, `alert_tags` and `alert_articles`;
+/// - v8: a group's lines may be compressed, a BLOB (`AlertGroupText`).
 public final class StateStore: StoryIndex, Sendable {
     /// The file, or nil in memory.
     public let path: String?
@@ -387,6 +388,7 @@ public final class StateStore: StoryIndex, Sendable {
         /// The number of the next alert: one past the last group's.
         private var next: Int64
         private var group = JSONBytes(pretty: false)
+        private let compressor = AlertGroupText.Compressor()
         /// What a middle's `first_seen` and `id` members are when they can be cut (`AlertGroup`).
         private let cutPrefix: [UInt8]
         private var cut: [UInt8]
@@ -461,11 +463,12 @@ public final class StateStore: StoryIndex, Sendable {
             insert.bind(1, first)
             insert.bind(2, next - first)
             insert.bind(3, storyRow)
+            let lines: SQLiteCall.Bytes = compressor.compress(group.bytes[...]).map { .blob($0) } ?? .utf8(group.bytes[...])
             if let article {
-                try insert.run(db, texts: [(4, now), (5, article)], utf8: (6, group.bytes[...]))
+                try insert.run(db, texts: [(4, now), (5, article)], bytes: (6, lines))
             } else {
                 insert.bind(5, nil as String?)
-                try insert.run(db, texts: [(4, now)], utf8: (6, group.bytes[...]))
+                try insert.run(db, texts: [(4, now)], bytes: (6, lines))
             }
             for tag in tags {
                 let t = SQLiteCall(insertGroupTag)
@@ -501,8 +504,8 @@ public final class StateStore: StoryIndex, Sendable {
     /// The rules that have raised alerts on the story in row `storyRow` (`AlertGroup`).
     private static func firedRules(storyRow: Int64, _ db: Database) throws -> Set<String> {
         var out: Set<String> = []
-        for text in try String.fetchAll(db.cachedStatement(sql: "SELECT alerts FROM alert_groups WHERE story_row = ?"), arguments: [storyRow]) {
-            for line in try AlertGroup.lines(text) { out.insert(line.rule) }
+        for stored in try DatabaseValue.fetchAll(db.cachedStatement(sql: "SELECT alerts FROM alert_groups WHERE story_row = ?"), arguments: [storyRow]) {
+            for line in try AlertGroup.lines(AlertGroupText.lines(stored)) { out.insert(line.rule) }
         }
         return out
     }
@@ -576,7 +579,7 @@ public final class StateStore: StoryIndex, Sendable {
             let groups = try Row.fetchCursor(db, sql: "SELECT g.first_alert, g.alerts FROM alert_groups g ORDER BY g.first_alert")
             while let g = try groups.next() {
                 let first: Int64 = g[0]
-                for (i, line) in try AlertGroup.lines(g[1]).enumerated() where wanted.contains(String(line.id)) {
+                for (i, line) in try AlertGroup.lines(AlertGroupText.lines(g[1])).enumerated() where wanted.contains(String(line.id)) {
                     try insert.execute(arguments: [String(line.id), first + Int64(i), reporter, time])
                 }
             }

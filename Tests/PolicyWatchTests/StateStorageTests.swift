@@ -515,7 +515,8 @@ final class StateStorageTests: XCTestCase {
         // One compressor for groups one after another, as a commit uses it: each block
         // stands alone (decoded without the ones before), as a one-shot call's does.
         let compressor = AlertGroupText.Compressor()
-        for size in [0, 1, 1_023, 1_024, 1_025, 4_000, 70_000, 300_000, 2_000, 1_500] {
+        let from = AlertGroupText.compressFrom
+        for size in [0, 1, from - 1, from, from + 1, 6_000, 70_000, 300_000, 5_000, 4_500] {
             var text = ""
             while text.utf8.count < size { text += words.randomElement(using: &rng)! + " " }
             let bytes = Array(text.utf8)
@@ -538,7 +539,7 @@ final class StateStorageTests: XCTestCase {
     /// table, never a crash or a huge allocation.
     func testDamagedCompressedGroupsAreErrors() throws {
         var buffer: [UInt8] = []
-        let text = String(repeating: "7f3a\t12\t\"r1\"\t14\t,\"entities\":{},\"matches\":[]\n", count: 100)
+        let text = String(repeating: "7f3a\t12\t\"r1\"\t14\t,\"entities\":{},\"matches\":[]\n", count: 200)
         let blob = Array(try XCTUnwrap(AlertGroupText.compress(Array(text.utf8)[...], into: &buffer)))
         var damaged: [[UInt8]] = [
             Array(blob.prefix(blob.count / 2)),        // cut

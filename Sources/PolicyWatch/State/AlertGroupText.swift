@@ -48,10 +48,11 @@ enum AlertGroupText {
         }
     }
 
-    /// `lines` compressed into `buffer` (grown as needed) by `lz4`, a block compressor: the
-    /// bytes of the BLOB, or nil when the lines are better stored as TEXT.
+    /// `lines` compressed into `buffer` (grown as needed) by `lz4`, a block compressor
+    /// (source, destination, source size, destination capacity): the bytes of the BLOB, or
+    /// nil when the lines are better stored as TEXT.
     static func compress(_ lines: ArraySlice<UInt8>, into buffer: inout [UInt8],
-                         lz4: (UnsafePointer<CChar>, UnsafeMutablePointer<CChar>, Int32, Int32) -> Int32 = { LZ4_compress_default($0, $1, $2, $3) }) -> ArraySlice<UInt8>? {
+                         lz4: (UnsafePointer<CChar>, UnsafeMutablePointer<CChar>, Int32, Int32) -> Int32) -> ArraySlice<UInt8>? {
         guard lines.count >= compressFrom, lines.count <= Int(Int32.max) else { return nil }
         let bound = Int(LZ4_compressBound(Int32(lines.count)))
         if buffer.count < headerSize + bound { buffer = [UInt8](repeating: 0, count: headerSize + bound) }

@@ -138,6 +138,11 @@ enum AlertGroup {
     }
 
     /// The alerts of a group's text, in order (their numbers follow the group's first).
+    /// The alerts of a row's `alerts` column, compressed or not (`AlertGroupText`).
+    static func lines(stored: DatabaseValue) throws -> [Line] {
+        try lines(AlertGroupText.lines(stored))
+    }
+
     static func lines(_ text: String) throws -> [Line] {
         var out: [Line] = []
         let u = text.utf8

@@ -505,7 +505,7 @@ public final class StateStore: StoryIndex, Sendable {
     private static func firedRules(storyRow: Int64, _ db: Database) throws -> Set<String> {
         var out: Set<String> = []
         for stored in try DatabaseValue.fetchAll(db.cachedStatement(sql: "SELECT alerts FROM alert_groups WHERE story_row = ?"), arguments: [storyRow]) {
-            for line in try AlertGroup.lines(AlertGroupText.lines(stored)) { out.insert(line.rule) }
+            for line in try AlertGroup.lines(stored: stored) { out.insert(line.rule) }
         }
         return out
     }
@@ -579,7 +579,7 @@ public final class StateStore: StoryIndex, Sendable {
             let groups = try Row.fetchCursor(db, sql: "SELECT g.first_alert, g.alerts FROM alert_groups g ORDER BY g.first_alert")
             while let g = try groups.next() {
                 let first: Int64 = g[0]
-                for (i, line) in try AlertGroup.lines(AlertGroupText.lines(g[1])).enumerated() where wanted.contains(String(line.id)) {
+                for (i, line) in try AlertGroup.lines(stored: g[1]).enumerated() where wanted.contains(String(line.id)) {
                     try insert.execute(arguments: [String(line.id), first + Int64(i), reporter, time])
                 }
             }

@@ -88,11 +88,17 @@ enum StoredAlert {
     /// each alert's middle part written on its own (`JSONBytes.alertMiddle`); spliced, the
     /// parts are the alert's compact JSON (`StateStorageTests`, `ReportTests`).
     /// `articleJSON`: the first alert's article object, when the caller has encoded it already.
+    private static func articleBytes(_ article: Alert.ArticleRef) -> [UInt8] {
+        var sub = JSONBytes(pretty: false)
+        sub.articleObject(article)
+        return sub.bytes
+    }
+
     static func encode(_ alerts: [Alert], articleJSON: [UInt8]? = nil) -> [Row] {
         guard let first = alerts.first?.article else { return [] }
-        var sub = JSONBytes(pretty: false)
-        if articleJSON == nil { sub.articleObject(first) }
-        let articleString = String(decoding: articleJSON ?? sub.bytes, as: UTF8.self)
+        // Encoded here only when the caller has not (`??` evaluates its right side only then:
+        // a buffer made for nothing was a 4 KB allocation per article).
+        let articleString = String(decoding: articleJSON ?? articleBytes(first), as: UTF8.self)
         // The middles of all the article's alerts in one buffer, each row a slice of it.
         var out = JSONBytes(pretty: false)
         var parts: [Range<Int>?] = []

@@ -65,7 +65,11 @@ let package = Package(
             dependencies: [
                 "PolicyWatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // mimalloc (Debian: libmimalloc-dev) replaces the C library's malloc in the program:
+            // alerts are made on the scanning threads and freed on the sinks' thread, and glibc
+            // then locks the arena of every free (docs/performance.md, "Twelfth round").
+            linkerSettings: [.linkedLibrary("mimalloc", .when(platforms: [.linux]))]
         ),
         // Build-time: embeds rules/*.yaml into the library as the default rule pack.
         .executableTarget(name: "EmbedRulesTool"),

@@ -111,6 +111,22 @@ final class ScanCLITests: XCTestCase {
         XCTAssertEqual(try report(file: "streamed.json").alerts.map(\.id), json.alerts.map(\.id))
     }
 
+    #if os(Linux)
+    /// The program allocates with mimalloc (linked in Package.swift): alerts made on the
+    /// scanning threads and freed on the sinks' one made glibc lock an arena per free
+    /// (docs/performance.md, "Twelfth round"). mimalloc says it started when asked to be
+    /// verbose; the scan under it is the scan.
+    func testTheProgramAllocatesWithMimalloc() throws {
+        let (lines, expected) = corpus(2000)
+        try write("news.jsonl", lines.joined(separator: "\n"))
+        let r = Binary.run(["scan", "--no-default-rules", "--rules", "rules.yaml", "--output", "report.json", "news.jsonl"],
+                           cwd: dir.path, environment: ["MIMALLOC_VERBOSE": "1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("mimalloc: process init"), "mimalloc is not the program's allocator:\n\(r.stderr.prefix(2000))")
+        XCTAssertEqual(try report(file: "report.json").alerts.map { "\($0.article.id ?? "")/\($0.rule.id)" }, expected)
+    }
+    #endif
+
     func testCopiesMergeAndEveryCopyIsListedWithAndWithoutState() throws {
         let body = String(repeating: "Washington announced new export controls on advanced chips. ", count: 3)
         try write("in/copies.jsonl", """

@@ -576,6 +576,55 @@ final class ScanPipelineTests: XCTestCase {
         XCTAssertGreaterThan(fast, 500, "the whole-window path is exercised")
     }
 
+    /// With bytes encoded ahead, the scanner writes each alert's evidence as JSON straight
+    /// from the text (`Alert.evidenceJSON`) and makes no records: the records read back from
+    /// it are those made without, and the alert's bytes are what `JSONEncoder` writes of them.
+    /// ASCII and other text, characters JSON escapes, whitespace of every kind, snippets cut at
+    /// both ends, more evidence than an alert keeps.
+    func testEvidenceWrittenAsJSONIsTheRecordsItStandsFor() throws {
+        let set = try ruleSet()
+        let (read, _) = ArticleReader(maxBytes: 1 << 20).read(path: try write("news.jsonl", Self.jsonLines(count: 90)))
+        let chips = (0..<30).map { "chip\($0 % 3 == 0 ? "s" : "")" }.joined(separator: " \t and\u{1} \"q\" \\ ")
+        let articles = read + [
+            Article(title: "Export controls on chips\u{7F}", body: "export controls: " + chips + " end", language: "en"),
+            Article(title: "반도체 수출 통제", body: "정부는\u{3000}반도체\u{00A0}수출 통제를 \"강화\"했다.\r\n" + String(repeating: "공급망 ", count: 40), language: "ko"),
+            Article(title: "輸出規制", body: "半導体の輸出規制\t\t強化 é \u{1F600} supply chain", language: "ja"),
+        ]
+        let compact = Report.encoder(pretty: false)
+        for keep in [20, 2] {
+            var plain = RuleScanner(ruleSet: set)
+            plain.maxMatchesPerAlert = keep
+            var ahead = plain
+            ahead.encodeAhead = .alerts
+            var normalizer = TextNormalizer()
+            var count = 0, evidence = 0
+            for article in articles {
+                let expected = plain.scan(article, normalizer: &normalizer, now: "2024-01-01T00:00:00Z")
+                let alerts = ahead.scan(article, normalizer: &normalizer, now: "2024-01-01T00:00:00Z")
+                XCTAssertEqual(alerts, expected, article.title)
+                for (a, e) in zip(alerts, expected) {
+                    XCTAssertNotNil(a.evidenceJSON)
+                    XCTAssertNil(e.evidenceJSON)
+                    XCTAssertEqual(a.matches, e.matches)
+                    XCTAssertEqual(String(decoding: ReportEncoder.compact(a), as: UTF8.self), String(decoding: try compact.encode(e), as: UTF8.self))
+                    evidence = max(evidence, a.matches.count)
+                }
+                count += alerts.count
+            }
+            XCTAssertGreaterThan(count, 80)
+            XCTAssertEqual(evidence, keep, "an alert keeps at most \(keep) pieces of evidence")
+        }
+        // Set, the records replace the bytes.
+        var ahead = RuleScanner(ruleSet: set)
+        ahead.encodeAhead = .alerts
+        var normalizer = TextNormalizer()
+        var alert = try XCTUnwrap(ahead.scan(articles[read.count], normalizer: &normalizer, now: "n").first)
+        alert.matches = [Alert.MatchRecord(term: "t", field: .body, start: 0, end: 1, text: "e", snippet: "e")]
+        XCTAssertNil(alert.evidenceJSON)
+        XCTAssertEqual(alert.matches.map(\.snippet), ["e"])
+        XCTAssertTrue(String(decoding: ReportEncoder.compact(alert), as: UTF8.self).contains(#""matches":[{"end":1,"field":"body","snippet":"e""#))
+    }
+
     func testDiscardedReportLeavesNoFile() throws {
         let out = dir.appendingPathComponent("never.json").path
         let writer = try AtomicFile.Writer(path: out)

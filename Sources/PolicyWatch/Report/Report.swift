@@ -71,16 +71,20 @@ public struct Alert: Codable, Hashable, Sendable {
         var facets: Facets?
         var trend: TrendInfo?
         var encoded: EncodedAhead?
+        /// The evidence as the compact JSON of the `matches` array, when the scanner wrote it so
+        /// (`RuleScanner`, with bytes encoded ahead); `matches` is then empty and read from it.
+        var evidence: ArraySlice<UInt8>?
 
         init(id: String, rule: RuleRef, article: ArticleRef, matches: [MatchRecord], entities: [String: [String]], firstSeen: String,
-             alsoSeen: [Sighting]?, facets: Facets?, trend: TrendInfo?, encoded: EncodedAhead?) {
+             alsoSeen: [Sighting]?, facets: Facets?, trend: TrendInfo?, encoded: EncodedAhead?, evidence: ArraySlice<UInt8>? = nil) {
             (self.id, self.rule, self.article, self.matches, self.entities) = (id, rule, article, matches, entities)
             (self.firstSeen, self.alsoSeen, self.facets, self.trend, self.encoded) = (firstSeen, alsoSeen, facets, trend, encoded)
+            self.evidence = evidence
         }
 
         func copy() -> Storage {
             Storage(id: id, rule: rule, article: article, matches: matches, entities: entities, firstSeen: firstSeen,
-                    alsoSeen: alsoSeen, facets: facets, trend: trend, encoded: encoded)
+                    alsoSeen: alsoSeen, facets: facets, trend: trend, encoded: encoded, evidence: evidence)
         }
     }
 
@@ -103,7 +107,14 @@ public struct Alert: Codable, Hashable, Sendable {
     public var id: String { get { storage.id } set { unique(); storage.id = newValue } }
     public var rule: RuleRef { get { storage.rule } set { unique(); storage.rule = newValue } }
     public var article: ArticleRef { get { storage.article } set { unique(); storage.article = newValue } }
-    public var matches: [MatchRecord] { get { storage.matches } set { unique(); storage.matches = newValue } }
+    public var matches: [MatchRecord] {
+        get { storage.evidence.map(Self.records(json:)) ?? storage.matches }
+        set {
+            unique()
+            storage.matches = newValue
+            storage.evidence = nil
+        }
+    }
     /// Entity kind -> ids found in the article.
     public var entities: [String: [String]] { get { storage.entities } set { unique(); storage.entities = newValue } }
     public var firstSeen: String { get { storage.firstSeen } set { unique(); storage.firstSeen = newValue } }
@@ -122,6 +133,31 @@ public struct Alert: Codable, Hashable, Sendable {
         set {
             if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
             storage.encoded = newValue
+        }
+    }
+
+    /// The evidence as the compact JSON of the `matches` array (`JSONBytes.matchRecord`), when
+    /// the scanner wrote it so: most alerts only ever go to the JSON report, JSON Lines or the
+    /// state, which copy these bytes, and making each record's strings cost more than the rest
+    /// of the alert (docs/performance.md, "Twelfth round"). Setting it empties the records,
+    /// which are then decoded from it when read.
+    var evidenceJSON: ArraySlice<UInt8>? {
+        get { storage.evidence }
+        set {
+            unique()
+            storage.evidence = newValue
+            if newValue != nil { storage.matches = [] }
+        }
+    }
+
+    /// The records of evidence written by `JSONBytes.matchRecord`.
+    static func records(json: ArraySlice<UInt8>) -> [MatchRecord] {
+        do {
+            return try JSONDecoder().decode([MatchRecord].self, from: Data(json))
+        } catch {
+            // The scanner wrote these bytes from its own strings: they always decode.
+            assertionFailure("evidence that does not decode: \(error)")
+            return []
         }
     }
 

@@ -387,6 +387,13 @@ struct JSONBytes: Sendable {
         bytes.append(0x22)
     }
 
+    /// UTF-8 text as a string value: what `string` writes for the `String` of these bytes.
+    mutating func string(utf8 u: UnsafeBufferPointer<UInt8>) {
+        bytes.append(0x22)
+        appendEscaped(u)
+        bytes.append(0x22)
+    }
+
     /// `u` as JSONEncoder escapes it within quotes: control characters, '"' and '\\'.
     private mutating func appendEscaped(_ u: UnsafeBufferPointer<UInt8>) {
         var run = 0  // start of the bytes not yet copied
@@ -511,6 +518,21 @@ struct JSONBytes: Sendable {
         bytes.append(0x7D)
     }
 
+    /// The same object from a record's parts, its snippet and text as UTF-8 (`RuleScanner`
+    /// writes evidence so, without making their strings).
+    mutating func matchRecord(end: Int, field: Field, snippet: UnsafeBufferPointer<UInt8>, start: Int, term: String,
+                              text: UnsafeBufferPointer<UInt8>) {
+        let keys = Self.recordKeys
+        bytes.append(0x7B)
+        bytes += keys[0]; int(end)
+        bytes += keys[1]; string(field.rawValue)
+        bytes += keys[2]; string(utf8: snippet)
+        bytes += keys[3]; int(start)
+        bytes += keys[4]; string(term)
+        bytes += keys[5]; string(utf8: text)
+        bytes.append(0x7D)
+    }
+
     /// What comes before each of an evidence object's six values, compact.
     private static let recordKeys: [[UInt8]] = ["end", "field", "snippet", "start", "term", "text"].enumerated().map { i, k in
         Array(((i > 0 ? "," : "") + "\"\(k)\":").utf8)
@@ -597,6 +619,11 @@ struct JSONBytes: Sendable {
         key("first_seen"); string(a.firstSeen)
         key("id"); string(a.id)
         key("matches")
+        // Written by the scanner already (`Alert.evidenceJSON`): copied.
+        if let evidence = a.evidenceJSON {
+            bytes += evidence
+            return
+        }
         open(0x5B)
         for m in a.matches {
             element()

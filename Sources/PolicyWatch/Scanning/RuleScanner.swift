@@ -94,6 +94,14 @@ public struct RuleScanner: Sendable {
         let evaluator = Evaluator(matches: m, plain: plain)
         var alerts: [Alert] = []
         var scalars = FieldScalars(count: m.fields.count)
+        let targets = storing ? encodeAhead.union(.state) : encodeAhead
+        // With bytes encoded ahead, the evidence is written as JSON straight from the text, one
+        // buffer for the article's alerts (`Alert.evidenceJSON`); its records' strings are made
+        // only if something reads them.
+        let writesEvidence = !targets.isEmpty
+        var evidence = JSONBytes(pretty: false, capacity: 0)
+        var evidenceEnds: [Int] = []
+        var scratch: [UInt8] = []
         // Made with the first alert, shared by all the article's alerts.
         var shared: (article: Alert.ArticleRef, entities: [String: [String]])?
         var facetReader = ruleSet.facets.map { FacetExtractor(facets: $0, matches: m, evaluator: plain ? nil : evaluator, plain: plain) }
@@ -103,16 +111,32 @@ public struct RuleScanner: Sendable {
             guard outcome.holds else { continue }
             if shared == nil { shared = (Alert.ArticleRef(article), m.entities(ruleSet.entities)) }
             let rule = ruleRefs[Int(index)]
+            var records: [Alert.MatchRecord] = []
+            if writesEvidence {
+                writeRecords(outcome.evidence, matches: m, scalars: &scalars, into: &evidence, scratch: &scratch)
+                evidenceEnds.append(evidence.bytes.count)
+            } else {
+                records = self.records(outcome.evidence, matches: m, scalars: &scalars)
+            }
             alerts.append(Alert(
                 id: Alert.id(ruleHash: ruleIDHashes[Int(index)], articleKey: article.key),
                 rule: rule,
                 article: shared!.article,
-                matches: records(outcome.evidence, matches: m, scalars: &scalars),
+                matches: records,
                 entities: shared!.entities,
                 firstSeen: now,
                 facets: facetReader?.facets(for: outcome.evidence, tags: rule.tags)))
         }
-        let stored = ReportEncoder.encodeAhead(&alerts, for: storing ? encodeAhead.union(.state) : encodeAhead)
+        if writesEvidence && !alerts.isEmpty {
+            // Kept at its size: the slices live as long as the alerts.
+            let buffer = evidence.bytes.withUnsafeBufferPointer { [UInt8]($0) }
+            var start = 0
+            for i in alerts.indices {
+                alerts[i].evidenceJSON = buffer[start..<evidenceEnds[i]]
+                start = evidenceEnds[i]
+            }
+        }
+        let stored = ReportEncoder.encodeAhead(&alerts, for: targets)
         return (alerts, stored)
     }
 
@@ -198,6 +222,85 @@ public struct RuleScanner: Sendable {
         return records
     }
 
+    /// The same records as `records` makes, written as the JSON of the `matches` array at the
+    /// end of `json` (`JSONBytes.matchRecord`) without making their strings: each snippet is
+    /// written into `scratch`, then escaped into `json`.
+    func writeRecords(_ evidence: [Evidence], matches: ArticleMatches, scalars: inout FieldScalars, into json: inout JSONBytes,
+                      scratch: inout [UInt8]) {
+        let unique = Self.sortedUnique(evidence)
+        let n = min(unique.count, maxMatchesPerAlert)
+        json.bytes.append(0x5B)
+        for k in 0..<n {
+            let ev = unique[k]
+            if k > 0 { json.bytes.append(0x2C) }
+            let f = matches.fields.firstIndex { $0.field == ev.field }!
+            let r = matches.fields[f].text.originRange(start: Int(ev.hit.start), end: Int(ev.hit.end))
+            Self.writeRecord(ev, range: r, scalars: scalars.get(matches, at: f), term: display(term: ev.hit.term), into: &json, scratch: &scratch)
+        }
+        json.bytes.append(0x5D)
+    }
+
+    /// Evidence at `r` in the field's original text, as `record` makes it, written as JSON.
+    static func writeRecord(_ ev: Evidence, range r: Range<Int>, scalars: FieldScalars.Text, term: String, into json: inout JSONBytes,
+                            scratch: inout [UInt8]) {
+        switch scalars {
+        case .ascii(let bytes):
+            bytes.withUnsafeBufferPointer { field in
+                snippet(ascii: bytes, r) { capacity, fill in
+                    withScratch(&scratch, capacity) { out in
+                        let n = fill(out)
+                        json.matchRecord(end: r.upperBound, field: ev.field, snippet: UnsafeBufferPointer(start: out, count: n),
+                                         start: r.lowerBound, term: term, text: UnsafeBufferPointer(rebasing: field[r]))
+                    }
+                }
+            }
+        case .scalars(let scalars):
+            // The text's UTF-8 first, the snippet after it, in the one buffer.
+            snippet(scalars, r) { capacity, fill in
+                withScratch(&scratch, r.count * 4 + capacity) { out in
+                    var t = 0
+                    for s in scalars[r] { t += utf8(s, out + t) }
+                    let n = fill(out + t)
+                    json.matchRecord(end: r.upperBound, field: ev.field, snippet: UnsafeBufferPointer(start: out + t, count: n),
+                                     start: r.lowerBound, term: term, text: UnsafeBufferPointer(start: out, count: t))
+                }
+            }
+        }
+    }
+
+    /// `body` given `scratch`'s memory, at least `capacity` bytes of it.
+    @inline(__always)
+    static func withScratch(_ scratch: inout [UInt8], _ capacity: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Void) {
+        if scratch.count < capacity { scratch = [UInt8](repeating: 0, count: max(capacity, 2 * scratch.count, 1024)) }
+        scratch.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+    }
+
+    /// Writes `s` as UTF-8 at `out`; how many bytes (1 to 4).
+    @inline(__always)
+    static func utf8(_ s: Unicode.Scalar, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        let v = s.value
+        switch v {
+        case 0..<0x80:
+            out[0] = UInt8(v)
+            return 1
+        case 0x80..<0x800:
+            out[0] = 0xC0 | UInt8(v >> 6)
+            out[1] = 0x80 | UInt8(v & 0x3F)
+            return 2
+        case 0x800..<0x10000:
+            out[0] = 0xE0 | UInt8(v >> 12)
+            out[1] = 0x80 | UInt8((v >> 6) & 0x3F)
+            out[2] = 0x80 | UInt8(v & 0x3F)
+            return 3
+        default:
+            out[0] = 0xF0 | UInt8(v >> 18)
+            out[1] = 0x80 | UInt8((v >> 12) & 0x3F)
+            out[2] = 0x80 | UInt8((v >> 6) & 0x3F)
+            out[3] = 0x80 | UInt8(v & 0x3F)
+            return 4
+        }
+    }
+
     /// The evidence in report order (title first, then by start, term and end), each once. The
     /// order compares every field of `Evidence`, so equal items are adjacent once sorted: no `Set`
     /// (a hash table per alert) is needed to drop them.
@@ -243,12 +346,25 @@ public struct RuleScanner: Sendable {
     /// one go rather than byte by byte (most evidence is in ASCII text). Tested against the
     /// scalar path.
     static func snippet(ascii bytes: [UInt8], _ r: Range<Int>, radius: Int = 60) -> String {
+        snippet(ascii: bytes, r, radius: radius, into: string)
+    }
+
+    /// A string of at most `capacity` UTF-8 bytes written by `fill`, which says how many.
+    @inline(__always)
+    static func string(capacity: Int, _ fill: (UnsafeMutablePointer<UInt8>) -> Int) -> String {
+        String(unsafeUninitializedCapacity: capacity) { fill($0.baseAddress!) }
+    }
+
+    /// The snippet's UTF-8, written where `output` says: it is given the most bytes the
+    /// snippet may take and a function that writes them at a pointer and says how many.
+    @inline(__always)
+    static func snippet<R>(ascii bytes: [UInt8], _ r: Range<Int>, radius: Int = 60,
+                           into output: (Int, (UnsafeMutablePointer<UInt8>) -> Int) -> R) -> R {
         @inline(__always) func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
         let (lo, hi) = snippetWindow(bytes, r, radius: radius, isSpace: isSpace)
         return bytes.withUnsafeBufferPointer { source in
             let src = source.baseAddress!
-            return String(unsafeUninitializedCapacity: max(0, hi - lo) + 6) { buffer in
-                let out = buffer.baseAddress!
+            return output(max(0, hi - lo) + 6) { out in
                 var n = 0
                 if lo > 0 { ellipsis(out, &n) }
                 // Most windows are words between single spaces: copied in one go.
@@ -317,14 +433,14 @@ public struct RuleScanner: Sendable {
 
     /// About 60 characters either side of the match, whitespace collapsed, cut at spaces.
     static func snippet(_ scalars: [Unicode.Scalar], _ r: Range<Int>, radius: Int = 60) -> String {
-        snippet(scalars, r, radius: radius, bytesPerUnit: 4, isSpace: isSpace, write: { s, out in
-            var n = 0
-            for b in UTF8.encode(s)! {
-                out[n] = b
-                n += 1
-            }
-            return n
-        })
+        snippet(scalars, r, radius: radius, into: string)
+    }
+
+    /// The snippet's UTF-8 written where `output` says (see `snippet(ascii:_:radius:into:)`).
+    @inline(__always)
+    static func snippet<R>(_ scalars: [Unicode.Scalar], _ r: Range<Int>, radius: Int = 60,
+                           into output: (Int, (UnsafeMutablePointer<UInt8>) -> Int) -> R) -> R {
+        snippet(scalars, r, radius: radius, bytesPerUnit: 4, isSpace: isSpace, write: utf8, into: output)
     }
 
     /// The code points a snippet shows: about `radius` either side of the match, cut at a space
@@ -345,14 +461,14 @@ public struct RuleScanner: Sendable {
         n += 3
     }
 
-    /// The snippet over code points, written straight into the string's storage (`write`
-    /// puts one code point's UTF-8, at most `bytesPerUnit` bytes, and says how many).
+    /// The snippet over code points, written where `output` says (`write` puts one code
+    /// point's UTF-8, at most `bytesPerUnit` bytes, and says how many).
     @inline(__always)
-    static func snippet<T>(_ units: [T], _ r: Range<Int>, radius: Int = 60, bytesPerUnit: Int, isSpace: (T) -> Bool,
-                           write: (T, UnsafeMutablePointer<UInt8>) -> Int) -> String {
+    static func snippet<T, R>(_ units: [T], _ r: Range<Int>, radius: Int = 60, bytesPerUnit: Int, isSpace: @escaping (T) -> Bool,
+                              write: @escaping (T, UnsafeMutablePointer<UInt8>) -> Int,
+                              into output: (Int, (UnsafeMutablePointer<UInt8>) -> Int) -> R) -> R {
         let (lo, hi) = snippetWindow(units, r, radius: radius, isSpace: isSpace)
-        return String(unsafeUninitializedCapacity: max(0, hi - lo) * bytesPerUnit + 6) { buffer in
-            let out = buffer.baseAddress!
+        return output(max(0, hi - lo) * bytesPerUnit + 6) { out in
             var n = 0
             if lo > 0 { ellipsis(out, &n) }
             let first = n

@@ -38,6 +38,13 @@ let package = Package(
             pkgConfig: "liblz4",
             providers: [.apt(["liblz4-dev"]), .brew(["lz4"])]
         ),
+        // mimalloc, the program's allocator (Debian: libmimalloc-dev): linked into the command
+        // line, which sets its options (PolicyWatchCLI/Allocator.swift; docs/performance.md,
+        // "Twelfth round"). No pkg-config file ships with it.
+        .systemLibrary(
+            name: "CMimalloc",
+            providers: [.apt(["libmimalloc-dev"]), .brew(["mimalloc"])]
+        ),
         // YAML text -> node tree where every node knows file:line:column.
         .target(name: "YAMLLoader", dependencies: ["CYAML"]),
         // SSE2 byte classification for the normaliser (header-only; a plain loop elsewhere).
@@ -65,11 +72,11 @@ let package = Package(
             dependencies: [
                 "PolicyWatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            // mimalloc (Debian: libmimalloc-dev) replaces the C library's malloc in the program:
-            // alerts are made on the scanning threads and freed on the sinks' thread, and glibc
-            // then locks the arena of every free (docs/performance.md, "Twelfth round").
-            linkerSettings: [.linkedLibrary("mimalloc", .when(platforms: [.linux]))]
+                // Replaces the C library's malloc in the program: alerts are made on the
+                // scanning threads and freed on the sinks' thread, and glibc then locks the
+                // arena of every free.
+                .target(name: "CMimalloc", condition: .when(platforms: [.linux])),
+            ]
         ),
         // Build-time: embeds rules/*.yaml into the library as the default rule pack.
         .executableTarget(name: "EmbedRulesTool"),

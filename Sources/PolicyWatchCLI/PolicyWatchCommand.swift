@@ -4,6 +4,12 @@ import PolicyWatch
 
 @main
 struct PolicyWatchCommand: ParsableCommand {
+    static func main() {
+        // The allocator's options first, before anything allocates much.
+        Allocator.configure(environment: ProcessInfo.processInfo.environment)
+        main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "policywatch",
         abstract: "Track government policy on strategic technology in multilingual news.",

@@ -1,5 +1,6 @@
 import Foundation
 import PolicyWatch
+@testable import PolicyWatchCLI
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -124,6 +125,17 @@ final class ScanCLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("mimalloc: process init"), "mimalloc is not the program's allocator:\n\(r.stderr.prefix(2000))")
         XCTAssertEqual(try report(file: "report.json").alerts.map { "\($0.article.id ?? "")/\($0.rule.id)" }, expected)
+    }
+
+    /// The program's first step sets mimalloc's options (`Allocator`), unless the environment
+    /// names one (for measuring); this process links mimalloc too.
+    func testTheAllocatorsOptionsAreSet() {
+        let before = Allocator.decommitDelay
+        Allocator.configure(environment: ["MIMALLOC_DECOMMIT_DELAY": "7"])
+        XCTAssertEqual(Allocator.decommitDelay, before, "the environment's value is left alone")
+        Allocator.configure(environment: [:])
+        XCTAssertEqual(Allocator.decommitDelay, Allocator.decommitDelayMilliseconds)
+        XCTAssertNotEqual(Allocator.decommitDelayMilliseconds, 25, "not mimalloc's default")
     }
     #endif
 

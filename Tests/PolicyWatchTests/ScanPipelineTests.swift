@@ -585,11 +585,21 @@ final class ScanPipelineTests: XCTestCase {
         let set = try ruleSet()
         let (read, _) = ArticleReader(maxBytes: 1 << 20).read(path: try write("news.jsonl", Self.jsonLines(count: 90)))
         let chips = (0..<30).map { "chip\($0 % 3 == 0 ? "s" : "")" }.joined(separator: " \t and\u{1} \"q\" \\ ")
+        // And text made at random of pieces that change length when normalised (a ligature,
+        // full-width letters, a dotted capital I, a combining accent), escapes, NUL and spaces.
+        var random = SeededRandom(seed: 12)
+        let pieces = ["chip", "chips", "Export controls", "export control", "반도체", "수출 통제", "supply chain", "공급망", "半導体", "輸出規制",
+                      "ﬁ", "Ｃｈｉｐｓ", "İ", "e\u{301}", "\u{0}", "\u{1F}", "\"", "\\", "\t", "\n", " ", "  ", "\u{3000}", "\u{A0}", "\u{2028}",
+                      "\u{1F600}", "word", "é"]
+        let made = (0..<200).map { i in
+            let text = (0..<Int(random.next() % 60)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined(separator: random.next() % 3 == 0 ? "" : " ")
+            return Article(title: i % 4 == 0 ? text : "Export controls on chips \(i)", body: text, language: nil)
+        }
         let articles = read + [
             Article(title: "Export controls on chips\u{7F}", body: "export controls: " + chips + " end", language: "en"),
             Article(title: "반도체 수출 통제", body: "정부는\u{3000}반도체\u{00A0}수출 통제를 \"강화\"했다.\r\n" + String(repeating: "공급망 ", count: 40), language: "ko"),
             Article(title: "輸出規制", body: "半導体の輸出規制\t\t強化 é \u{1F600} supply chain", language: "ja"),
-        ]
+        ] + made
         let compact = Report.encoder(pretty: false)
         for keep in [20, 2] {
             var plain = RuleScanner(ruleSet: set)

@@ -207,17 +207,10 @@ public struct RuleScanner: Sendable {
     /// An alert's evidence as the report gives it: in report order, each once, at most
     /// `maxMatchesPerAlert`.
     func records(_ evidence: [Evidence], matches: ArticleMatches, scalars: inout FieldScalars) -> [Alert.MatchRecord] {
-        let unique = Self.sortedUnique(evidence)
-        let n = min(unique.count, maxMatchesPerAlert)
         var records: [Alert.MatchRecord] = []
-        records.reserveCapacity(n)
-        for ev in unique[..<n] {
-            // By index, and the field's parts read in place: `first(where:)`, or the field passed
-            // whole, copied it (its text, offset map and hits: retains and releases, four per
-            // alert, 6% of a scan at 10,000 rules).
-            let f = matches.fields.firstIndex { $0.field == ev.field }!
-            let r = matches.fields[f].text.originRange(start: Int(ev.hit.start), end: Int(ev.hit.end))
-            records.append(Self.record(ev, range: r, scalars: scalars.get(matches, at: f), term: display(term: ev.hit.term)))
+        records.reserveCapacity(min(evidence.count, maxMatchesPerAlert))
+        forEachKept(evidence, matches: matches, scalars: &scalars) { _, ev, r, text, term in
+            records.append(Self.record(ev, range: r, scalars: text, term: term))
         }
         return records
     }
@@ -227,17 +220,30 @@ public struct RuleScanner: Sendable {
     /// written into `scratch`, then escaped into `json`.
     func writeRecords(_ evidence: [Evidence], matches: ArticleMatches, scalars: inout FieldScalars, into json: inout JSONBytes,
                       scratch: inout [UInt8]) {
-        let unique = Self.sortedUnique(evidence)
-        let n = min(unique.count, maxMatchesPerAlert)
         json.bytes.append(0x5B)
-        for k in 0..<n {
-            let ev = unique[k]
+        forEachKept(evidence, matches: matches, scalars: &scalars) { k, ev, r, text, term in
             if k > 0 { json.bytes.append(0x2C) }
-            let f = matches.fields.firstIndex { $0.field == ev.field }!
-            let r = matches.fields[f].text.originRange(start: Int(ev.hit.start), end: Int(ev.hit.end))
-            Self.writeRecord(ev, range: r, scalars: scalars.get(matches, at: f), term: display(term: ev.hit.term), into: &json, scratch: &scratch)
+            Self.writeRecord(ev, range: r, scalars: text, term: term, into: &json, scratch: &scratch)
         }
         json.bytes.append(0x5D)
+    }
+
+    /// Calls `body` for each piece of evidence an alert keeps, in report order (`sortedUnique`,
+    /// at most `maxMatchesPerAlert`): its place in that order, its range in the field's original
+    /// text, the field's text, and the term as the evidence names it.
+    @inline(__always)
+    private func forEachKept(_ evidence: [Evidence], matches: ArticleMatches, scalars: inout FieldScalars,
+                             _ body: (Int, Evidence, Range<Int>, FieldScalars.Text, String) -> Void) {
+        let unique = Self.sortedUnique(evidence)
+        for k in 0..<min(unique.count, maxMatchesPerAlert) {
+            let ev = unique[k]
+            // By index, and the field's parts read in place: `first(where:)`, or the field passed
+            // whole, copied it (its text, offset map and hits: retains and releases, four per
+            // alert, 6% of a scan at 10,000 rules).
+            let f = matches.fields.firstIndex { $0.field == ev.field }!
+            let r = matches.fields[f].text.originRange(start: Int(ev.hit.start), end: Int(ev.hit.end))
+            body(k, ev, r, scalars.get(matches, at: f), display(term: ev.hit.term))
+        }
     }
 
     /// Evidence at `r` in the field's original text, as `record` makes it, written as JSON.

@@ -57,8 +57,8 @@ public struct AhoCorasick: Sendable {
         let trie = Trie(symbols: patterns.map { p in p.map { Int(classes[Int($0)]) } })
         let n = trie.stateCount
         let (order, bfs, firstChild, kidClass, kidNext, ownOutputs) = (trie.order, trie.bfs, trie.firstChild, trie.kidClass, trie.kidNext, trie.ownOutputs)
-        let rowStride = (classCount + 2) & ~1
-        let isAllDense = n * rowStride * 4 <= denseBudget && n * rowStride < Int(UInt32.max / 2)
+        let rowStride = Self.rowStride(classCount: classCount)
+        let isAllDense = Self.fitsAllDense(states: n, classCount: classCount, denseBudget: denseBudget)
         let denseCount = isAllDense ? n : max(1, min(n, denseBudget / max(1, classCount * 4)))
 
         // Failure links and outputs, breadth first. `step` is the DFA transition, computed
@@ -163,6 +163,30 @@ public struct AhoCorasick: Sendable {
         self.longestPattern = patterns.map(\.count).max() ?? 0
         self.isAllDense = isAllDense
         self.rowStride = rowStride
+    }
+
+    /// Whether `init(patterns:denseBudget:)` would choose the all-dense layout, without building
+    /// the automaton: its states are the patterns' distinct prefixes (and the root), counted on
+    /// the sorted patterns. `TermMatcher` uses it to choose between the automaton and a
+    /// `LiteralTable`.
+    public static func wouldBeAllDense(patterns: [[UInt8]], denseBudget: Int = defaultDenseBudget) -> Bool {
+        let classCount = byteClasses(patterns).count
+        var states = 1
+        var previous: [UInt8] = []
+        for p in patterns.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            var common = 0
+            while common < min(p.count, previous.count) && p[common] == previous[common] { common += 1 }
+            states += p.count - common
+            previous = p
+        }
+        return fitsAllDense(states: states, classCount: classCount, denseBudget: denseBudget)
+    }
+
+    private static func rowStride(classCount: Int) -> Int { (classCount + 2) & ~1 }
+
+    private static func fitsAllDense(states n: Int, classCount: Int, denseBudget: Int) -> Bool {
+        let stride = rowStride(classCount: classCount)
+        return n * stride * 4 <= denseBudget && n * stride < Int(UInt32.max / 2)
     }
 
     /// Byte -> equivalence class: bytes no pattern holds share class 0, the others get one

@@ -13,13 +13,14 @@ public struct TermHit: Hashable, Sendable {
 
 /// Finds every occurrence of a set of terms in one pass over normalised text.
 ///
-/// Literal bytes are found by one Aho-Corasick automaton; each candidate is then
+/// Literal bytes are found by a `LiteralTable` (looked up where a term can start), or by one
+/// Aho-Corasick automaton when too many terms share their first bytes; each candidate is then
 /// checked for word boundaries (spaced scripts), extended to the end of its word
 /// (`*`), or compared with the original case (`cased`). Names with `~N` are also
 /// compared word by word within N edits.
 public struct TermMatcher: Sendable {
     public let terms: [CompiledTerm]
-    private let automaton: AhoCorasick
+    private let finder: LiteralFinder
     /// Terms with typo tolerance, matched word by word.
     private let fuzzy: [Int32]
     /// What the hot loop needs of each term, without copying `CompiledTerm`s (and their arrays).
@@ -33,9 +34,52 @@ public struct TermMatcher: Sendable {
         var cased: Bool
     }
 
-    public init(terms: [CompiledTerm]) {
+    /// What finds the terms' bytes: both report the same occurrences that pass the checks.
+    enum LiteralFinder: Sendable {
+        case table(LiteralTable)
+        case automaton(AhoCorasick)
+
+        var memoryBytes: Int {
+            switch self {
+            case .table(let t): t.memoryBytes
+            case .automaton(let a): a.memoryBytes
+            }
+        }
+
+        func scan(_ text: UnsafeBufferPointer<UInt8>, into found: inout [(pattern: Int32, end: Int32)]) {
+            switch self {
+            case .table(let t): t.scan(text, into: &found)
+            case .automaton(let a): a.scan(text, into: &found)
+            }
+        }
+    }
+
+    /// How the terms' bytes are found.
+    public enum LiteralSearch: Sendable {
+        /// The automaton while it fits the cache-friendly all-dense layout (up to about 1,000
+        /// benchmark terms, where it was as fast as the table or faster), the table beyond (where
+        /// the automaton's table is read from memory at random and the table was a quarter
+        /// faster at 10,000 terms; see docs/performance.md, thirteenth round).
+        case automatic
+        case automaton
+        /// The table, unless too many terms share their first bytes.
+        case table
+    }
+
+    /// `search`: tests compare the two ways; the program leaves it `.automatic`.
+    public init(terms: [CompiledTerm], search: LiteralSearch = .automatic) {
         self.terms = terms
-        self.automaton = AhoCorasick(patterns: terms.map(\.bytes))
+        let patterns = terms.map(\.bytes)
+        let wantsTable = switch search {
+        case .automatic: !AhoCorasick.wouldBeAllDense(patterns: patterns)
+        case .automaton: false
+        case .table: true
+        }
+        if wantsTable, let table = LiteralTable(patterns: patterns, leftBounded: terms.map(\.leftBoundary)) {
+            finder = .table(table)
+        } else {
+            finder = .automaton(AhoCorasick(patterns: patterns))
+        }
         self.checks = terms.map {
             Check(length: Int32($0.bytes.count), leftBoundary: $0.leftBoundary, rightBoundary: $0.rightBoundary,
                   prefix: $0.spec.prefix, cased: $0.casedBytes != nil)
@@ -43,7 +87,14 @@ public struct TermMatcher: Sendable {
         self.fuzzy = terms.indices.filter { terms[$0].spec.maxEdits > 0 && !terms[$0].bytes.contains(0x20) }.map(Int32.init)
     }
 
-    public var automatonMemoryBytes: Int { automaton.memoryBytes }
+    /// The bytes of the table or automaton that finds the terms.
+    public var automatonMemoryBytes: Int { finder.memoryBytes }
+
+    /// Whether the terms are found by the automaton (too many share their first bytes).
+    public var usesAutomaton: Bool {
+        if case .automaton = finder { return true }
+        return false
+    }
 
     /// All hits in `text`, sorted by start then term. `original` is the field's original
     /// text, needed only when some term is `cased`.
@@ -53,7 +104,7 @@ public struct TermMatcher: Sendable {
         var originalScalars: [Unicode.Scalar]?
         text.bytes.withUnsafeBufferPointer { buf in
             var found: [(pattern: Int32, end: Int32)] = []
-            automaton.scan(buf, into: &found)
+            finder.scan(buf, into: &found)
             hits.reserveCapacity(found.count)
             for (pattern, matchEnd) in found {
                 let p = Int(pattern)

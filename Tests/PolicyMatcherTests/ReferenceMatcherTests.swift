@@ -142,14 +142,20 @@ final class ReferenceMatcherTests: XCTestCase {
 
     func check(_ specs: [TermSpec], _ texts: [String], file: StaticString = #filePath, line: UInt = #line) {
         let terms = specs.map(CompiledTerm.init).filter { $0.impossibleReason == nil }
-        let matcher = TermMatcher(terms: terms)
+        // Both ways of finding the terms' bytes (the table, and the automaton) and the default.
+        let matchers = [TermMatcher(terms: terms), TermMatcher(terms: terms, search: .automaton),
+                        TermMatcher(terms: terms, search: .table)]
+        XCTAssertTrue(matchers[1].usesAutomaton, file: file, line: line)
+        XCTAssertFalse(matchers[2].usesAutomaton, "these terms fit the table", file: file, line: line)
         var normalizer = TextNormalizer()
         for text in texts {
             let n = normalizer.normalize(text)
-            let fast = matcher.find(in: n, original: text)
             let slow = ReferenceMatcher.find(terms, in: n, original: text)
-            XCTAssertEqual(fast, slow, "text: \(text.debugDescription)", file: file, line: line)
-            if fast != slow { return }
+            for (k, matcher) in matchers.enumerated() {
+                let fast = matcher.find(in: n, original: text)
+                XCTAssertEqual(fast, slow, "matcher \(k), text: \(text.debugDescription)", file: file, line: line)
+                if fast != slow { return }
+            }
         }
     }
 

@@ -368,4 +368,186 @@ __attribute__((noinline)) static size_t pw_dfa4_run(const uint8_t *t0, const uin
     return i;
 }
 
+
+// MARK: - Literals looked up where they can start (LiteralTable in PolicyMatcher)
+
+/// `first[b]`: some pattern that may start anywhere starts with byte b.
+#define PW_LIT_FREE 1
+/// `first[b]`: some left-bounded pattern starts with byte b (it can start only where the byte
+/// before is not an ASCII letter, digit or '_').
+#define PW_LIT_BOUNDED 2
+
+/// Which bytes the 16-byte pass offers as candidates (a superset; `first` decides).
+#define PW_LIT_WORD_STARTS 1   // ASCII word bytes after a byte that is not one
+#define PW_LIT_WORD_BYTES 2    // every ASCII word byte
+#define PW_LIT_OTHER_ASCII 4   // ASCII bytes that are not word bytes
+#define PW_LIT_LEADS 8         // bytes 0xC0 and above (the first byte of a multi-byte scalar)
+#define PW_LIT_EVERY_BYTE 16   // no 16-byte pass: some pattern starts with a continuation byte
+
+/// One slot of the open-addressing table: a pattern's first bytes (up to 4, little-endian,
+/// zero-padded) and its length class (1, 2, 3, or 4 for 4 bytes and more; 0: empty slot), and
+/// the range of `members` holding the patterns with that key and class.
+typedef struct {
+    uint32_t key;
+    uint32_t length_class;
+    uint32_t start;
+    uint32_t count;
+} pw_literal_slot;
+
+/// A pattern under a key: its bytes 4 to 11 (zero-padded; bytes past the pattern's end are
+/// ignored), its length, where its bytes start in `bytes`, and whether it is left-bounded.
+typedef struct {
+    uint64_t next;
+    int32_t pattern;
+    uint32_t length;
+    uint32_t offset;
+    uint32_t bounded;
+} pw_literal_member;
+
+typedef struct {
+    const uint8_t *first;           // 256 entries, PW_LIT_FREE | PW_LIT_BOUNDED
+    const uint64_t *filter;         // 1 << filter_bits bits: a key's hash sets one
+    const pw_literal_slot *slots;   // 1 << table_bits slots
+    const pw_literal_member *members;  // by slot
+    const uint8_t *bytes;           // the patterns' bytes
+    uint32_t filter_bits;
+    uint32_t table_bits;
+    uint32_t length_classes;        // bit c set when some pattern has length class c (1...4)
+    uint32_t candidate_kinds;       // PW_LIT_WORD_STARTS | ...
+    uint32_t max_per_position;      // most occurrences one position can yield
+} pw_literal_table;
+
+static inline uint64_t pw_literal_hash(uint32_t key, uint32_t length_class) {
+    return (((uint64_t)length_class << 32) | key) * 0x9E3779B97F4A7C15ull;
+}
+
+static inline int pw_ascii_word_byte(uint8_t c) {
+    uint8_t folded = c | 0x20;
+    return (folded >= 0x61 && folded <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x5F;
+}
+
+/// The patterns of length class `c` whose key is `key` (its hash `h` passed the filter) that
+/// occur at `i`, appended to `out` from `count`; returns the new count. `after_word`: the byte
+/// before `i` is an ASCII word byte (left-bounded patterns are then passed over). Each member's
+/// bytes 4 to 11 (`next`) are compared first, as one word, so that most members that differ
+/// from the text are passed over without a call to memcmp.
+__attribute__((noinline)) static size_t pw_literal_probe(const pw_literal_table *t, const uint8_t *text, size_t n, size_t i,
+                                                        uint32_t key, uint32_t c, uint64_t h, int after_word,
+                                                        int32_t *out, size_t count) {
+    uint64_t mask = ((uint64_t)1 << t->table_bits) - 1;
+    for (uint64_t s = h >> (64 - t->table_bits);; s = (s + 1) & mask) {
+        const pw_literal_slot *slot = &t->slots[s];
+        if (slot->length_class == 0) return count;
+        if (slot->key != key || slot->length_class != c) continue;
+        uint64_t following = 0;
+        if (c == 4) {
+            if (i + 12 <= n) {
+                memcpy(&following, text + i + 4, 8);
+            } else {
+                memcpy(&following, text + i + 4, n - i - 4);
+            }
+        }
+        for (uint32_t k = slot->start; k < slot->start + slot->count; k++) {
+            const pw_literal_member *m = &t->members[k];
+            uint32_t len = m->length;
+            if (i + len > n || (after_word && m->bounded)) continue;
+            if (len > 4) {
+                uint64_t keep = len >= 12 ? ~(uint64_t)0 : (((uint64_t)1 << (8 * (len - 4))) - 1);
+                if ((following & keep) != m->next) continue;
+                if (len > 12 && memcmp(text + i + 12, t->bytes + m->offset + 12, len - 12) != 0) continue;
+            }
+            out[2 * count] = m->pattern;
+            out[2 * count + 1] = (int32_t)(i + len);
+            count++;
+        }
+        return count;
+    }
+}
+
+/// Length classes 1 to 3 at `i`: patterns shorter than 4 bytes (the key is the whole pattern).
+__attribute__((noinline)) static size_t pw_literal_short(const pw_literal_table *t, const uint8_t *text, size_t n, size_t i,
+                                                        int after_word, int32_t *out, size_t count) {
+    uint8_t padded[4] = {0, 0, 0, 0};
+    memcpy(padded, text + i, n - i < 4 ? n - i : 4);
+    uint32_t word;
+    memcpy(&word, padded, 4);
+    for (uint32_t c = 1; c <= 3; c++) {
+        if (!(t->length_classes & (1u << c))) continue;
+        if (i + c > n) break;
+        uint32_t key = word & ((1u << (8 * c)) - 1);
+        uint64_t h = pw_literal_hash(key, c);
+        uint64_t bit = h >> (64 - t->filter_bits);
+        if (t->filter[bit >> 6] & (1ull << (bit & 63))) count = pw_literal_probe(t, text, n, i, key, c, h, after_word, out, count);
+    }
+    return count;
+}
+
+/// The occurrences that start at `i`, a candidate; `after_word`: the byte before `i` is an ASCII
+/// letter, digit or '_'. The common case inline: the text's next 4 bytes, their hash, one bit
+/// of the filter; the table only when the bit is set.
+static inline __attribute__((always_inline)) size_t pw_literal_at(const pw_literal_table *t, const uint8_t *text, size_t n,
+                                                                 size_t i, int after_word, int32_t *out, size_t count) {
+    uint8_t flags = t->first[text[i]];
+    if (flags == 0 || (after_word && !(flags & PW_LIT_FREE))) return count;
+    if (t->length_classes & 0xE) count = pw_literal_short(t, text, n, i, after_word, out, count);
+    if (!(t->length_classes & 0x10) || i + 4 > n) return count;
+    uint32_t key;
+    memcpy(&key, text + i, 4);
+    uint64_t h = pw_literal_hash(key, 4);
+    uint64_t bit = h >> (64 - t->filter_bits);
+    if (!(t->filter[bit >> 6] & (1ull << (bit & 63)))) return count;
+    return pw_literal_probe(t, text, n, i, key, 4, h, after_word, out, count);
+}
+
+/// Finds the occurrences that start in `text[from..<n]` and writes them to `out` as (pattern,
+/// end) pairs, in order of start, while `out` (room for `capacity` pairs) has room for
+/// `max_per_position` more; `*count` is the number of pairs in `out`, updated. Returns where it
+/// stopped: `n`, or a position to call again from once `out` is emptied. Left-bounded patterns
+/// are not reported where the byte before is an ASCII word byte; where it is part of another
+/// scalar they are, and the caller checks that scalar.
+///
+/// Why: an Aho-Corasick automaton takes a dependent table load per byte, from a table of
+/// megabytes at 10,000 terms; here most bytes are passed over 16 at a time and a word start
+/// costs a few loads from a filter that stays in the first-level cache.
+__attribute__((noinline)) static size_t pw_literals_run(const pw_literal_table *t, const uint8_t *text, size_t n,
+                                                       size_t from, int32_t *out, size_t capacity, size_t *count) {
+    size_t found = *count;
+    size_t i = from;
+    uint32_t kinds = t->candidate_kinds;
+#if defined(__SSE2__)
+    const __m128i underscore = _mm_set1_epi8(0x5F);
+    while (!(kinds & PW_LIT_EVERY_BYTE) && i + 16 <= n) {
+        if (found + 16 * (size_t)t->max_per_position > capacity) { *count = found; return i; }
+        __m128i x = _mm_loadu_si128((const __m128i *)(text + i));
+        __m128i letter = pw_in_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 0x61, 26);
+        __m128i digit = pw_in_range(x, 0x30, 10);
+        uint32_t w = (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), _mm_cmpeq_epi8(x, underscore)));
+        uint32_t hi = (uint32_t)_mm_movemask_epi8(x);
+        uint32_t before = (w << 1) | (i > 0 && pw_ascii_word_byte(text[i - 1]) ? 1u : 0u);
+        uint32_t cand = 0;
+        if (kinds & PW_LIT_WORD_STARTS) cand |= w & ~before;
+        if (kinds & PW_LIT_WORD_BYTES) cand |= w;
+        if (kinds & PW_LIT_OTHER_ASCII) cand |= ~w & ~hi & 0xFFFF;
+        if (kinds & PW_LIT_LEADS) {
+            // 0xC0 and above: -64...-1 as signed bytes.
+            cand |= (uint32_t)_mm_movemask_epi8(_mm_cmpgt_epi8(x, _mm_set1_epi8(-65))) & hi;
+        }
+        while (cand) {
+            uint32_t bit = (uint32_t)__builtin_ctz(cand);
+            cand &= cand - 1;
+            found = pw_literal_at(t, text, n, i + bit, (int)((before >> bit) & 1), out, found);
+        }
+        i += 16;
+    }
+#else
+    (void)kinds;
+#endif
+    for (; i < n; i++) {
+        if (found + t->max_per_position > capacity) { *count = found; return i; }
+        if (t->first[text[i]]) found = pw_literal_at(t, text, n, i, i > 0 && pw_ascii_word_byte(text[i - 1]), out, found);
+    }
+    *count = found;
+    return n;
+}
+
 #endif

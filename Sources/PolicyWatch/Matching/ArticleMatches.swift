@@ -1,12 +1,20 @@
 import PolicyMatcher
 
 /// One field of an article after normalisation and the single matcher pass.
-public struct FieldMatches: Sendable {
-    public var field: Field
-    public var original: String
-    public var text: NormalizedText
+///
+/// A class, made once per field and then only read: the operators go over an article's
+/// fields for every rule they evaluate, and a copy of a struct of these members retained and
+/// released nine references (a tenth of the retains at 10,000 rules).
+public final class FieldMatches: Sendable {
+    public let field: Field
+    public let original: String
+    public let text: NormalizedText
     /// Hits per term id, each list sorted by start.
-    public var hitsByTerm: [Int32: [TermHit]]
+    public let hitsByTerm: [Int32: [TermHit]]
+
+    public init(field: Field, original: String, text: NormalizedText, hitsByTerm: [Int32: [TermHit]]) {
+        (self.field, self.original, self.text, self.hitsByTerm) = (field, original, text, hitsByTerm)
+    }
 }
 
 /// An article's fields with every term hit: the input of rule evaluation.

@@ -7,9 +7,10 @@ import CPolicySIMD
 /// start: after a byte that is not a letter, digit or '_'. Other terms (Hangul, kana, Han,
 /// symbols) can start at any scalar, but only at one whose first byte starts some term. The
 /// scan (`pw_literals_run` in CPolicySIMD) classifies 16 bytes at a time and looks up each such
-/// position: the text's first 1, 2, 3 or 4 bytes there, hashed with the length class, against a
-/// filter of a bit per key (small enough for the first-level cache), then against a table of
-/// keys; the patterns under a key are compared whole.
+/// position: the text's first 4 bytes there, hashed, against a filter of a bit per key (small
+/// enough for the first-level cache); when the bit is set, a table keyed by the first 4 bytes
+/// (terms of 4 to 7 bytes) and by the first 8 (longer terms); the rest of each term under the
+/// key is then compared, 8 bytes at once. Terms of 1 to 3 bytes have keys of their own.
 ///
 /// Why: at 10,000 terms the Aho-Corasick automaton reads a table of megabytes at random, one
 /// dependent load per byte; most bytes here are passed over sixteen at a time. When too many
@@ -20,8 +21,8 @@ import CPolicySIMD
 /// left-bounded pattern is left out where the byte before it is an ASCII letter, digit or '_'
 /// (the caller's boundary check would reject it anyway). Where the byte before belongs to a
 /// multi-byte scalar the occurrence is reported, and the caller checks that scalar (a table of
-/// Unicode's letters has no place in the scan). Occurrences
-/// come in order of start, not of end. Empty patterns never match.
+/// Unicode's letters has no place in the scan). Occurrences come in order of start, not of end.
+/// Empty patterns never match.
 public struct LiteralTable: Sendable {
     /// Patterns under one key, at most; beyond, the automaton is used.
     public static let maxBucket = 64
@@ -34,21 +35,24 @@ public struct LiteralTable: Sendable {
     public init?(patterns: [[UInt8]], leftBounded: [Bool]) {
         precondition(patterns.count == leftBounded.count)
         guard patterns.count < Int(Int32.max) / 2 else { return nil }
-        // Keys: (first bytes, length class) -> patterns.
-        struct Key: Hashable { var bytes: UInt32; var lengthClass: UInt32 }
+        // Keys: (first bytes, length class) -> patterns (see `pw_literal_slot`).
+        struct Key: Hashable { var bytes: UInt64; var lengthClass: UInt32 }
         var buckets: [Key: [Int32]] = [:]
         var first = [UInt8](repeating: 0, count: 256)
         var lengthClasses: UInt32 = 0
         var kinds: UInt32 = 0
         var offsets: [UInt32] = [], bytes: [UInt8] = []
+        func little(_ p: [UInt8], from: Int, count: Int) -> UInt64 {
+            var v: UInt64 = 0
+            for j in from..<min(p.count, from + count) { v |= UInt64(p[j]) << (8 * UInt64(j - from)) }
+            return v
+        }
         for (k, p) in patterns.enumerated() {
             offsets.append(UInt32(bytes.count))
             bytes.append(contentsOf: p)
             guard let b = p.first else { continue }
-            let lengthClass = UInt32(min(p.count, 4))
-            var key: UInt32 = 0
-            for j in 0..<Int(lengthClass) { key |= UInt32(p[j]) << (8 * UInt32(j)) }
-            buckets[Key(bytes: key, lengthClass: lengthClass), default: []].append(Int32(k))
+            let lengthClass = UInt32(p.count < 4 ? p.count : p.count < 8 ? 4 : 8)
+            buckets[Key(bytes: little(p, from: 0, count: Int(lengthClass)), lengthClass: lengthClass), default: []].append(Int32(k))
             lengthClasses |= 1 << lengthClass
             let bounded = leftBounded[k]
             first[Int(b)] |= UInt8(bounded ? PW_LIT_BOUNDED : PW_LIT_FREE)
@@ -72,27 +76,33 @@ public struct LiteralTable: Sendable {
         let tableBits = UInt32(max(4, Self.log2Ceiling(keyCount * 2)))
         // About 32 bits per key: one key in 32 lookups of an absent one passes the filter.
         let filterBits = UInt32(min(22, max(9, Self.log2Ceiling(keyCount * 32))))
-        var slots = [pw_literal_slot](repeating: pw_literal_slot(key: 0, length_class: 0, start: 0, count: 0), count: 1 << tableBits)
+        var slots = [pw_literal_slot](repeating: pw_literal_slot(key: 0, length_class: 0, start: 0, count: 0, unused: 0),
+                                      count: 1 << tableBits)
         var filter = [UInt64](repeating: 0, count: max(1, (1 << filterBits) / 64))
         var members: [pw_literal_member] = []
+        var largestByClass: [UInt32: Int] = [:]
         // In key order, so that the same patterns give the same table.
         for (key, list) in buckets.sorted(by: { ($0.key.lengthClass, $0.key.bytes) < ($1.key.lengthClass, $1.key.bytes) }) {
-            let h = pw_literal_hash(key.bytes, key.lengthClass)
-            let bit = h >> (64 - UInt64(filterBits))
+            // Classes 4 and 8 share the filter's bit of their first 4 bytes.
+            let filterHash = key.lengthClass < 4 ? pw_literal_hash(key.bytes, key.lengthClass)
+                : pw_literal_hash(key.bytes & 0xFFFF_FFFF, 4)
+            let bit = filterHash >> (64 - UInt64(filterBits))
             filter[Int(bit >> 6)] |= 1 << (bit & 63)
+            let h = pw_literal_hash(key.bytes, key.lengthClass)
             var s = Int(h >> (64 - UInt64(tableBits)))
             while slots[s].length_class != 0 { s = (s + 1) & (slots.count - 1) }
-            slots[s] = pw_literal_slot(key: key.bytes, length_class: key.lengthClass, start: UInt32(members.count), count: UInt32(list.count))
+            slots[s] = pw_literal_slot(key: key.bytes, length_class: key.lengthClass, start: UInt32(members.count),
+                                       count: UInt32(list.count), unused: 0)
             for k in list {
                 let p = patterns[Int(k)]
-                var next: UInt64 = 0
-                for j in 4..<max(4, min(12, p.count)) { next |= UInt64(p[j]) << (8 * UInt64(j - 4)) }
-                members.append(pw_literal_member(next: next, pattern: k, length: UInt32(p.count), offset: offsets[Int(k)],
+                members.append(pw_literal_member(next: little(p, from: Int(key.lengthClass), count: 8), pattern: k,
+                                                 length: UInt32(p.count), offset: offsets[Int(k)],
                                                  bounded: leftBounded[Int(k)] ? 1 : 0))
             }
+            largestByClass[key.lengthClass] = max(largestByClass[key.lengthClass] ?? 0, list.count)
         }
         // At one position, each length class yields at most its largest bucket.
-        let perPosition = max(1, largest * 4)
+        let perPosition = max(1, largestByClass.values.reduce(0, +))
         storage = Storage(first: first, filter: filter, slots: slots, members: members, bytes: bytes, filterBits: filterBits, tableBits: tableBits, lengthClasses: lengthClasses,
                           kinds: kinds, perPosition: UInt32(perPosition))
     }

@@ -384,18 +384,22 @@ __attribute__((noinline)) static size_t pw_dfa4_run(const uint8_t *t0, const uin
 #define PW_LIT_LEADS 8         // bytes 0xC0 and above (the first byte of a multi-byte scalar)
 #define PW_LIT_EVERY_BYTE 16   // no 16-byte pass: some pattern starts with a continuation byte
 
-/// One slot of the open-addressing table: a pattern's first bytes (up to 4, little-endian,
-/// zero-padded) and its length class (1, 2, 3, or 4 for 4 bytes and more; 0: empty slot), and
-/// the range of `members` holding the patterns with that key and class.
+/// One slot of the open-addressing table: a pattern's first bytes (little-endian, zero-padded)
+/// and its length class, and the range of `members` holding the patterns with that key and
+/// class. Classes 1, 2 and 3: patterns of that many bytes, the key is the whole pattern; class
+/// 4: patterns of 4 to 7 bytes, keyed by their first 4; class 8: 8 bytes and more, keyed by
+/// their first 8 (so that many patterns sharing 4 first bytes do not make one long list).
+/// Class 0: an empty slot.
 typedef struct {
-    uint32_t key;
+    uint64_t key;
     uint32_t length_class;
     uint32_t start;
     uint32_t count;
+    uint32_t unused;
 } pw_literal_slot;
 
-/// A pattern under a key: its bytes 4 to 11 (zero-padded; bytes past the pattern's end are
-/// ignored), its length, where its bytes start in `bytes`, and whether it is left-bounded.
+/// A pattern under a key: its 8 bytes after the key (zero-padded; bytes past the pattern's end
+/// are ignored), its length, where its bytes start in `bytes`, and whether it is left-bounded.
 typedef struct {
     uint64_t next;
     int32_t pattern;
@@ -406,19 +410,21 @@ typedef struct {
 
 typedef struct {
     const uint8_t *first;           // 256 entries, PW_LIT_FREE | PW_LIT_BOUNDED
-    const uint64_t *filter;         // 1 << filter_bits bits: a key's hash sets one
+    const uint64_t *filter;         // 1 << filter_bits bits (see pw_literal_at)
     const pw_literal_slot *slots;   // 1 << table_bits slots
     const pw_literal_member *members;  // by slot
     const uint8_t *bytes;           // the patterns' bytes
     uint32_t filter_bits;
     uint32_t table_bits;
-    uint32_t length_classes;        // bit c set when some pattern has length class c (1...4)
+    uint32_t length_classes;        // bit c set when some pattern has length class c (1, 2, 3, 4, 8)
     uint32_t candidate_kinds;       // PW_LIT_WORD_STARTS | ...
     uint32_t max_per_position;      // most occurrences one position can yield
 } pw_literal_table;
 
-static inline uint64_t pw_literal_hash(uint32_t key, uint32_t length_class) {
-    return (((uint64_t)length_class << 32) | key) * 0x9E3779B97F4A7C15ull;
+static inline uint64_t pw_literal_hash(uint64_t key, uint32_t length_class) {
+    uint64_t x = (key ^ ((uint64_t)length_class << 60)) * 0x9E3779B97F4A7C15ull;
+    x ^= x >> 29;
+    return x * 0xBF58476D1CE4E5B9ull;
 }
 
 static inline int pw_ascii_word_byte(uint8_t c) {
@@ -426,13 +432,13 @@ static inline int pw_ascii_word_byte(uint8_t c) {
     return (folded >= 0x61 && folded <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x5F;
 }
 
-/// The patterns of length class `c` whose key is `key` (its hash `h` passed the filter) that
-/// occur at `i`, appended to `out` from `count`; returns the new count. `after_word`: the byte
-/// before `i` is an ASCII word byte (left-bounded patterns are then passed over). Each member's
-/// bytes 4 to 11 (`next`) are compared first, as one word, so that most members that differ
-/// from the text are passed over without a call to memcmp.
+/// The patterns of length class `c` whose key is `key` (hash `h`) that occur at `i`, appended
+/// to `out` from `count`; returns the new count. `after_word`: the byte before `i` is an ASCII
+/// word byte (left-bounded patterns are then passed over). Each member's 8 bytes after the key
+/// (`next`) are compared first, as one word, so that most members that differ from the text are
+/// passed over without a call to memcmp.
 __attribute__((noinline)) static size_t pw_literal_probe(const pw_literal_table *t, const uint8_t *text, size_t n, size_t i,
-                                                        uint32_t key, uint32_t c, uint64_t h, int after_word,
+                                                        uint64_t key, uint32_t c, uint64_t h, int after_word,
                                                         int32_t *out, size_t count) {
     uint64_t mask = ((uint64_t)1 << t->table_bits) - 1;
     for (uint64_t s = h >> (64 - t->table_bits);; s = (s + 1) & mask) {
@@ -440,21 +446,19 @@ __attribute__((noinline)) static size_t pw_literal_probe(const pw_literal_table 
         if (slot->length_class == 0) return count;
         if (slot->key != key || slot->length_class != c) continue;
         uint64_t following = 0;
-        if (c == 4) {
-            if (i + 12 <= n) {
-                memcpy(&following, text + i + 4, 8);
-            } else {
-                memcpy(&following, text + i + 4, n - i - 4);
-            }
+        if (c >= 4) {
+            size_t left = n - i - c;  // the caller checked i + c <= n
+            memcpy(&following, text + i + c, left < 8 ? left : 8);
         }
         for (uint32_t k = slot->start; k < slot->start + slot->count; k++) {
             const pw_literal_member *m = &t->members[k];
             uint32_t len = m->length;
             if (i + len > n || (after_word && m->bounded)) continue;
-            if (len > 4) {
-                uint64_t keep = len >= 12 ? ~(uint64_t)0 : (((uint64_t)1 << (8 * (len - 4))) - 1);
+            if (len > c) {
+                uint32_t rest = len - c;
+                uint64_t keep = rest >= 8 ? ~(uint64_t)0 : (((uint64_t)1 << (8 * rest)) - 1);
                 if ((following & keep) != m->next) continue;
-                if (len > 12 && memcmp(text + i + 12, t->bytes + m->offset + 12, len - 12) != 0) continue;
+                if (rest > 8 && memcmp(text + i + c + 8, t->bytes + m->offset + c + 8, rest - 8) != 0) continue;
             }
             out[2 * count] = m->pattern;
             out[2 * count + 1] = (int32_t)(i + len);
@@ -474,7 +478,7 @@ __attribute__((noinline)) static size_t pw_literal_short(const pw_literal_table 
     for (uint32_t c = 1; c <= 3; c++) {
         if (!(t->length_classes & (1u << c))) continue;
         if (i + c > n) break;
-        uint32_t key = word & ((1u << (8 * c)) - 1);
+        uint64_t key = word & ((1u << (8 * c)) - 1);
         uint64_t h = pw_literal_hash(key, c);
         uint64_t bit = h >> (64 - t->filter_bits);
         if (t->filter[bit >> 6] & (1ull << (bit & 63))) count = pw_literal_probe(t, text, n, i, key, c, h, after_word, out, count);
@@ -483,20 +487,28 @@ __attribute__((noinline)) static size_t pw_literal_short(const pw_literal_table 
 }
 
 /// The occurrences that start at `i`, a candidate; `after_word`: the byte before `i` is an ASCII
-/// letter, digit or '_'. The common case inline: the text's next 4 bytes, their hash, one bit
-/// of the filter; the table only when the bit is set.
+/// letter, digit or '_'. The common case inline: the text's next 4 bytes, their hash, one bit of
+/// the filter (set for the first 4 bytes of every pattern of class 4 or 8); the table only when
+/// the bit is set, for class 4 with those 4 bytes, for class 8 with the next 8.
 static inline __attribute__((always_inline)) size_t pw_literal_at(const pw_literal_table *t, const uint8_t *text, size_t n,
                                                                  size_t i, int after_word, int32_t *out, size_t count) {
     uint8_t flags = t->first[text[i]];
     if (flags == 0 || (after_word && !(flags & PW_LIT_FREE))) return count;
-    if (t->length_classes & 0xE) count = pw_literal_short(t, text, n, i, after_word, out, count);
-    if (!(t->length_classes & 0x10) || i + 4 > n) return count;
-    uint32_t key;
-    memcpy(&key, text + i, 4);
-    uint64_t h = pw_literal_hash(key, 4);
+    uint32_t classes = t->length_classes;
+    if (classes & 0xE) count = pw_literal_short(t, text, n, i, after_word, out, count);
+    if (!(classes & 0x110) || i + 4 > n) return count;
+    uint32_t key4;
+    memcpy(&key4, text + i, 4);
+    uint64_t h = pw_literal_hash(key4, 4);
     uint64_t bit = h >> (64 - t->filter_bits);
     if (!(t->filter[bit >> 6] & (1ull << (bit & 63)))) return count;
-    return pw_literal_probe(t, text, n, i, key, 4, h, after_word, out, count);
+    if (classes & 0x10) count = pw_literal_probe(t, text, n, i, key4, 4, h, after_word, out, count);
+    if ((classes & 0x100) && i + 8 <= n) {
+        uint64_t key8;
+        memcpy(&key8, text + i, 8);
+        count = pw_literal_probe(t, text, n, i, key8, 8, pw_literal_hash(key8, 8), after_word, out, count);
+    }
+    return count;
 }
 
 /// Finds the occurrences that start in `text[from..<n]` and writes them to `out` as (pattern,

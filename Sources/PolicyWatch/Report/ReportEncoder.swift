@@ -95,7 +95,14 @@ public enum ReportEncoder {
         sub.articleObject(first)
         let rows = targets.contains(.state) ? StoredAlert.encode(alerts, articleJSON: sub.bytes) : nil
         guard targets.contains(.alerts) else { return rows }
-        var out = JSONBytes(pretty: false)
+        // Sized for the alerts at once: growing by doubling copied the bytes once more, and a
+        // grown buffer had to be copied at its size (below) so that it did not keep up to
+        // twice their memory while the alerts wait in the pipeline.
+        var estimate = 0
+        for a in alerts {
+            estimate += sub.bytes.count + a.rule.encoded.json.count + (a.evidenceJSON?.count ?? 512) + Self.alertOverhead
+        }
+        var out = JSONBytes(pretty: false, capacity: estimate)
         var ranges: [Range<Int>] = []
         ranges.reserveCapacity(alerts.count)
         for i in alerts.indices {
@@ -108,12 +115,17 @@ public enum ReportEncoder {
             }
             ranges.append(start..<out.bytes.count)
         }
-        // The bytes wait in the pipeline (window, batches) until written: kept at their
-        // size, not at the grown buffer's capacity (up to twice as much).
-        let buffer = out.bytes.withUnsafeBufferPointer { [UInt8]($0) }
+        // The bytes wait in the pipeline (window, batches) until written: kept at about their
+        // size, copied only when the estimate fell short and the buffer grew.
+        let buffer = out.bytes.capacity <= out.bytes.count + out.bytes.count / 4 ? out.bytes
+            : out.bytes.withUnsafeBufferPointer { [UInt8]($0) }
         for i in alerts.indices { alerts[i].encodedAhead = Alert.EncodedAhead(tail: buffer[ranges[i]]) }
         return rows
     }
+
+    /// An alert's bytes besides its article, rule and evidence: its keys, id, first_seen,
+    /// empty entities (an estimate; more only makes the buffer grow).
+    static let alertOverhead = 128
 }
 
 /// A report written as its alerts arrive: `append` alerts (in order), `take` the bytes so
@@ -220,11 +232,16 @@ public struct ReportStream: Sendable {
         return json.bytes
     }
 
-    /// Appends the bytes written so far to `out` and empties the buffer, keeping both
-    /// buffers' memory: `take` hands its buffer away, so the next batch starts a new one.
-    public mutating func drain(into out: inout [UInt8]) {
-        out += json.bytes
-        json.bytes.removeAll(keepingCapacity: true)
+    /// How many bytes were written since the last `take` or `exchange`.
+    public var unwrittenCount: Int { json.bytes.count }
+
+    /// Exchanges the bytes written so far with `spare` (emptied first, its memory kept): the
+    /// caller writes them out, and neither buffer is copied or given away (`take` hands its
+    /// buffer away, so the next batch starts a new one; appending them to another buffer
+    /// copied every alert's bytes once more).
+    public mutating func exchange(_ spare: inout [UInt8]) {
+        spare.removeAll(keepingCapacity: true)
+        swap(&json.bytes, &spare)
     }
 
     /// The rest of the report (after what `take` returned), ending with a newline.

@@ -137,8 +137,10 @@ public final class ReporterSink: AlertSink {
         case .report:
             guard report != nil else { summary.failed += alerts.count; return }
             report!.stream.append(alerts, threads: threads)
-            report!.stream.drain(into: &pending)
-            if pending.count >= 1 << 20 { write([]) }
+            if report!.stream.unwrittenCount >= 1 << 20 {
+                report!.stream.exchange(&pending)
+                write([])
+            }
         case .lines(let r):
             appendLines(alerts, reporter: r)
         case .eachAlert:
@@ -148,7 +150,8 @@ public final class ReporterSink: AlertSink {
         }
     }
 
-    /// Report bytes not yet written (written in pieces of about a megabyte).
+    /// Report bytes being written (the stream's, exchanged for this buffer's memory once they
+    /// reach about a megabyte).
     private var pending: [UInt8] = []
 
     /// Writes what is pending and then `bytes`; the pending buffer keeps its memory, so a run

@@ -33,7 +33,8 @@ struct ValidateCommand: ParsableCommand {
         if timing {
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let mb = Double(set.matcher.automatonMemoryBytes) / 1_048_576
-            Console.out(String(format: "compiled in %.3f s (read, parse, compile, automaton of %.1f MB)", seconds, mb))
+            let finder = set.matcher.usesAutomaton ? "automaton" : "term table"
+            Console.out(String(format: "compiled in %.3f s (read, parse, compile, ", seconds) + finder + String(format: " of %.1f MB)", mb))
         }
     }
 }

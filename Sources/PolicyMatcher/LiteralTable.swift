@@ -7,8 +7,8 @@ import CPolicySIMD
 /// start: after a byte that is not a letter, digit or '_'. Other terms (Hangul, kana, Han,
 /// symbols) can start at any scalar, but only at one whose first byte starts some term. The
 /// scan (`pw_literals_run` in CPolicySIMD) classifies 16 bytes at a time and looks up each such
-/// position: the text's first 4 bytes there, hashed, against a filter of a bit per key (small
-/// enough for the first-level cache); when the bit is set, a table keyed by the first 4 bytes
+/// position: the text's first 4 bytes there, hashed, against a filter of a bit per key (tens of
+/// kilobytes, in the nearest caches); when the bit is set, a table keyed by the first 4 bytes
 /// (terms of 4 to 7 bytes) and by the first 8 (longer terms); the rest of each term under the
 /// key is then compared, 8 bytes at once. Terms of 1 to 3 bytes have keys of their own.
 ///

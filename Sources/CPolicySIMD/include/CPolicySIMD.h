@@ -1,11 +1,14 @@
-// Byte classification for the normaliser's ASCII block path (PolicyMatcher's AsciiBlock).
+// Byte classification and hot loops in C: the normaliser's ASCII block path (PolicyMatcher's
+// AsciiBlock), the story hash's canonical pass, JSON strings, the automaton's interleaved scans and
+// the term table's scan (LiteralTable).
 //
 // Why C: the classes must end up as bit masks (bit i = byte i), and SSE2's movemask
 // (_mm_movemask_epi8) does that in one instruction for 16 bytes; Swift's SIMD types cannot ask
 // for it (their comparisons compiled to per-lane code). SSE2 is part of every x86_64 CPU, so no
 // run-time check is needed. On other architectures a plain loop gives the same result.
 //
-// Everything is `static inline` in this header, so the Swift compiler inlines it into the caller.
+// Everything is `static` in this header, most of it `inline`, so the Swift compiler inlines it into
+// the caller; the loops marked `noinline` keep their registers to themselves.
 #ifndef CPOLICYSIMD_H
 #define CPOLICYSIMD_H
 
@@ -520,7 +523,7 @@ static inline __attribute__((always_inline)) size_t pw_literal_at(const pw_liter
 ///
 /// Why: an Aho-Corasick automaton takes a dependent table load per byte, from a table of
 /// megabytes at 10,000 terms; here most bytes are passed over 16 at a time and a word start
-/// costs a few loads from a filter that stays in the first-level cache.
+/// costs a few loads from a filter of tens of kilobytes.
 __attribute__((noinline)) static size_t pw_literals_run(const pw_literal_table *t, const uint8_t *text, size_t n,
                                                        size_t from, int32_t *out, size_t capacity, size_t *count) {
     size_t found = *count;

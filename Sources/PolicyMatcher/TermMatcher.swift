@@ -13,8 +13,9 @@ public struct TermHit: Hashable, Sendable {
 
 /// Finds every occurrence of a set of terms in one pass over normalised text.
 ///
-/// Literal bytes are found by a `LiteralTable` (looked up where a term can start), or by one
-/// Aho-Corasick automaton when too many terms share their first bytes; each candidate is then
+/// Literal bytes are found by one Aho-Corasick automaton while it fits its all-dense layout,
+/// beyond that by a `LiteralTable` (the text looked up where a term can start), unless too many
+/// terms share their first bytes (`LiteralSearch.automatic`); each candidate is then
 /// checked for word boundaries (spaced scripts), extended to the end of its word
 /// (`*`), or compared with the original case (`cased`). Names with `~N` are also
 /// compared word by word within N edits.
@@ -88,7 +89,7 @@ public struct TermMatcher: Sendable {
     }
 
     /// The bytes of the table or automaton that finds the terms.
-    public var automatonMemoryBytes: Int { finder.memoryBytes }
+    public var finderMemoryBytes: Int { finder.memoryBytes }
 
     /// Whether the terms are found by the automaton (too many share their first bytes).
     public var usesAutomaton: Bool {

@@ -32,7 +32,7 @@ struct ValidateCommand: ParsableCommand {
         Console.out("ok: \(set.rules.count) rule\(set.rules.count == 1 ? "" : "s") in \(files) file\(files == 1 ? "" : "s"), \(set.matcher.terms.count) terms")
         if timing {
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            let mb = Double(set.matcher.automatonMemoryBytes) / 1_048_576
+            let mb = Double(set.matcher.finderMemoryBytes) / 1_048_576
             let finder = set.matcher.usesAutomaton ? "automaton" : "term table"
             Console.out(String(format: "compiled in %.3f s (read, parse, compile, ", seconds) + finder + String(format: " of %.1f MB)", mb))
         }

@@ -31,10 +31,13 @@ public struct LiteralTable: Sendable {
 
     /// The table for `patterns`, where `leftBounded[k]` says that pattern k needs a word
     /// boundary before it (its first scalar is a letter or digit of a spaced script); nil when
-    /// some key holds more than `maxBucket` patterns.
+    /// some key holds more than `maxBucket` patterns, or when there are more patterns or bytes
+    /// of patterns than the table's 32-bit offsets hold.
     public init?(patterns: [[UInt8]], leftBounded: [Bool]) {
         precondition(patterns.count == leftBounded.count)
-        guard patterns.count < Int(Int32.max) / 2 else { return nil }
+        guard patterns.count < Int(Int32.max) / 2, patterns.reduce(0, { $0 + $1.count }) < Int(UInt32.max) else {
+            return nil
+        }
         // Keys: (first bytes, length class) -> patterns (see `pw_literal_slot`).
         struct Key: Hashable { var bytes: UInt64; var lengthClass: UInt32 }
         var buckets: [Key: [Int32]] = [:]
@@ -103,8 +106,8 @@ public struct LiteralTable: Sendable {
         }
         // At one position, each length class yields at most its largest bucket.
         let perPosition = max(1, largestByClass.values.reduce(0, +))
-        storage = Storage(first: first, filter: filter, slots: slots, members: members, bytes: bytes, filterBits: filterBits, tableBits: tableBits, lengthClasses: lengthClasses,
-                          kinds: kinds, perPosition: UInt32(perPosition))
+        storage = Storage(first: first, filter: filter, slots: slots, members: members, bytes: bytes, filterBits: filterBits,
+                          tableBits: tableBits, lengthClasses: lengthClasses, kinds: kinds, perPosition: UInt32(perPosition))
     }
 
     public var memoryBytes: Int { storage.memoryBytes }
@@ -139,7 +142,8 @@ public struct LiteralTable: Sendable {
         let memoryBytes: Int
         private let allocations: [UnsafeMutableRawPointer]
 
-        init(first: [UInt8], filter: [UInt64], slots: [pw_literal_slot], members: [pw_literal_member], bytes: [UInt8], filterBits: UInt32, tableBits: UInt32, lengthClasses: UInt32, kinds: UInt32, perPosition: UInt32) {
+        init(first: [UInt8], filter: [UInt64], slots: [pw_literal_slot], members: [pw_literal_member], bytes: [UInt8],
+             filterBits: UInt32, tableBits: UInt32, lengthClasses: UInt32, kinds: UInt32, perPosition: UInt32) {
             var allocations: [UnsafeMutableRawPointer] = []
             var total = 0
             func copy<T>(_ a: [T]) -> UnsafePointer<T> {

@@ -34,7 +34,7 @@ struct ValidateCommand: ParsableCommand {
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let mb = Double(set.matcher.finderMemoryBytes) / 1_048_576
             let finder = set.matcher.usesAutomaton ? "automaton" : "term table"
-            Console.out(String(format: "compiled in %.3f s (read, parse, compile, ", seconds) + finder + String(format: " of %.1f MB)", mb))
+            Console.out("compiled in \(String(format: "%.3f", seconds)) s (read, parse, compile, \(finder) of \(String(format: "%.1f", mb)) MB)")
         }
     }
 }

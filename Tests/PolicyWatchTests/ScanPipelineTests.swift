@@ -512,6 +512,8 @@ final class ScanPipelineTests: XCTestCase {
                                              context: ReporterContext(run: context, now: date))
         let sinks = entries.map { ReporterSink(entry: $0, outbox: nil, started: "2024-01-01T00:00:00Z", context: context) }
         XCTAssertEqual(sinks.map(\.encodedAhead), [.alerts, .alerts])
+        // The report written a few kilobytes at a time, its buffers exchanged with the stream's.
+        sinks[0].writeBytes = 4096
         let collector = AlertCollector()
         var options = ScanPipeline.Options(workers: 3)
         options.chunkBytes = 2048
@@ -524,6 +526,7 @@ final class ScanPipelineTests: XCTestCase {
         XCTAssertTrue(alerts.contains { $0.alsoSeen != nil }, "copies listed in also_seen")
         var expected = try ReferenceReport.encode(pretty: true, Report(run: outcome.run, alerts: alerts, errors: outcome.errors))
         expected.append(0x0A)
+        XCTAssertGreaterThan(expected.count, 8 * sinks[0].writeBytes, "the report is written in several pieces")
         XCTAssertEqual(String(decoding: try Data(contentsOf: URL(fileURLWithPath: reportPath)), as: UTF8.self),
                        String(decoding: expected, as: UTF8.self))
         let compact = Report.encoder(pretty: false)

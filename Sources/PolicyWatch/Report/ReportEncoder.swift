@@ -524,15 +524,10 @@ struct JSONBytes: Sendable {
     /// separators copied from a table (most of an alert's bytes are its evidence, and writing
     /// each key byte by byte was a third of its encoding).
     private mutating func matchRecord(_ m: Alert.MatchRecord) {
-        let keys = Self.recordKeys
-        bytes.append(0x7B)
-        bytes += keys[0]; int(m.end)
-        bytes += keys[1]; string(m.field.rawValue)
-        bytes += keys[2]; string(m.snippet)
-        bytes += keys[3]; int(m.start)
-        bytes += keys[4]; string(m.term)
-        bytes += keys[5]; string(m.text)
-        bytes.append(0x7D)
+        var (snippet, text) = (m.snippet, m.text)
+        snippet.withUTF8 { s in
+            text.withUTF8 { t in matchRecord(end: m.end, field: m.field, snippet: s, start: m.start, term: m.term, text: t) }
+        }
     }
 
     /// The same object from a record's parts, its snippet and text as UTF-8 (`RuleScanner`

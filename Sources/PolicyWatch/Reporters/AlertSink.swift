@@ -137,7 +137,7 @@ public final class ReporterSink: AlertSink {
         case .report:
             guard report != nil else { summary.failed += alerts.count; return }
             report!.stream.append(alerts, threads: threads)
-            if report!.stream.unwrittenCount >= 1 << 20 {
+            if report!.stream.unwrittenCount >= writeBytes {
                 report!.stream.exchange(&pending)
                 write([])
             }
@@ -151,8 +151,12 @@ public final class ReporterSink: AlertSink {
     }
 
     /// Report bytes being written (the stream's, exchanged for this buffer's memory once they
-    /// reach about a megabyte).
+    /// reach `writeBytes`).
     private var pending: [UInt8] = []
+
+    /// How many report bytes are gathered before they are written: a megabyte (tests set less,
+    /// to write many times in a small run).
+    var writeBytes = 1 << 20
 
     /// Writes what is pending and then `bytes`; the pending buffer keeps its memory, so a run
     /// does not map and fault in fresh pages for every megabyte of report.
